@@ -41,7 +41,6 @@ import yaml
 from pyproj import Transformer
 import shapely.affinity
 from shapely.geometry import LineString, Point, Polygon, shape
-from shapely.ops import transform as ops_transform
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -65,6 +64,16 @@ SEED_FILES = {
     "003": "seeds/003_0b0c378a4ba9fc42.txt",
     "004": "seeds/004_51f6aadd2ca4b953.txt",
 }
+
+
+def reproject(geom: shapely.Geometry, tr: Transformer) -> shapely.Geometry:
+    """Apply a pyproj ``Transformer`` to every vertex of ``geom`` (vectorised)."""
+
+    def fn(xy: np.ndarray) -> np.ndarray:
+        x, y = tr.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(geom, fn)
 
 
 def stable_rng(*keys: object) -> np.random.Generator:
@@ -228,7 +237,7 @@ def build_regions(
             crs = local_gk_crs(line.centroid)
             fwd = Transformer.from_crs(CRS_OUT, crs, always_xy=True)
             inv = Transformer.from_crs(crs, CRS_OUT, always_xy=True)
-            corridor = ops_transform(inv, ops_transform(fwd, line).buffer(25_000, quad_segs=8))
+            corridor = reproject(reproject(line, fwd).buffer(25_000, quad_segs=8), inv)
             geom = shapely.intersection(corridor, province)
             method = "corridor: 25 km buffer of the polyline through corridor_cities' seat proxies (illustrative)"
         else:
@@ -287,10 +296,10 @@ class _Projector:
         )
 
     def to_m(self, g: shapely.Geometry) -> shapely.Geometry:
-        return ops_transform(self.fwd, g)
+        return reproject(g, self.fwd)
 
     def to_deg(self, g: shapely.Geometry) -> shapely.Geometry:
-        return ops_transform(self.inv, g)
+        return reproject(g, self.inv)
 
 
 def _exact_area(poly_m: Polygon, target_m2: float, proj: _Projector) -> Polygon:
@@ -393,18 +402,34 @@ def load_terrain(bounds: tuple[float, float, float, float], step: float = 0.04) 
     z10 = dem[np.ix_(j0 + 1, i0)]
     z11 = dem[np.ix_(j0 + 1, i0 + 1)]
     elev = (1 - tj) * ((1 - ti) * z00 + ti * z01) + tj * ((1 - ti) * z10 + ti * z11)
+    # Slope from the smoothed resampled surface (a 5×5 box filter hides the
+    # bilinear seams of the 0.2° source grid).
+    smooth = _box_filter(elev, 2)
     dy_km = step * 111.32
     dx_km = step * 111.32 * np.cos(np.radians(lat))[:, None]
-    gy, gx = np.gradient(elev)
-    slope = np.hypot(gx / dx_km, gy / dy_km)
+    gy, gx = np.gradient(smooth)
+    slope = _box_filter(np.hypot(gx / dx_km, gy / dy_km), 2)
     return Terrain(lon, lat, elev, slope, step)
+
+
+def _box_filter(a: np.ndarray, r: int) -> np.ndarray:
+    """Mean over a (2r+1)² window, edges padded by reflection."""
+    p = np.pad(a, r, mode="reflect")
+    c = np.cumsum(np.cumsum(p, axis=0), axis=1)
+    c = np.pad(c, ((1, 0), (1, 0)))
+    k = 2 * r + 1
+    s = c[k:, k:] - c[:-k, k:] - c[k:, :-k] + c[:-k, :-k]
+    return s / (k * k)
 
 
 def _cells(terrain: Terrain, mask: np.ndarray) -> shapely.Geometry:
     """Union of the grid cells where ``mask`` is true."""
     jj, ii = np.nonzero(mask)
     h = terrain.step / 2
-    boxes = shapely.box(terrain.lon[ii] - h, terrain.lat[jj] - h, terrain.lon[ii] + h, terrain.lat[jj] + h)
+    # Shared cell edges must be bit-identical for a coverage union.
+    xe = np.append(terrain.lon - h, terrain.lon[-1] + h)
+    ye = np.append(terrain.lat - h, terrain.lat[-1] + h)
+    boxes = shapely.box(xe[ii], ye[jj], xe[ii + 1], ye[jj + 1])
     return shapely.coverage_union_all(boxes) if len(boxes) else Polygon()
 
 
@@ -484,14 +509,15 @@ def build_eco_redline(
     e = terrain.elev[inside]
     s = terrain.slope[inside]
     score = np.zeros_like(terrain.elev)
-    score[inside] = 0.55 * (pd.Series(e).rank(pct=True).values) + 0.45 * (pd.Series(s).rank(pct=True).values)
+    score[inside] = 0.5 * (pd.Series(e).rank(pct=True).values) + 0.5 * (pd.Series(s).rank(pct=True).values)
+    score = _box_filter(score, 2) * inside
     order = np.argsort(-score[inside], kind="stable")
     w = cell_area[inside][order]
     cum = np.cumsum(w) / w.sum()
-    cut = score[inside][order][np.searchsorted(cum, target_share + 0.03)]
+    cut = score[inside][order][np.searchsorted(cum, target_share - 0.01)]
     mask = inside & (score >= cut)
     geom = _cells(terrain, mask)
-    geom = geom.buffer(-0.06, quad_segs=4).buffer(0.06, quad_segs=4)
+    geom = geom.buffer(0.05, quad_segs=4).buffer(-0.11, quad_segs=4).buffer(0.06, quad_segs=4)
     geom = shapely.simplify(geom, 0.01)
     geom = shapely.difference(shapely.intersection(geom, province), reserved)
     rows = []

@@ -198,12 +198,16 @@ class DetectedCRS:
         Bilingual explanation (may be empty).
     wkt : str or None
         WKT when ``epsg`` is None.
+    warning : str
+        Bilingual warning the user should check (a declared CRS was
+        ignored, header zone contradicts the easting prefix, a guess).
     """
 
     epsg: int | None
     method: str
     note: str = ""
     wkt: str | None = None
+    warning: str = ""
 
     def to_crs(self) -> pyproj.CRS:
         """Return the :class:`pyproj.CRS`."""
@@ -220,7 +224,13 @@ class DetectedCRS:
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-serialisable representation."""
-        return {"epsg": self.epsg, "name": self.to_crs().name, "method": self.method, "note": self.note}
+        return {
+            "epsg": self.epsg,
+            "name": self.to_crs().name,
+            "method": self.method,
+            "note": self.note,
+            "warning": self.warning,
+        }
 
 
 def _declared(crs: pyproj.CRS, method: str, note: str = "") -> DetectedCRS:
@@ -326,12 +336,12 @@ def detect_crs(
         (``code="crs-ambiguous"``), or unrecognisable magnitudes.
     """
     x, y = _finite_xy(xs, ys)
-    note = ""
+    warn = ""
     if declared is not None:
         crs = parse_crs(declared)
         if source == "user" or x.size == 0 or not _declared_mismatch(crs, x, y):
             return _declared(crs, source)
-        note = (
+        warn = (
             f"文件声明的坐标系 {crs.name} 与坐标数值不符，已忽略并按数值判断 / "
             f"the declared CRS {crs.name} contradicts the coordinate values; ignored and detected from values"
         )
@@ -342,8 +352,8 @@ def detect_crs(
         return DetectedCRS(
             EPSG_CGCS2000,
             "lonlat-range",
-            _join(note, "经纬度坐标，按 CGCS2000 处理（与 WGS84 相差 <1 m） / "
-                        "lon/lat degrees, treated as CGCS2000 (within 1 m of WGS84)"),
+            "经纬度坐标，按 CGCS2000 处理（与 WGS84 相差 <1 m） / lon/lat degrees, treated as CGCS2000 (within 1 m of WGS84)",
+            warning=warn,
         )
 
     if _is_prefixed_gk(x, y):
@@ -361,18 +371,18 @@ def detect_crs(
             width = 0  # Web Mercator metres are the likelier reading
         if width:
             if header_zone is not None and int(header_zone) != zone:
-                note = _join(note, f"头部带号 {header_zone} 与东坐标前缀 {zone} 不符，采用前缀 / "
+                warn = _join(warn, f"文件头带号 {header_zone} 与东坐标前缀 {zone} 不符，采用前缀 / "
                                    f"header zone {header_zone} differs from easting prefix {zone}; using the prefix")
             epsg = epsg_for_gk_zone(zone, True, width)
             return DetectedCRS(epsg, "zone-prefix-in-easting",
-                               _join(note, f"{width}度带 第{zone}带 / {width}-degree GK zone {zone}"))
+                               f"{width}度带 第{zone}带 / {width}-degree GK zone {zone}", warning=warn)
 
     if _is_plain_gk(x, y):
         if header_zone is not None:
             epsg = epsg_for_gk_zone(int(header_zone), False, zone_width)
             cm = gk_central_meridian(int(header_zone), zone_width)
             return DetectedCRS(epsg, "txt-header-zone",
-                               _join(note, f"带号 {header_zone}（中央经线 {cm:g}°） / zone {header_zone} (CM {cm:g}°E)"))
+                               f"带号 {header_zone}（中央经线 {cm:g}°） / zone {header_zone} (CM {cm:g}°E)", warning=warn)
         raise ParkmapError(
             "坐标是不带带号的高斯-克吕格投影坐标（东坐标约 500000 m），无法确定所在投影带",
             "Coordinates look like Gauss–Krüger metres without a zone prefix (easting ≈ 500000 m); the zone cannot be determined",
@@ -382,9 +392,9 @@ def detect_crs(
         )
 
     if _web_mercator_in_china(x, y):
-        return DetectedCRS(EPSG_WEB_MERCATOR, "magnitude",
-                           _join(note, "数值像 Web 墨卡托米制坐标，已按 EPSG:3857 处理，请核对 / "
-                                       "values look like Web-Mercator metres, read as EPSG:3857; please verify"))
+        guess = ("数值像 Web 墨卡托米制坐标，已按 EPSG:3857 处理，请核对 / "
+                 "values look like Web-Mercator metres, read as EPSG:3857; please verify")
+        return DetectedCRS(EPSG_WEB_MERCATOR, "magnitude", guess, warning=_join(warn, guess))
 
     raise ParkmapError(
         f"无法根据坐标数值判断坐标系（{_range_text(x, y)}）",

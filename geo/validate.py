@@ -86,6 +86,16 @@ def check_extent(
     )
 
 
+def require_features(gdf: gpd.GeoDataFrame) -> None:
+    """Raise ``code="empty"`` if ``gdf`` has no features or only empty geometries."""
+    if len(gdf) == 0:
+        raise ParkmapError("文件中没有要素", "The file contains no features",
+                           "请检查导出的文件是否包含数据 / check that the export contains data", code="empty")
+    if all(g is None or g.is_empty for g in gdf.geometry.values):
+        raise ParkmapError("文件中所有要素的几何都是空的", "All features in the file have empty geometries",
+                           "请检查导出的文件是否包含图形 / check that the export contains shapes", code="empty")
+
+
 def validate_polygons(
     gdf: gpd.GeoDataFrame,
     *,
@@ -117,12 +127,9 @@ def validate_polygons(
         or coordinates outside ``bbox``.
     """
     warnings: list[str] = []
-    if len(gdf) == 0:
-        raise ParkmapError("文件中没有要素", "The file contains no features", "请检查是否导出了数据 / check the export", code="empty")
+    require_features(gdf)
     geoms = list(gdf.geometry.values)
     empty = [g is None or g.is_empty for g in geoms]
-    if all(empty):
-        raise ParkmapError("文件中所有要素的几何都是空的", "All features in the file have empty geometries", code="empty")
 
     keep: list[bool] = []
     fixed: list[BaseGeometry | None] = []
@@ -187,5 +194,6 @@ __all__ = [
     "check_extent",
     "polygonal_only",
     "repair_geometry",
+    "require_features",
     "validate_polygons",
 ]

@@ -323,8 +323,8 @@ def jzd_to_gdf(
     geoms = [parcel_geometry(p) for p in doc.parcels]
     coords = shapely.get_coordinates(geoms)
     detected = detect_crs(coords[:, 0], coords[:, 1], declared=crs, header_zone=zone, zone_width=width, source="user")
-    if detected.note and detected.method != "txt-header-zone":
-        warnings.append(detected.note)
+    if detected.warning:
+        warnings.append(detected.warning)
     for p in doc.parcels:
         if p.attrs["界址点数"] != p.n_points:
             warnings.append(bilingual(
