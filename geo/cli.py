@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime as _dt
 import json
 import logging
 import math
+import os
 import sys
 import warnings as _warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -168,15 +170,21 @@ def add_inspect(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--crs", help="坐标系，如 4523 或 EPSG:4544 / CRS of the coordinates, e.g. 4523")
     p.add_argument("--encoding", help="属性编码，如 gbk / attribute encoding, e.g. gbk")
     p.add_argument("--layer", help="GeoPackage 图层 / GeoPackage layer")
+    p.add_argument("--max-size-mb", type=float, default=None,
+                   help="输入文件大小上限（MB，默认 500） / input size limit in MB (default 500)")
     p.set_defaults(handler=run_inspect)
 
 
 def run_inspect(args: argparse.Namespace) -> int:
     """Handle ``inspect``."""
+    from geo.io.archive import DEFAULT_LIMITS
     from geo.io.read import read_vector
 
+    limits = DEFAULT_LIMITS
+    if args.max_size_mb is not None:
+        limits = dataclasses.replace(limits, max_file_bytes=int(args.max_size_mb * 1024 * 1024))
     with _captured_library_warnings() as lib_warnings:
-        result = read_vector(args.file, crs=args.crs, encoding=args.encoding, layer=args.layer)
+        result = read_vector(args.file, crs=args.crs, encoding=args.encoding, layer=args.layer, limits=limits)
     result.warnings.extend(w for w in lib_warnings if w not in result.warnings)
     doc = inspect_report(args.file, result)
     if args.json:
@@ -261,6 +269,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("已中断 / Interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. `parkmap inspect x --json | head`
+        with contextlib.suppress(Exception):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except Exception as exc:  # last resort: never show a traceback
         detail = " ".join((str(exc) or type(exc).__name__).split())[:200]
         return _fail(ParkmapError(f"无法读取或处理文件：{detail}", f"Cannot read or process the file: {type(exc).__name__}: {detail}",

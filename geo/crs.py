@@ -317,7 +317,7 @@ def detect_crs(
         CRS declared by the file (``source="declared"``) or by the user
         (``source="user"``, always trusted).  A file-declared CRS that plainly
         contradicts the magnitudes (e.g. GeoJSON defaulting to WGS84 but
-        holding GK metres) is ignored with a note and detection runs.
+        holding GK metres) is ignored with a ``warning`` and detection runs.
     header_zone : int, optional
         Zone number from a TXT header (带号), used for unprefixed eastings.
     zone_width : {3, 6}

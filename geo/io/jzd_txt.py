@@ -42,7 +42,6 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.area import geodesic_area_m2, polygon_parts, to_hectares
 from geo.crs import (
-    EPSG_CGCS2000,
     DetectedCRS,
     detect_crs,
     epsg_for_gk_zone,
@@ -403,7 +402,7 @@ def format_jzd_text(
     zone: int | None = None,
     prefixed: bool = True,
     *,
-    unit: str = "自然资源部",
+    unit: str = "parkmap",
     date: _dt.date | None = None,
 ) -> str:
     """Render polygons as 界址点 TXT text (CRLF line endings).
@@ -492,7 +491,6 @@ def write_jzd_txt(
 
 
 __all__ = [
-    "EPSG_CGCS2000",
     "JzdDocument",
     "JzdParcel",
     "assemble_rings",

@@ -143,25 +143,58 @@ def _decodes(samples: list[bytes], enc: str) -> bool:
     return True
 
 
-def detect_bytes_encoding(samples: list[bytes]) -> str | None:
+def _decode_counts(samples: list[bytes], enc: str) -> tuple[int, int]:
+    """(decoded non-ASCII characters, undecodable bytes) over ``samples``.
+
+    A character cut at the end of a sample is not counted as an error.
+    """
+    ok = bad = 0
+    for s in samples:
+        text = codecs.getincrementaldecoder(enc)(errors="replace").decode(s, final=False)
+        bad += text.count("\ufffd")
+        ok += sum(1 for ch in text if ord(ch) > 127 and ch != "\ufffd")
+    return ok, bad
+
+
+_CANDIDATES = ("utf-8", "gbk", "gb18030")
+
+
+def detect_bytes_encoding(samples: list[bytes], names: list[bytes] | None = None) -> str | None:
     """Guess the encoding of short text byte strings.
 
-    Returns ``"utf-8"`` if everything is ASCII or valid UTF-8, else ``"gbk"``
-    or ``"gb18030"`` if all samples decode strictly, else None.  For short
-    CJK strings this strict cascade is more reliable than statistical
-    detectors.
+    Parameters
+    ----------
+    samples : list of bytes
+        Text values; the first of UTF-8, GBK, GB18030 that decodes *all*
+        of them strictly wins.  For short CJK strings this strict cascade
+        is more reliable than statistical detectors.
+    names : list of bytes, optional
+        Field names, used only when no value has non-ASCII bytes.  They are
+        judged leniently (fewest undecodable bytes) because GDAL truncates
+        and launders DBF names at 10 bytes, which can cut a character.
+
+    Returns
+    -------
+    str or None
+        Codec name; ``"utf-8"`` for pure ASCII; None if nothing decodes.
     """
-    non_ascii = [s for s in samples if not s.isascii()]
-    if not non_ascii:
+    values = [s for s in samples if not s.isascii()]
+    if values:
+        return next((enc for enc in _CANDIDATES if _decodes(values, enc)), None)
+    heads = [s for s in names or [] if not s.isascii()]
+    if not heads:
         return "utf-8"
-    for enc in ("utf-8", "gbk", "gb18030"):
-        if _decodes(non_ascii, enc):
-            return enc
-    return None
+    # UTF-8 is self-synchronising: GBK bytes almost never yield valid UTF-8
+    # characters, so "mostly valid UTF-8" is a strong signal.
+    ok, bad = _decode_counts(heads, "utf-8")
+    if ok > 0 and ok >= 2 * bad:
+        return "utf-8"
+    scores = [(_decode_counts(heads, enc)[1], i, enc) for i, enc in enumerate(_CANDIDATES[1:])]
+    return min(scores)[2]
 
 
-def dbf_text_samples(data: bytes, max_records: int = 20000) -> list[bytes]:
-    """Return the raw bytes of field names and character values of a DBF.
+def dbf_text_samples(data: bytes, max_records: int = 20000) -> tuple[list[bytes], list[bytes]]:
+    """Return the raw bytes of (field names, character values) of a DBF.
 
     Parameters
     ----------
@@ -170,12 +203,13 @@ def dbf_text_samples(data: bytes, max_records: int = 20000) -> list[bytes]:
     max_records : int
         Number of records to sample.
     """
+    names: list[bytes] = []
+    values: list[bytes] = []
     if len(data) < 32:
-        return []
+        return names, values
     n_records = int.from_bytes(data[4:8], "little")
     header_len = int.from_bytes(data[8:10], "little")
     record_len = int.from_bytes(data[10:12], "little")
-    samples: list[bytes] = []
     char_fields: list[tuple[int, int]] = []
     offset, pos = 32, 1  # byte 0 of a record is the deletion flag
     while offset + 32 <= min(header_len, len(data)) and data[offset] != 0x0D:
@@ -184,20 +218,20 @@ def dbf_text_samples(data: bytes, max_records: int = 20000) -> list[bytes]:
         ftype = chr(desc[11])
         length = desc[16] + (desc[17] << 8 if ftype == "C" else 0)
         if name:
-            samples.append(name)
+            names.append(name)
         if ftype == "C":
             char_fields.append((pos, length))
         pos += length
         offset += 32
     for i in range(min(n_records, max_records)):
         start = header_len + i * record_len
-        if start + record_len > len(data):
+        if start + record_len > len(data) or record_len <= 0:
             break
         for fpos, flen in char_fields:
             value = data[start + fpos : start + fpos + flen].rstrip(b" \x00")
             if value:
-                samples.append(value)
-    return samples
+                values.append(value)
+    return names, values
 
 
 def _find_sidecar(shp: Path, ext: str) -> Path | None:
@@ -226,19 +260,20 @@ def shapefile_encoding(shp: Path, user_encoding: str | None = None, max_bytes: i
                                "例如 --encoding gbk / e.g. --encoding gbk", code="encoding")
         return enc, warnings
     dbf = _find_sidecar(shp, ".dbf")
-    samples: list[bytes] = []
+    names: list[bytes] = []
+    values: list[bytes] = []
     if dbf is not None:
         with open(dbf, "rb") as fh:
-            samples = dbf_text_samples(fh.read(max_bytes))
+            names, values = dbf_text_samples(fh.read(max_bytes))
     cpg = _find_sidecar(shp, ".cpg")
     if cpg is not None:
         label = cpg.read_bytes()[:64].decode("ascii", errors="ignore").strip()
         enc = codec_name(label) if label else None
-        if enc and _decodes([s for s in samples if not s.isascii()], enc):
+        if enc and _decodes([s for s in values if not s.isascii()], enc):
             return enc, warnings
         warnings.append(bilingual(f".cpg 声明编码 “{label}” 与属性内容不符，改为自动识别",
                                   f"The .cpg declares '{label}' but the attributes do not decode with it; detecting instead"))
-    enc = detect_bytes_encoding(samples)
+    enc = detect_bytes_encoding(values, names)
     if enc is None:
         raise ParkmapError(
             "无法识别 shapefile 属性表（.dbf）的文字编码（不是 UTF-8 / GBK / GB18030）",
@@ -247,6 +282,36 @@ def shapefile_encoding(shp: Path, user_encoding: str | None = None, max_bytes: i
             code="encoding",
         )
     return enc, warnings
+
+
+def recode_text(value: str, encoding: str, errors: str = "replace") -> str:
+    """Re-decode a Latin-1-decoded string with ``encoding``.
+
+    A multibyte character cut at the end (DBF field width) is dropped;
+    other invalid bytes are handled per ``errors``.
+    """
+    dec = codecs.getincrementaldecoder(encoding)(errors=errors)
+    return dec.decode(value.encode("latin-1"), final=False)
+
+
+def recode_latin1_frame(gdf: gpd.GeoDataFrame, encoding: str) -> gpd.GeoDataFrame:
+    """Re-decode column names and text values of a frame read as Latin-1."""
+    if codecs.lookup(encoding).name in ("latin-1", "iso8859-1"):
+        return gdf
+    geom = gdf.geometry.name
+    names: list[str] = []
+    for col in gdf.columns:
+        name = col if col == geom else recode_text(str(col), encoding, "ignore").strip() or str(col)
+        base, k = name, 2
+        while name in names:
+            name, k = f"{base}_{k}", k + 1
+        names.append(name)
+    out = gdf.copy()
+    for col in gdf.columns:
+        if col != geom and (out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype)):
+            out[col] = out[col].map(lambda v: recode_text(v, encoding) if isinstance(v, str) else v)
+    out.columns = names
+    return out.set_geometry(geom)
 
 
 def _is_polygon_type(geometry_type: str | None) -> bool:
@@ -268,7 +333,10 @@ def _read_shapefile(shp: Path, crs: str | int | None, encoding: str | None) -> R
                 code="shapefile-incomplete",
             )
     enc, warnings = shapefile_encoding(shp, encoding)
-    gdf = pyogrio.read_dataframe(shp, encoding=enc)
+    # Read bytes 1:1 as Latin-1, then decode ourselves: GDAL truncates long
+    # field names at 10 *bytes*, which can split a UTF-8/GBK character and
+    # makes a strict decode (pyogrio's own) fail.
+    gdf = recode_latin1_frame(pyogrio.read_dataframe(shp, encoding="latin1"), enc)
     if _find_sidecar(shp, ".prj") is None and crs is None:
         warnings.append(bilingual(f"{shp.name} 没有 .prj 文件，坐标系根据坐标数值判断",
                                   f"{shp.name} has no .prj file; the CRS was inferred from the coordinates"))
@@ -492,7 +560,7 @@ def _read_zip(path: Path, crs: str | int | None, encoding: str | None, layer: st
 
 def _read_zipped_shapefiles(shps: list[Path], root: Path, crs: str | int | None, encoding: str | None) -> ReadResult:
     rels = {s: s.relative_to(root).as_posix() for s in shps}
-    polys = [s for s in shps if _is_polygon_type(pyogrio.read_info(s).get("geometry_type"))]
+    polys = [s for s in shps if _is_polygon_type(pyogrio.read_info(s, encoding="latin1").get("geometry_type"))]
     warnings: list[str] = []
     skipped = [rels[s] for s in shps if s not in polys]
     if skipped and polys:

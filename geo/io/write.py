@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from geo.crs import EPSG_CGCS2000, EPSG_WGS84, to_cgcs2000
+from geo.crs import EPSG_WGS84, to_cgcs2000
 from geo.errors import ParkmapError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -105,4 +105,4 @@ def write_txt(
     return write_jzd_txt(gdf, path, zone=zone, prefixed=prefixed, encoding=encoding)
 
 
-__all__ = ["EPSG_CGCS2000", "atomic_output", "write_bytes_atomic", "write_geojson", "write_gpkg", "write_txt"]
+__all__ = ["atomic_output", "write_bytes_atomic", "write_geojson", "write_gpkg", "write_txt"]
