@@ -632,15 +632,22 @@ def read_tables() -> dict[str, object]:
     }
 
 
-def zone_name_index(zones: pd.DataFrame) -> dict[str, str]:
-    """Map every spelling of a zone (short name, aliases, full name) to its zone_id."""
-    idx: dict[str, str] = {}
+def zone_name_index(zones: pd.DataFrame, parks: pd.DataFrame | None = None) -> dict[str, str]:
+    """Map every spelling of a zone (short name, aliases, full name) to its zone_id.
+
+    Park names (一区多园) map to the zone they belong to, so a seed that names a
+    park (e.g. 广安川渝合作高滩园区) links to its zone.
+    """
+    pairs = []
     for z in zones.itertuples():
-        names = [z.name, z.short_name] + [a for a in str(z.aliases).split("|") if a]
-        for n in names:
-            n = n.strip()
-            if n and idx.setdefault(n, z.zone_id) != z.zone_id:
-                raise ValueError(f"name {n!r} is used by both {idx[n]} and {z.zone_id}")
+        pairs += [(n, z.zone_id) for n in [z.name, z.short_name] + str(z.aliases).split("|")]
+    if parks is not None:
+        pairs += list(zip(parks["name"], parks["zone_id"]))
+    idx: dict[str, str] = {}
+    for n, zid in pairs:
+        n = str(n).strip()
+        if n and idx.setdefault(n, zid) != zid:
+            raise ValueError(f"name {n!r} is used by both {idx[n]} and {zid}")
     return idx
 
 
@@ -806,7 +813,7 @@ def build(out: Path, verbose: bool = True) -> dict[str, str]:
     zones["n_parks"] = parks.groupby("zone_id").size().reindex(zones["zone_id"]).values
     zones["park_area_m2"] = parks.groupby("zone_id")["area_m2"].sum().reindex(zones["zone_id"]).round(1).values
     zones["regions"] = zone_regions(zones, regions, counties)
-    idx = zone_name_index(zones)
+    idx = zone_name_index(zones, t["parks"])
     links = t["zone_industries"].copy()
     links.insert(0, "zone_id", resolve_zone_refs(links["zone_ref"], idx))
     spec = links.groupby("zone_id")["industry_id"].agg(lambda s: ",".join(sorted(set(s))))
