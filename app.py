@@ -1,0 +1,419 @@
+"""parkmap — 四川开发区规划地图 (Streamlit front).
+
+A thin page: data come from ``geo.dataset``, queries from ``geo.zones``, map
+layers from ``layers``. Run: ``streamlit run app.py``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo import zones as zq
+from geo.dataset import load_layer
+from layers import render
+from layers.i18n import t
+from layers.specs import CLASS_EN, GROUPS, LEVEL_EN, SPEC_BY_ID, SPECS
+
+st.set_page_config(page_title="parkmap · 四川开发区", page_icon="🗺", layout="wide")
+
+VIEW_TOL = {"province": "province", "prefecture": "prefecture", "zone": "zone"}
+MAP_LAYERS = ("prefectures", "counties", "regions", "eco_redline", "farmland", "urban_boundary", "rivers", "parks", "zones")
+
+
+# --------------------------------------------------------------------------- cached data
+
+
+@st.cache_resource(show_spinner=False)
+def frames() -> dict[str, pd.DataFrame]:
+    """Every layer and table of the embedded GeoPackage, loaded once per process."""
+    names = MAP_LAYERS[:-1] + ("zones", "industries", "zone_industries", "indicators", "province")
+    data = {n: load_layer(n) for n in names}
+    z = data["zones"]
+    parks = data["parks"].merge(z[["zone_id", "short_name", "zone_class", "level"]].rename(
+        columns={"short_name": "zone_short_name"}), on="zone_id", how="left")
+    parks["area_ha"] = (parks["area_m2"] / 1e4).round(2)
+    data["parks"] = parks
+    return data
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def layer_geojson(layer_id: str, view: str, gcj02: bool, subset: tuple[str, ...] | None = None) -> dict:
+    """GeoJSON of one layer for a view (simplified per the spec), optionally shifted to GCJ-02."""
+    spec = SPEC_BY_ID[layer_id]
+    gdf = frames()[spec.layer]
+    if layer_id == "zones":
+        gdf = render.zones_points(gdf)
+    if subset is not None and spec.id_field:
+        gdf = gdf[gdf[spec.id_field].isin(subset)]
+    tol = spec.simplify.get(view, 0.0)
+    gdf = render.simplify_frame(gdf, tol, coverage=layer_id in ("counties", "prefectures"))
+    cols = [p.column for p in spec.popup] + [c for c in ("zone_id", "zone_class", "level", "region_id", "adcode") if c in gdf.columns]
+    return render.to_geojson(gdf, cols, gcj02=gcj02)
+
+
+@st.cache_data(show_spinner=False)
+def pinyin_sorted_prefectures() -> list[tuple[str, str]]:
+    pref = frames()["prefectures"]
+    names = dict(zip(pref["name"], pref["adcode"]))
+    return [(names[n], n) for n in zq.sort_by_pinyin(names)]
+
+
+def tianditu_key() -> str | None:
+    key = os.environ.get("TIANDITU_TOKEN")
+    if key:
+        return key
+    try:
+        return st.secrets.get("tianditu_token")  # type: ignore[no-any-return]
+    except Exception:  # no secrets file
+        return None
+
+
+# --------------------------------------------------------------------------- state
+
+
+def init_state() -> None:
+    ss = st.session_state
+    ss.setdefault("selected_zone", "")
+    if ss.get("pending_zone") is not None:
+        ss["zone_pick"] = ss["pending_zone"]
+        ss["selected_zone"] = ss["pending_zone"]
+        ss["pending_zone"] = None
+
+
+def on_zone_pick() -> None:
+    st.session_state["selected_zone"] = st.session_state.get("zone_pick") or ""
+
+
+# --------------------------------------------------------------------------- sidebar
+
+
+def sidebar(data: dict) -> dict:
+    sb = st.sidebar
+    lang_label = sb.radio(t("language"), ["中文", "English"], horizontal=True, key="lang")
+    lang = "en" if lang_label == "English" else "zh"
+    sb.title(t("app_title", lang))
+
+    basemaps = ["none", "osm", "tianditu_vec", "tianditu_img", "gaode"]
+    basemap = sb.selectbox(t("basemap", lang), basemaps, key="basemap",
+                           format_func=lambda b: t(f"basemap_{b.replace('tianditu', 'tdt')}", lang))
+
+    prefs = pinyin_sorted_prefectures()
+    view_opts = [""] + [a for a, _ in prefs]
+    pref_names = dict((a, n) for a, n in prefs)
+    view = sb.selectbox(t("view", lang), view_opts, key="view",
+                        format_func=lambda a: pref_names.get(a, t("view_province", lang)))
+
+    sb.subheader(t("layers", lang))
+    active: list[str] = []
+    for group, (gzh, gen) in GROUPS.items():
+        sb.caption(gen if lang == "en" else gzh)
+        for s in SPECS:
+            if s.group == group and sb.checkbox(s.title(lang), value=s.default_on, key=f"layer_{s.id}"):
+                active.append(s.id)
+
+    regions = data["regions"]
+    reg_sorted = regions.sort_values("region_id")
+    kind_order = {"economic_region": 0, "metropolitan_area": 1, "twin_city_circle": 2, "economic_belt": 3, "cooperation_platform": 4}
+    reg_sorted = regions.assign(_k=regions["kind"].map(kind_order)).sort_values(["_k", "region_id"])
+    reg_label = dict(zip(regions["region_id"], regions["name_en" if lang == "en" else "name_zh"]))
+    default_regions = list(regions.loc[regions["kind"] == "economic_region", "region_id"])
+    picked_regions = sb.multiselect(t("regions_pick", lang), list(reg_sorted["region_id"]), default=default_regions,
+                                    key="regions_pick", format_func=lambda r: reg_label.get(r, r))
+
+    color_by = sb.radio(t("zone_color", lang), ["class", "level"], horizontal=True, key="color_by",
+                        format_func=lambda c: t(f"by_{c}", lang))
+
+    # industry filter: a system, then an industry, then (for advantage industries) a chain
+    ind = data["industries"]
+    mode = sb.radio(t("industry_mode", lang), ["advantage", "cluster", "fp1"], key="industry_mode",
+                    format_func=lambda m: t(f"mode_{m}", lang))
+    kinds = {"advantage": ["advantage_industry"], "cluster": ["emerging_cluster_national", "emerging_cluster_provincial"],
+             "fp1": ["five_plus_one"]}[mode]
+    pool = ind[ind["kind"].isin(kinds) & (ind["id"] != "fp1-system")]
+    name_col = "name_en" if lang == "en" else "name_zh"
+    names = dict(zip(pool["id"], pool[name_col]))
+    industry = sb.selectbox(t("industry", lang), [""] + list(pool["id"]), key="industry",
+                            format_func=lambda i: names.get(i, t("industry_none", lang)))
+    chain = ""
+    if industry and mode == "advantage":
+        chains = ind[ind["parent"] == industry]
+        cnames = dict(zip(chains["id"], chains[name_col]))
+        chain = sb.selectbox(t("industry_detail", lang), [""] + list(chains["id"]), key="chain",
+                             format_func=lambda i: cnames.get(i, t("industry_all", lang)))
+
+    sb.subheader(t("zone_search", lang))
+    q = sb.text_input(t("zone_search", lang), key="zone_q", label_visibility="collapsed", placeholder="成都高新 / cdgx / chengdu")
+    zones = data["zones"]
+    matches = zq.search_zones(zones, q)
+    opts = [""] + list(matches["zone_id"])
+    sel = st.session_state.get("selected_zone", "")
+    if sel and sel not in opts:
+        opts.insert(1, sel)
+    if st.session_state.get("zone_pick") not in opts:
+        st.session_state["zone_pick"] = ""
+    short = dict(zip(zones["zone_id"], zones["short_name"]))
+    sb.selectbox(t("zone_pick", lang), opts, key="zone_pick", on_change=on_zone_pick,
+                 format_func=lambda z: f"{short[z]} · {z}" if z else t("no_zone", lang))
+    return {
+        "lang": lang, "basemap": basemap, "view": view, "active": active, "regions": picked_regions,
+        "color_by": color_by, "industry": chain or industry, "industry_mode": mode,
+    }
+
+
+# --------------------------------------------------------------------------- map
+
+
+def build_map(data: dict, ui: dict, selected: str, hosts: pd.DataFrame) -> tuple:
+    lang, gcj = ui["lang"], render.is_gcj02(ui["basemap"])
+    zones = data["zones"]
+    if selected:
+        view, bounds = "zone", tuple(data["parks"][data["parks"]["zone_id"] == selected].total_bounds)
+        w, s, e, n = bounds
+        pad = max(e - w, n - s, 0.02) * 0.6
+        bounds = (w - pad, s - pad, e + pad, n + pad)
+    elif ui["view"]:
+        pref = data["prefectures"]
+        view, bounds = "prefecture", tuple(pref[pref["adcode"] == ui["view"]].total_bounds)
+    else:
+        view, bounds = "province", tuple(data["province"].total_bounds)
+    m = render.new_map(ui["basemap"], bounds, tianditu_key(), lang)
+    active = ui["active"]
+    role = dict(zip(hosts["zone_id"], hosts["role"])) if len(hosts) else {}
+    industry_on = bool(ui["industry"])
+    counts = zq.count_by_prefecture(zones, hosts["zone_id"]) if industry_on else None
+
+    for lid in MAP_LAYERS:
+        if lid not in active:
+            continue
+        spec = SPEC_BY_ID[lid]
+        if lid == "regions":
+            if not ui["regions"]:
+                continue
+            data_gj = layer_geojson(lid, view, gcj, tuple(sorted(ui["regions"])))
+            order = {r: i for i, r in enumerate(data["regions"]["region_id"])}
+            style = lambda f, _o=order: {**spec.style, "color": render.region_color(_o.get(f["properties"]["region_id"], 0)),
+                                         "fillColor": render.region_color(_o.get(f["properties"]["region_id"], 0))}
+            render.add_geojson_layer(m, spec, data_gj, lang, style)
+        elif lid == "prefectures" and counts is not None:
+            style = lambda f, _c=counts: render.prefecture_counts_style(_c, f["properties"]["adcode"])
+            render.add_geojson_layer(m, spec, layer_geojson(lid, view, gcj), lang, style,
+                                     name=f"{spec.title(lang)} · {t('count_by_pref', lang)}")
+        elif lid in ("zones", "parks"):
+            cb = ui["color_by"]
+
+            def style(f, _lid=lid, _cb=cb):
+                p = f["properties"]
+                if industry_on:
+                    r = role.get(p.get("zone_id"))
+                    c = render.ROLE_COLORS.get(r, render.MUTED)
+                else:
+                    c = render.zone_color(p, _cb)
+                base = {"color": "#222" if _lid == "zones" else c, "weight": 0.8 if _lid == "zones" else 1.2,
+                        "fillColor": c, "fillOpacity": 0.9 if _lid == "zones" else 0.55}
+                if p.get("zone_id") == selected:
+                    base.update({"color": render.HIGHLIGHT, "weight": 4})
+                return base
+
+            render.add_geojson_layer(m, spec, layer_geojson(lid, view, gcj), lang, style)
+        else:
+            render.add_geojson_layer(m, spec, layer_geojson(lid, view, gcj), lang)
+
+    if "prefectures" in active and view == "province":
+        pref = data["prefectures"]
+        render.add_labels(m, _shift_points(list(zip(pref["seat_lat"], pref["seat_lon"], pref["short_name"])), gcj), "pm-pref-label", 13)
+    if "counties" in active and view in ("prefecture", "zone"):
+        c = data["counties"]
+        if view == "prefecture":
+            c = c[c["prefecture_adcode"] == ui["view"]]
+        else:
+            z = zones[zones["zone_id"] == selected]
+            c = c[c["prefecture_adcode"].isin(z["host_prefecture_adcode"])]
+        render.add_labels(m, _shift_points(list(zip(c["seat_lat"], c["seat_lon"], c["name"])), gcj), "pm-county-label", 11)
+    if "zones" in active:
+        render.add_enclave_links(m, _enclave_links(data, lang, gcj), lang)
+    if selected:
+        sel_parks = data["parks"][data["parks"]["zone_id"] == selected]
+        gj = render.to_geojson(sel_parks, ["park_id", "name", "zone_id"], gcj02=gcj)
+        import folium  # local: only for the highlight outline
+
+        folium.GeoJson(gj, name="selected", style_function=lambda _f: {"color": render.HIGHLIGHT, "weight": 5, "fillOpacity": 0.0},
+                       tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=[t("parks", lang)])).add_to(m)
+    if any(SPEC_BY_ID[a].illustrative for a in active):
+        render.add_notice(m, lang)
+    render.add_legend(m, render.legend_items(active, ui["color_by"], lang, industry_on), lang)
+    import folium
+
+    folium.LayerControl(collapsed=True).add_to(m)
+    return m, view
+
+
+def _shift_points(pts: list[tuple[float, float, str]], gcj: bool) -> list[tuple[float, float, str]]:
+    if not gcj:
+        return pts
+    from geo.crs import wgs84_to_gcj02
+
+    out = []
+    for lat, lon, label in pts:
+        glon, glat = wgs84_to_gcj02(lon, lat)
+        out.append((glat, glon, label))
+    return out
+
+
+def _enclave_links(data: dict, lang: str, gcj: bool) -> list:
+    z = data["zones"]
+    enc = z[z["is_enclave"].astype(int) == 1]
+    pref = data["prefectures"].set_index("adcode")
+    pts = render.zones_points(enc)
+    links = []
+    for (_, row), pt in zip(enc.iterrows(), pts.geometry):
+        o = pref.loc[row["owner_prefecture_adcode"]]
+        owner, host = (o["seat_lat"], o["seat_lon"]), (pt.y, pt.x)
+        if gcj:
+            from geo.crs import wgs84_to_gcj02
+
+            owner = tuple(reversed(wgs84_to_gcj02(owner[1], owner[0])))
+            host = tuple(reversed(wgs84_to_gcj02(host[1], host[0])))
+        label = f"{row['short_name']}：{o['short_name']} → {pref.loc[row['host_prefecture_adcode'], 'short_name']}"
+        links.append((owner, host, label))
+    return links
+
+
+# --------------------------------------------------------------------------- panels
+
+
+def zone_panel(data: dict, zone_id: str, lang: str) -> None:
+    zones = data["zones"].set_index("zone_id")
+    if zone_id not in zones.index:
+        st.info(t("click_hint", lang))
+        return
+    z = zones.loc[zone_id]
+    pref = data["prefectures"].set_index("adcode")["name"]
+    cty = data["counties"].set_index("adcode")["name"]
+    st.subheader(f"{z['short_name']}")
+    st.caption(f"{z['name']} · {zone_id}")
+    parks = data["parks"][data["parks"]["zone_id"] == zone_id]
+    c1, c2, c3 = st.columns(3)
+    c1.metric(t("n_parks", lang), int(len(parks)))
+    c2.metric(t("park_area", lang), f"{parks['area_m2'].sum() / 1e4:,.1f}")
+    c3.metric(t("approved_area", lang), f"{float(z['approved_area_ha']):,.2f}")
+
+    cls = CLASS_EN.get(z["zone_class"], z["zone_class"]) if lang == "en" else z["zone_class"]
+    lvl = LEVEL_EN.get(z["level"], z["level"]) if lang == "en" else z["level"]
+    rows = [
+        (t("code", lang), z["catalogue_code"] or "—", "catalogue_2018" if z["catalogue_code"] else z["sources"]),
+        (t("class", lang), cls, z["sources"].split("|")[0]),
+        (t("level", lang), lvl, z["sources"].split("|")[0]),
+        (t("approved_date", lang), z["approved_date"] or "—", "catalogue_2018" if z["catalogue_code"] else "—"),
+        (t("approved_area", lang), f"{float(z['approved_area_ha']):,.2f}", z["area_source"]),
+        (t("main_industries", lang), z["main_industries"].replace("|", "、") or "—", "catalogue_2018" if z["catalogue_code"] else "—"),
+        (t("prefecture", lang), pref.get(z["host_prefecture_adcode"], ""), "zones.csv"),
+        (t("county", lang), cty.get(z["host_county_adcode"], ""), z["location_note"] or "zones.csv"),
+        (t("owner", lang), pref.get(z["owner_prefecture_adcode"], ""), "zones.csv"),
+        (t("regions", lang), _region_names(data, z["regions"], lang), "regions.yaml"),
+        (t("location_confidence", lang), z["location_confidence"], "zones.csv"),
+        (t("geometry_source", lang), t("illustrative", lang), "data/SOURCES.md"),
+        (t("sources", lang), z["sources"].replace("|", "；"), ""),
+    ]
+    st.markdown(f"**{t('attributes', lang)}**")
+    st.dataframe(pd.DataFrame(rows, columns=[t("field", lang), t("value", lang), t("source", lang)]),
+                 hide_index=True, width="stretch")
+
+    st.markdown(f"**{t('parks', lang)}**")
+    st.dataframe(pd.DataFrame({t("name", lang): parks["name"], t("area_ha", lang): parks["area_ha"],
+                               t("county", lang): parks["host_county_adcode"].map(cty),
+                               t("geometry_source", lang): parks["geometry_source"]}),
+                 hide_index=True, width="stretch")
+
+    links = data["zone_industries"]
+    ind = data["industries"].set_index("id")
+    zl = links[links["zone_id"] == zone_id]
+    st.markdown(f"**{t('industries', lang)}**")
+    if zl.empty:
+        st.caption("—")
+    else:
+        name_col = "name_en" if lang == "en" else "name_zh"
+        st.dataframe(pd.DataFrame({
+            t("industry", lang): zl["industry_id"].map(ind[name_col]),
+            t("role", lang): zl["role"],
+            t("citation", lang): zl["citation"],
+        }), hide_index=True, width="stretch")
+
+    st.markdown(f"**{t('indicators', lang)}**")
+    ir = data["indicators"].set_index("zone_id").loc[zone_id]
+    flag = lambda s: t(s, lang) if s in ("illustrative", "derived") else s  # noqa: E731
+    st.dataframe(pd.DataFrame([
+        (t("land_dev_rate", lang), f"{float(ir['land_dev_rate']):.1%}", flag(ir["land_dev_rate_source"])),
+        (t("revenue_per_mu", lang), f"{float(ir['revenue_per_mu']):,.1f}", flag(ir["revenue_per_mu_source"])),
+        (t("tax_per_mu", lang), f"{float(ir['tax_per_mu']):,.1f}", flag(ir["tax_per_mu_source"])),
+        (t("rank_in_class", lang), f"{int(ir['rank_in_class'])} / {int(ir['n_in_class'])}", flag("illustrative")),
+    ], columns=[t("field", lang), t("value", lang), t("provenance", lang)]), hide_index=True, width="stretch")
+
+
+def _region_names(data: dict, ids: str, lang: str) -> str:
+    reg = data["regions"].set_index("region_id")["name_en" if lang == "en" else "name_zh"]
+    return "、".join(reg.get(r, r) for r in str(ids).split(",") if r) or "—"
+
+
+def industry_panel(data: dict, ui: dict, hosts: pd.DataFrame) -> None:
+    lang = ui["lang"]
+    ind = data["industries"].set_index("id")
+    name_col = "name_en" if lang == "en" else "name_zh"
+    if ui["industry"]:
+        st.markdown(f"**{ind.loc[ui['industry'], name_col]}** · {t('zones_highlighted', lang)}: {len(hosts)}"
+                    f"（{t('role_key', lang)} {int((hosts['role'] == '重点依托').sum())}，"
+                    f"{t('role_dir', lang)} {int((hosts['role'] == '发展方向').sum())}）")
+        counts = zq.count_by_prefecture(data["zones"], hosts["zone_id"])
+        pref = data["prefectures"].set_index("adcode")["short_name"]
+        by_pref = pd.DataFrame({t("count_by_pref", lang): counts.rename(index=pref)})
+        by_pref = by_pref.loc[zq.sort_by_pinyin(by_pref.index)]
+        st.bar_chart(by_pref, height=180)
+    mix = zq.industry_mix(data["zone_industries"], data["industries"],
+                          hosts["zone_id"] if ui["industry"] else None)
+    if lang == "en":
+        mix.index = [ind.set_index("name_zh").loc[i, "name_en"] if i in set(ind["name_zh"]) else i for i in mix.index]
+    st.caption(t("industry_mix", lang))
+    st.bar_chart(mix, height=200)
+
+
+# --------------------------------------------------------------------------- page
+
+
+def main() -> None:
+    init_state()
+    data = frames()
+    ui = sidebar(data)
+    lang = ui["lang"]
+    selected = st.session_state.get("selected_zone", "")
+    hosts = zq.zones_for_industry(data["zone_industries"], data["industries"], ui["industry"]) if ui["industry"] \
+        else pd.DataFrame(columns=["zone_id", "role", "citations"])
+
+    st.title(t("app_title", lang))
+    if any(SPEC_BY_ID[a].illustrative for a in ui["active"]):
+        st.warning(t("illustrative_notice", lang))
+    if ui["basemap"].startswith("tianditu") and not tianditu_key():
+        st.info(t("tdt_no_key", lang))
+    if render.is_gcj02(ui["basemap"]):
+        st.caption(t("gcj_note", lang))
+
+    col_map, col_panel = st.columns([3, 2], gap="medium")
+    with col_map:
+        m, _view = build_map(data, ui, selected, hosts)
+        out = st_folium(m, key="map", height=660, use_container_width=True,
+                        returned_objects=["last_active_drawing"])
+        clicked = ((out or {}).get("last_active_drawing") or {}).get("properties") or {}
+        zid = clicked.get("zone_id")
+        if zid and zid != selected and zid in set(data["zones"]["zone_id"]) and zid != st.session_state.get("last_click"):
+            st.session_state["last_click"] = zid
+            st.session_state["pending_zone"] = zid
+            st.rerun()
+        industry_panel(data, ui, hosts)
+    with col_panel:
+        st.markdown(f"### {t('zone_panel', lang)}")
+        zone_panel(data, selected, lang)
+
+
+main()
