@@ -32,11 +32,7 @@ def frames() -> dict[str, pd.DataFrame]:
     """Every layer and table of the embedded GeoPackage, loaded once per process."""
     names = MAP_LAYERS[:-1] + ("zones", "industries", "zone_industries", "indicators", "province")
     data = {n: load_layer(n) for n in names}
-    z = data["zones"]
-    parks = data["parks"].merge(z[["zone_id", "short_name", "zone_class", "level"]].rename(
-        columns={"short_name": "zone_short_name"}), on="zone_id", how="left")
-    parks["area_ha"] = (parks["area_m2"] / 1e4).round(2)
-    data["parks"] = parks
+    data["parks"] = render.parks_display(data["parks"], data["zones"])
     return data
 
 

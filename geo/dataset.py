@@ -17,8 +17,10 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-#: Repository data folder; ``PARKMAP_DATA`` overrides it (a folder holding ``sichuan.gpkg``).
-DATA_DIR: Path = Path(os.environ.get("PARKMAP_DATA", Path(__file__).resolve().parent.parent / "data"))
+#: Repository data folder (curated tables, SOURCES.md, the GeoPackage). The
+#: ``PARKMAP_DATA`` environment variable points :func:`gpkg_path` at another
+#: folder holding a ``sichuan.gpkg`` (e.g. a copy with official layers).
+DATA_DIR: Path = Path(__file__).resolve().parent.parent / "data"
 GPKG_NAME = "sichuan.gpkg"
 
 #: Spatial layers, in drawing order (bottom first).
@@ -46,13 +48,14 @@ def gpkg_path(data_dir: Path | None = None) -> Path:
     Parameters
     ----------
     data_dir : Path, optional
-        Folder to look in; defaults to :data:`DATA_DIR`.
+        Folder to look in; defaults to ``$PARKMAP_DATA`` (read on every call)
+        or the repository's ``data/``.
 
     Returns
     -------
     Path
     """
-    return Path(data_dir or DATA_DIR) / GPKG_NAME
+    return Path(data_dir or os.environ.get("PARKMAP_DATA") or DATA_DIR) / GPKG_NAME
 
 
 def list_layers(path: Path | None = None) -> list[str]:

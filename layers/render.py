@@ -314,6 +314,14 @@ def add_notice(m: folium.Map, lang: str) -> None:
     HtmlOverlay(html.escape(t("illustrative_notice", lang)), "top:10px;left:54px", "parkmap-notice", 520).add_to(m)
 
 
+def parks_display(parks: gpd.GeoDataFrame, zones: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Parks with their zone's short name, class and level, and area in ha (for styling and tooltips)."""
+    z = zones[["zone_id", "short_name", "zone_class", "level"]].rename(columns={"short_name": "zone_short_name"})
+    out = parks.merge(z, on="zone_id", how="left")
+    out["area_ha"] = (out["area_m2"] / 1e4).round(2)
+    return out
+
+
 def zones_points(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Zone markers: one point per zone on its largest park (representative point)."""
     pts = zones.copy()

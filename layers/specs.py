@@ -97,7 +97,7 @@ SPECS: tuple[LayerSpec, ...] = (
         style={"color": "#4d4d4d", "weight": 1.6, "fillOpacity": 0.0},
         popup=(PopupField("name", "市（州）", "Prefecture"), PopupField("adcode", "行政区划代码", "Adcode")),
         id_field="adcode", default_on=True,
-        simplify={"province": 0.004, "prefecture": 0.0015, "zone": 0.0006},
+        simplify={"province": 0.02, "prefecture": 0.005, "zone": 0.001},
     ),
     LayerSpec(
         "counties", "县（市、区）界", "Counties", "admin",
@@ -105,7 +105,7 @@ SPECS: tuple[LayerSpec, ...] = (
         popup=(PopupField("name", "县（市、区）", "County"), PopupField("prefecture_name", "所属市（州）", "Prefecture"),
                PopupField("adcode", "行政区划代码", "Adcode")),
         id_field="adcode", default_on=True,
-        simplify={"province": 0.004, "prefecture": 0.0015, "zone": 0.0006},
+        simplify={"province": 0.02, "prefecture": 0.005, "zone": 0.001},
     ),
     LayerSpec(
         "regions", "经济区与经济带", "Regions and belts", "regions",
@@ -113,7 +113,7 @@ SPECS: tuple[LayerSpec, ...] = (
         popup=(PopupField("name_zh", "区域", "Region"), PopupField("name_en", "English", "English"),
                PopupField("citation", "出处", "Citation")),
         id_field="region_id", default_on=True,
-        simplify={"province": 0.005, "prefecture": 0.002, "zone": 0.001},
+        simplify={"province": 0.02, "prefecture": 0.005, "zone": 0.002},
     ),
     LayerSpec(
         "eco_redline", "生态保护红线（示意）", "Eco red line (illustrative)", "control",

@@ -1,10 +1,36 @@
-"""Make the repository importable (``import geo``) when it is not pip-installed."""
+"""Shared test fixtures; also makes the repository importable without an install."""
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
-_ROOT = str(Path(__file__).resolve().parents[1])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
+import pytest
+
+_ROOT = Path(__file__).resolve().parents[1]
+if str(_ROOT) not in sys.path:
+    sys.path.insert(0, str(_ROOT))
+
+HOSTILE = '<img src=x onerror=alert(1)>'
+
+
+@pytest.fixture(scope="session")
+def hostile_data_dir(tmp_path_factory) -> Path:
+    """A copy of the embedded GeoPackage where one zone and its park carry an HTML-injection name."""
+    import pyogrio
+
+    from geo.dataset import gpkg_path, list_layers, load_layer
+
+    out = tmp_path_factory.mktemp("hostile") / "sichuan.gpkg"
+    shutil.copy(gpkg_path(), out)
+    zones = load_layer("zones", out)
+    parks = load_layer("parks", out)
+    zones.loc[zones["zone_id"] == "S517077", "short_name"] = "射洪" + HOSTILE
+    parks.loc[parks["zone_id"] == "S517077", "name"] = "射洪园" + HOSTILE
+    frames = {name: load_layer(name, out) for name in list_layers(out)}
+    frames["zones"], frames["parks"] = zones, parks
+    out.unlink()
+    for name, frame in frames.items():
+        pyogrio.write_dataframe(frame, out, layer=name, driver="GPKG", append=out.exists())
+    return out.parent

@@ -1,0 +1,423 @@
+"""The expansion-check rule set: loading and validating ``data/rules.yaml``.
+
+The rules file holds every threshold, severity and citation used by
+:mod:`geo.check`; a province may edit it.  :func:`load_rules` validates it and
+raises :class:`~geo.errors.ParkmapError` (bilingual, one line) on any problem,
+so a bad file never yields a silently wrong check.
+
+Schema (see the comments at the top of ``data/rules.yaml``)::
+
+    version: 1
+    settings: {area_tolerance_m2: 0.01, max_hits_listed: 50}
+    rules:
+      - id: eco_redline            # one of RULE_IDS, each exactly once
+        kind: spatial              # spatial | economic
+        severity: fail             # fail | warn | info
+        threshold: 0               # number ("1/3" allowed; "average" for revenue/tax)
+        unit: m2
+        threshold_source: seed     # or "configurable default — not in sources"
+        text_zh: ..., text_en: ...
+        citation: [{file, section, line, quote}, ...]
+        note: ...                  # optional
+        applies_to: {types: [expand, adjust], levels: [省级, 国家级]}   # optional
+        enabled: true              # optional
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from geo.errors import ParkmapError
+
+#: Default rules file shipped with the repository.
+DEFAULT_RULES_PATH: Path = Path(__file__).resolve().parent.parent / "data" / "rules.yaml"
+
+#: Implemented checks, in the order rule rows are reported.
+SPATIAL_RULE_IDS: tuple[str, ...] = (
+    "eco_redline",
+    "farmland",
+    "urban_boundary",
+    "river_1km",
+    "other_parks",
+    "in_sichuan",
+    "contiguity",
+    "adjust_balance",
+)
+ECONOMIC_RULE_IDS: tuple[str, ...] = (
+    "land_dev_rate",
+    "revenue_per_mu",
+    "tax_per_mu",
+    "bottom_third",
+    "top10_priority",
+)
+RULE_IDS: tuple[str, ...] = SPATIAL_RULE_IDS + ECONOMIC_RULE_IDS
+
+SEVERITIES: tuple[str, ...] = ("fail", "warn", "info")
+KINDS: tuple[str, ...] = ("spatial", "economic")
+#: Proposal types: 扩区 (expand) and 调区/调位 (adjust).
+PROPOSAL_TYPES: tuple[str, ...] = ("expand", "adjust")
+ZONE_LEVELS: tuple[str, ...] = ("国家级", "省级")
+THRESHOLD_SOURCES: tuple[str, ...] = ("seed", "configurable default — not in sources")
+COMPARE_WITHIN: tuple[str, ...] = ("zone_class", "all")
+
+_REQUIRED = ("id", "kind", "severity", "threshold", "unit", "text_zh", "text_en", "citation", "threshold_source")
+_OPTIONAL = ("note", "applies_to", "enabled", "major_project_severity", "non_chemical_severity",
+             "river_classes", "compare_within", "top_share")
+_CITATION_KEYS = ("file", "section", "quote")
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a rule comes from: seed file, section, line and an exact short quote."""
+
+    file: str
+    section: str
+    quote: str
+    line: str = ""
+
+    def text(self) -> str:
+        """One-line citation: ``file section Lnnn：“quote”``."""
+        loc = f"{self.file} {self.section}" + (f" {self.line}" if self.line else "")
+        return f"{loc}：“{self.quote}”"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"file": self.file, "section": self.section, "line": self.line, "quote": self.quote}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One validated rule of the rule set.
+
+    ``threshold`` is a float, except ``"average"`` (revenue/tax rules: the
+    comparison-group mean) and a :class:`fractions.Fraction` for
+    ``bottom_third``.  ``params`` holds the rule-specific keys
+    (``major_project_severity``, ``non_chemical_severity``,
+    ``river_classes``, ``compare_within``, ``top_share``).
+    """
+
+    id: str
+    kind: str
+    severity: str
+    threshold: Any
+    unit: str
+    text_zh: str
+    text_en: str
+    citations: tuple[Citation, ...]
+    threshold_source: str
+    note: str = ""
+    types: tuple[str, ...] = PROPOSAL_TYPES
+    levels: tuple[str, ...] = ZONE_LEVELS
+    enabled: bool = True
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def citation(self) -> str:
+        """All citations as one line (``; ``-separated)."""
+        return "; ".join(c.text() for c in self.citations)
+
+    @property
+    def threshold_value(self) -> float | None:
+        """The threshold as a plain number (None for computed thresholds)."""
+        if isinstance(self.threshold, (int, float, Fraction)):
+            return float(self.threshold)
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form (thresholds as numbers or strings)."""
+        thr = self.threshold
+        if isinstance(thr, Fraction):
+            thr = f"{thr.numerator}/{thr.denominator}"
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "severity": self.severity,
+            "threshold": thr,
+            "unit": self.unit,
+            "threshold_source": self.threshold_source,
+            "text_zh": self.text_zh,
+            "text_en": self.text_en,
+            "citation": [c.to_dict() for c in self.citations],
+            "note": self.note,
+            "applies_to": {"types": list(self.types), "levels": list(self.levels)},
+            "enabled": self.enabled,
+            **{k: v for k, v in sorted(self.params.items())},
+        }
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """A validated rule set.
+
+    Attributes
+    ----------
+    version : int
+    name : str
+    rules : dict
+        id → :class:`Rule`, in :data:`RULE_IDS` order.
+    settings : dict
+        ``area_tolerance_m2`` (float) and ``max_hits_listed`` (int).
+    source : str
+        File the rules were read from (or ``"<dict>"``).
+    hash : str
+        SHA-256 of the canonical JSON of the validated rules (independent of
+        YAML formatting and comments); recorded with every check.
+    """
+
+    version: int
+    name: str
+    rules: dict[str, Rule]
+    settings: dict[str, Any]
+    source: str
+    hash: str
+
+    def __getitem__(self, rule_id: str) -> Rule:
+        return self.rules[rule_id]
+
+    def __iter__(self):
+        return iter(self.rules.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "name": self.name,
+            "settings": dict(self.settings),
+            "rules": [r.to_dict() for r in self.rules.values()],
+        }
+
+
+def _bad(where: str, zh: str, en: str, source: str) -> ParkmapError:
+    return ParkmapError(
+        f"规则文件 {source} 有误：{where}{zh}",
+        f"Rules file {source} is invalid: {where}{en}",
+        "请对照 data/rules.yaml 的格式修改 / follow the format of data/rules.yaml",
+        code="rules",
+    )
+
+
+def _number(value: Any, where: str, source: str, *, lo: float | None = 0.0, hi: float | None = None,
+            open_lo: bool = False, open_hi: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise _bad(where, f"应为数字，而不是 {value!r}", f"must be a number, not {value!r}", source)
+    v = float(value)
+    if lo is not None and (v < lo or (open_lo and v == lo)):
+        raise _bad(where, f"数值 {v:g} 过小（下限 {lo:g}）", f"value {v:g} is below its range (min {lo:g})", source)
+    if hi is not None and (v > hi or (open_hi and v == hi)):
+        raise _bad(where, f"数值 {v:g} 过大（上限 {hi:g}）", f"value {v:g} is above its range (max {hi:g})", source)
+    return v
+
+
+def _fraction(value: Any, where: str, source: str) -> Fraction:
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        frac = Fraction(str(value).strip()) if isinstance(value, (str, int, float)) else None
+    except (ValueError, ZeroDivisionError):
+        frac = None
+    if frac is None or not (0 < frac < 1):
+        raise _bad(where, f"应为 0 到 1 之间的分数，如 1/3，而不是 {value!r}",
+                   f"must be a fraction between 0 and 1 such as 1/3, not {value!r}", source)
+    return frac
+
+
+def _str_list(value: Any, allowed: tuple[str, ...] | None, where: str, source: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
+        raise _bad(where, "应为非空字符串列表", "must be a non-empty list of strings", source)
+    if allowed is not None:
+        bad = [v for v in value if v not in allowed]
+        if bad:
+            raise _bad(where, f"取值 {bad} 无效（可选：{', '.join(allowed)}）",
+                       f"invalid values {bad} (allowed: {', '.join(allowed)})", source)
+    return tuple(value)
+
+
+def _citations(value: Any, where: str, source: str) -> tuple[Citation, ...]:
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise _bad(where, "缺少出处（citation）", "has no citation", source)
+    out = []
+    for i, c in enumerate(value):
+        if not isinstance(c, dict):
+            raise _bad(f"{where}citation[{i}] ", "应为含 file/section/quote 的映射", "must be a mapping with file/section/quote", source)
+        missing = [k for k in _CITATION_KEYS if not (isinstance(c.get(k), str) and c.get(k).strip())]
+        if missing:
+            raise _bad(f"{where}citation[{i}] ", f"缺少 {', '.join(missing)}", f"lacks {', '.join(missing)}", source)
+        out.append(Citation(file=c["file"].strip(), section=c["section"].strip(), quote=c["quote"].strip(),
+                            line=str(c.get("line") or "").strip()))
+    return tuple(out)
+
+
+def _validate_rule(raw: Any, pos: int, source: str) -> Rule:
+    if not isinstance(raw, dict):
+        raise _bad(f"rules[{pos}] ", "应为映射", "must be a mapping", source)
+    rid = raw.get("id")
+    where = f"规则 {rid!r} " if rid else f"rules[{pos}] "
+    if rid not in RULE_IDS:
+        raise _bad(where, f"id 未知（已实现：{', '.join(RULE_IDS)}）", f"unknown id (implemented: {', '.join(RULE_IDS)})", source)
+    where = f"规则 {rid} / rule {rid}: "
+    missing = [k for k in _REQUIRED if k not in raw]
+    if missing:
+        raise _bad(where, f"缺少字段 {', '.join(missing)}", f"missing keys {', '.join(missing)}", source)
+    unknown = sorted(set(raw) - set(_REQUIRED) - set(_OPTIONAL))
+    if unknown:
+        raise _bad(where, f"未知字段 {', '.join(unknown)}", f"unknown keys {', '.join(unknown)}", source)
+    expected_kind = "spatial" if rid in SPATIAL_RULE_IDS else "economic"
+    if raw["kind"] != expected_kind:
+        raise _bad(where, f"kind 应为 {expected_kind}", f"kind must be {expected_kind}", source)
+    if raw["severity"] not in SEVERITIES:
+        raise _bad(where, f"severity 应为 {'/'.join(SEVERITIES)}", f"severity must be one of {', '.join(SEVERITIES)}", source)
+    for k in ("text_zh", "text_en", "unit"):
+        if not isinstance(raw[k], str) or not raw[k].strip():
+            raise _bad(where, f"{k} 不能为空", f"{k} must be a non-empty string", source)
+    ts = raw["threshold_source"]
+    if ts not in THRESHOLD_SOURCES:
+        raise _bad(where, f"threshold_source 应为 {' 或 '.join(THRESHOLD_SOURCES)}",
+                   f"threshold_source must be one of: {' | '.join(THRESHOLD_SOURCES)}", source)
+
+    params: dict[str, Any] = {}
+    thr_raw = raw["threshold"]
+    if rid == "bottom_third":
+        threshold: Any = _fraction(thr_raw, f"{where}threshold ", source)
+    elif rid in ("revenue_per_mu", "tax_per_mu"):
+        if thr_raw == "average":
+            threshold = "average"
+        else:
+            threshold = _number(thr_raw, f"{where}threshold ", source)
+        cw = raw.get("compare_within", "zone_class")
+        if cw not in COMPARE_WITHIN:
+            raise _bad(where, f"compare_within 应为 {'/'.join(COMPARE_WITHIN)}",
+                       f"compare_within must be one of {', '.join(COMPARE_WITHIN)}", source)
+        params["compare_within"] = cw
+    elif rid == "land_dev_rate":
+        threshold = _number(thr_raw, f"{where}threshold ", source, lo=0.0, hi=1.0, open_lo=True)
+    elif rid == "top10_priority":
+        threshold = _number(thr_raw, f"{where}threshold ", source, lo=1.0)
+        if threshold != int(threshold):
+            raise _bad(where, "threshold（年数）应为整数", "threshold (years) must be a whole number", source)
+        params["top_share"] = _number(raw.get("top_share", 0.10), f"{where}top_share ", source,
+                                      lo=0.0, hi=1.0, open_lo=True, open_hi=True)
+    else:
+        threshold = _number(thr_raw, f"{where}threshold ", source, lo=0.0)
+    if rid == "farmland":
+        sev = raw.get("major_project_severity", "warn")
+        if sev not in ("pass",) + SEVERITIES:
+            raise _bad(where, "major_project_severity 应为 pass/fail/warn/info",
+                       "major_project_severity must be pass, fail, warn or info", source)
+        params["major_project_severity"] = sev
+    if rid == "river_1km":
+        sev = raw.get("non_chemical_severity", "warn")
+        if sev not in ("pass",) + SEVERITIES:
+            raise _bad(where, "non_chemical_severity 应为 pass/fail/warn/info",
+                       "non_chemical_severity must be pass, fail, warn or info", source)
+        params["non_chemical_severity"] = sev
+        params["river_classes"] = _str_list(raw.get("river_classes", ["长江干流", "主要支流"]), None,
+                                            f"{where}river_classes ", source)
+    stray = [k for k in ("major_project_severity", "non_chemical_severity", "river_classes", "compare_within", "top_share")
+             if k in raw and k not in params]
+    if stray:
+        raise _bad(where, f"字段 {', '.join(stray)} 不适用于此规则", f"keys {', '.join(stray)} do not apply to this rule", source)
+
+    applies = raw.get("applies_to") or {}
+    if not isinstance(applies, dict) or set(applies) - {"types", "levels"}:
+        raise _bad(where, "applies_to 只能含 types、levels", "applies_to may only hold types and levels", source)
+    types = _str_list(applies.get("types", list(PROPOSAL_TYPES)), PROPOSAL_TYPES, f"{where}applies_to.types ", source)
+    levels = _str_list(applies.get("levels", list(ZONE_LEVELS)), ZONE_LEVELS, f"{where}applies_to.levels ", source)
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise _bad(where, "enabled 应为 true/false", "enabled must be true or false", source)
+    note = raw.get("note") or ""
+    if not isinstance(note, str):
+        raise _bad(where, "note 应为文本", "note must be text", source)
+    return Rule(
+        id=rid, kind=raw["kind"], severity=raw["severity"], threshold=threshold, unit=raw["unit"].strip(),
+        text_zh=raw["text_zh"].strip(), text_en=raw["text_en"].strip(),
+        citations=_citations(raw["citation"], where, source), threshold_source=ts,
+        note=" ".join(note.split()), types=types, levels=levels, enabled=enabled, params=params,
+    )
+
+
+def rules_from_dict(data: Any, source: str = "<dict>") -> RuleSet:
+    """Validate an already-parsed rules document.
+
+    Raises
+    ------
+    ParkmapError
+        ``code="rules"`` with what is wrong and where.
+    """
+    if not isinstance(data, dict):
+        raise _bad("", "顶层应为映射（version、rules）", "the top level must be a mapping (version, rules)", source)
+    version = data.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise _bad("version ", "应为正整数", "must be a positive integer", source)
+    raw_rules = data.get("rules")
+    if not isinstance(raw_rules, list) or not raw_rules:
+        raise _bad("rules ", "应为非空列表", "must be a non-empty list", source)
+    settings_raw = data.get("settings") or {}
+    if not isinstance(settings_raw, dict):
+        raise _bad("settings ", "应为映射", "must be a mapping", source)
+    unknown = sorted(set(settings_raw) - {"area_tolerance_m2", "max_hits_listed"})
+    if unknown:
+        raise _bad("settings ", f"未知字段 {', '.join(unknown)}", f"unknown keys {', '.join(unknown)}", source)
+    settings = {
+        "area_tolerance_m2": _number(settings_raw.get("area_tolerance_m2", 0.01), "settings.area_tolerance_m2 ", source),
+        "max_hits_listed": int(_number(settings_raw.get("max_hits_listed", 50), "settings.max_hits_listed ", source, lo=1)),
+    }
+    parsed: dict[str, Rule] = {}
+    for pos, raw in enumerate(raw_rules):
+        rule = _validate_rule(raw, pos, source)
+        if rule.id in parsed:
+            raise _bad(f"规则 {rule.id} / rule {rule.id}: ", "重复出现", "appears twice", source)
+        parsed[rule.id] = rule
+    missing = [r for r in RULE_IDS if r not in parsed]
+    if missing:
+        raise _bad("", f"缺少规则 {', '.join(missing)}（停用请写 enabled: false）",
+                   f"missing rules {', '.join(missing)} (to switch one off, set enabled: false)", source)
+    rules = {rid: parsed[rid] for rid in RULE_IDS}
+    name = data.get("name") or ""
+    body = {"version": version, "name": str(name), "settings": settings, "rules": [r.to_dict() for r in rules.values()]}
+    digest = hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
+    return RuleSet(version=version, name=str(name), rules=rules, settings=settings, source=source, hash=digest)
+
+
+def load_rules(path: str | Path | None = None) -> RuleSet:
+    """Read and validate a rules file (default :data:`DEFAULT_RULES_PATH`).
+
+    Raises
+    ------
+    ParkmapError
+        File missing, not YAML, or failing validation (``code="rules"``).
+    """
+    p = Path(path) if path is not None else DEFAULT_RULES_PATH
+    if not p.is_file():
+        raise ParkmapError(f"规则文件不存在：{p}", f"Rules file not found: {p}", code="rules")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        detail = " ".join(str(exc).split())[:200]
+        raise ParkmapError(f"规则文件 {p.name} 不是有效的 YAML：{detail}", f"Rules file {p.name} is not valid YAML: {detail}",
+                           code="rules") from exc
+    return rules_from_dict(data, source=str(p))
+
+
+__all__ = [
+    "DEFAULT_RULES_PATH",
+    "ECONOMIC_RULE_IDS",
+    "PROPOSAL_TYPES",
+    "RULE_IDS",
+    "SPATIAL_RULE_IDS",
+    "Citation",
+    "Rule",
+    "RuleSet",
+    "load_rules",
+    "rules_from_dict",
+]
