@@ -15,6 +15,7 @@ from streamlit_folium import st_folium
 from geo import zones as zq
 from geo.dataset import load_layer
 from layers import render
+from layers.assets import use_local_assets
 from layers.i18n import t
 from layers.specs import CLASS_EN, GROUPS, LEVEL_EN, SPEC_BY_ID, SPECS
 
@@ -398,6 +399,7 @@ def main() -> None:
     col_map, col_panel = st.columns([3, 2], gap="medium")
     with col_map:
         m, _view = build_map(data, ui, selected, hosts)
+        m = use_local_assets(m)  # Leaflet and plugins from static/vendor, no CDN
         out = st_folium(m, key="map", height=660, use_container_width=True,
                         returned_objects=["last_active_drawing"])
         clicked = ((out or {}).get("last_active_drawing") or {}).get("properties") or {}

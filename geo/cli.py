@@ -5,7 +5,8 @@ function building its sub-parser and a handler ``(args) -> int``.  Later
 subcommands (``check``, ``snapshot``, ``report``) plug in the same way.
 
 Exit codes: 0 success, 2 bad input (one bilingual line on stderr), 130
-interrupted.
+interrupted.  ``check`` also exits 1 when any proposal fails or needs
+attention.
 """
 
 from __future__ import annotations
@@ -195,6 +196,172 @@ def run_inspect(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------
+# check
+# --------------------------------------------------------------------------
+EXIT_ATTENTION = 1
+
+_TYPE_ALIASES = {"expand": "expand", "扩区": "expand", "adjust": "adjust", "调区": "adjust", "调位": "adjust"}
+_STATUS_MARK = {"pass": "✓", "fail": "✗", "warn": "!", "info": "i", "not_applicable": "–"}
+_NAME_COLUMNS = ("name", "名称", "NAME", "Name", "地块名称", "方案名称", "xmmc", "XMMC", "id", "ID", "编号")
+
+
+def _proposal_type(value: str) -> str:
+    key = str(value).strip()
+    if key.lower() in _TYPE_ALIASES:
+        return _TYPE_ALIASES[key.lower()]
+    if key in _TYPE_ALIASES:
+        return _TYPE_ALIASES[key]
+    raise argparse.ArgumentTypeError(f"expand|adjust (扩区|调区), not {value!r}")
+
+
+def add_check(sub: argparse._SubParsersAction) -> None:
+    """Register ``check``."""
+    p = sub.add_parser(
+        "check", help="扩区/调区核查 / check expansion proposals",
+        description="按管控线和扩区条件核查文件中的每个面要素 / Check every polygon feature of FILE against the "
+                    "control lines and the eligibility rules. Exit 0 all pass, 1 any fail or attention, 2 bad input.")
+    p.add_argument("file", type=Path, help="方案文件 / proposal file (.gpkg .geojson .json .kml .kmz .shp .zip .txt)")
+    p.add_argument("--zone", required=True, help="开发区编号或目录代码，如 S517077 / zone id or catalogue code")
+    p.add_argument("--type", type=_proposal_type, default="expand", dest="ptype",
+                   help="expand（扩区，默认）或 adjust（调区/调位） / expand (default) or adjust")
+    p.add_argument("--chemical", action="store_true", help="化工园区/化工项目 / chemical zone or project")
+    p.add_argument("--major-project", action="store_true", help="国家重大建设项目 / national major project")
+    p.add_argument("--removed", type=Path, help="调区的调出范围文件 / file with the parts removed (adjust)")
+    p.add_argument("--layers", type=Path,
+                   help="正式管控图层文件夹（eco_redline/生态保护红线, farmland/永久基本农田, urban_boundary/城镇开发边界, "
+                        "rivers/河流 + .gpkg/.shp/...）/ folder of official control layers, matched by file stem")
+    p.add_argument("--rules", type=Path, help="规则文件（默认 data/rules.yaml） / rules file")
+    p.add_argument("--json", action="store_true", help="输出 JSON / print a JSON document")
+    p.add_argument("--crs", help="方案文件坐标系 / CRS of FILE, e.g. 4523")
+    p.add_argument("--encoding", help="属性编码 / attribute encoding, e.g. gbk")
+    p.add_argument("--layer", help="GeoPackage 图层 / GeoPackage layer of FILE")
+    p.add_argument("--save", action="store_true",
+                   help="保存方案与核查记录到工作区（$PARKMAP_HOME） / save proposals and checks to the workspace")
+    p.set_defaults(handler=run_check)
+
+
+def _feature_name(row: dict[str, Any], pos: int) -> str:
+    for col in _NAME_COLUMNS:
+        v = row.get(col)
+        if v is not None and str(v).strip() and str(v) != "nan":
+            return str(v).strip()
+    return f"#{pos + 1}"
+
+
+def check_document(path: Path, results: list[Any], *, zone: dict[str, Any], options: dict[str, Any],
+                   rules: Any, index: Any, warnings: list[str], saved: list[dict[str, int]] | None = None) -> dict[str, Any]:
+    """The stable ``parkmap check --json`` document (schema ``parkmap.check/1``)."""
+    from geo.check import CHECK_SCHEMA
+
+    proposals = []
+    for i, r in enumerate(results):
+        d = {"index": i + 1, **r.to_dict(include_timestamp=False)}
+        if saved:
+            d["saved"] = saved[i]
+        proposals.append(d)
+    counts = {v: sum(1 for r in results if r.verdict == v) for v in ("pass", "fail", "attention")}
+    overall = "fail" if counts["fail"] else "attention" if counts["attention"] else "pass"
+    return {
+        "schema": CHECK_SCHEMA,
+        "file": str(path),
+        "zone": {k: zone.get(k) for k in ("zone_id", "catalogue_code", "name", "short_name", "zone_class", "level")},
+        "options": options,
+        "rules_file": rules.source,
+        "rules_version": rules.version,
+        "rules_hash": rules.hash,
+        "layers": index.layer_sources(),
+        "verdict": overall,
+        "summary": {"proposals": len(results), **counts},
+        "proposals": proposals,
+        "warnings": warnings,
+    }
+
+
+def format_check_text(doc: dict[str, Any]) -> str:
+    """Human-readable (Chinese + English) rendering of a check document."""
+    from geo.check import TYPE_NAMES, VERDICTS
+
+    z, o = doc["zone"], doc["options"]
+    yn = {True: "是 yes", False: "否 no"}
+    lines = [
+        f"开发区 Zone: {z['zone_id']} {z.get('name') or ''}（{z.get('zone_class') or '—'}，{z.get('level') or '—'}）",
+        f"类型 Type: {TYPE_NAMES[o['type']][0]} {o['type']}   化工 Chemical: {yn[o['chemical']]}   "
+        f"国家重大建设项目 Major project: {yn[o['major_project']]}",
+        f"规则 Rules: {doc['rules_file']} v{doc['rules_version']} ({doc['rules_hash'][:12]})",
+        "图层 Layers: " + "; ".join(f"{k} {'示意 illustrative' if v['illustrative'] else v['source']}"
+                                   for k, v in doc["layers"].items()),
+    ]
+    for p in doc["proposals"]:
+        vzh, ven = VERDICTS[p["verdict"]]
+        lines += ["", f"[{p['index']}] {p['name']} — 结论 Verdict: {vzh} {ven.upper()}   "
+                      f"面积 Area: {p['area_m2']:,.1f} m² = {p['area_mu']:,.2f} 亩 mu"]
+        for r in p["rules"]:
+            val = "—" if r["value"] is None else f"{r['value']:,.6g}"
+            thr = "—" if r["threshold"] is None else f"{r['threshold']:,.6g}"
+            lines.append(f"  {_STATUS_MARK.get(r['status'], '?')} {r['id']:<15} {r['status']:<14} "
+                         f"{val} / {thr} {r['unit']}  {r['message_zh']} / {r['message_en']}")
+        if p.get("saved"):
+            lines.append(f"  已保存 Saved: proposal {p['saved']['proposal_id']}, check {p['saved']['check_id']}")
+    s = doc["summary"]
+    lines += ["", f"汇总 Summary: {s['proposals']} 个方案 proposals — 符合 pass {s['pass']}, 不符合 fail {s['fail']}, "
+                  f"需关注 attention {s['attention']}",
+              "依据与出处见 --json 的 citation 字段 / citations: see the citation field of --json"]
+    if doc["warnings"]:
+        lines += ["", "警告 Warnings:"] + [f"  - {w}" for w in doc["warnings"]]
+    return "\n".join(lines)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Handle ``check``."""
+    from geo.check import Proposal, check_proposal, default_index
+    from geo.io.read import read_vector
+    from geo.rules import load_rules
+
+    rules = load_rules(args.rules)
+    index = default_index()
+    zone = index.resolve_zone(args.zone)  # unknown zone → exit 2 before any work
+    if args.layers is not None:
+        index = index.with_layers(args.layers)
+    with _captured_library_warnings() as lib_warnings:
+        res = read_vector(args.file, crs=args.crs, encoding=args.encoding, layer=args.layer)
+        removed = None
+        if args.removed is not None:
+            import shapely
+
+            rres = read_vector(args.removed)
+            removed = shapely.union_all(rres.gdf.geometry.values)
+    warnings = list(res.warnings) + [w for w in lib_warnings if w not in res.warnings]
+    gdf = res.gdf
+    geom_col = gdf.geometry.name
+    proposals = []
+    for pos, ((_, row), geom) in enumerate(zip(gdf.iterrows(), gdf.geometry)):
+        attrs = row.drop(labels=[geom_col]).to_dict()
+        proposals.append(Proposal(geometry=geom, zone_id=zone["zone_id"], type=args.ptype, chemical=args.chemical,
+                                  major_project=args.major_project, removed=removed, name=_feature_name(attrs, pos)))
+    results = [check_proposal(p, index, rules) for p in proposals]
+    saved = None
+    if args.save:
+        from geo.workspace import Workspace
+
+        ws = Workspace()
+        saved = []
+        for p, r in zip(proposals, results):
+            pid = ws.save_proposal(p.name, r.geometry, zone["zone_id"], p.options() | {"removed": None},
+                                   source=f"cli:{args.file}")
+            saved.append({"proposal_id": pid, "check_id": ws.save_check(pid, r)})
+    options = {"type": args.ptype, "chemical": bool(args.chemical), "major_project": bool(args.major_project),
+               "removed": str(args.removed) if args.removed else None,
+               "layers": str(args.layers) if args.layers else None}
+    doc = check_document(args.file, results, zone=zone, options=options, rules=rules, index=index,
+                         warnings=warnings, saved=saved)
+    if args.json:
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+    else:
+        print(format_check_text(doc))
+    return EXIT_OK if doc["verdict"] == "pass" else EXIT_ATTENTION
+
+
+# --------------------------------------------------------------------------
 # Plumbing
 # --------------------------------------------------------------------------
 class _ListHandler(logging.Handler):
@@ -229,7 +396,7 @@ def _captured_library_warnings() -> Iterator[list[str]]:
 
 
 #: name → registration function; extend for check / snapshot / report.
-COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {"inspect": add_inspect}
+COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {"inspect": add_inspect, "check": add_check}
 
 
 def build_parser() -> argparse.ArgumentParser:

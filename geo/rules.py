@@ -148,7 +148,7 @@ class Rule:
             "note": self.note,
             "applies_to": {"types": list(self.types), "levels": list(self.levels)},
             "enabled": self.enabled,
-            **{k: v for k, v in sorted(self.params.items())},
+            **{k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(self.params.items())},
         }
 
 
@@ -230,6 +230,8 @@ def _fraction(value: Any, where: str, source: str) -> Fraction:
 def _str_list(value: Any, allowed: tuple[str, ...] | None, where: str, source: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
+    if isinstance(value, tuple):
+        value = list(value)
     if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
         raise _bad(where, "应为非空字符串列表", "must be a non-empty list of strings", source)
     if allowed is not None:

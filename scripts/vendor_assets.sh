@@ -19,14 +19,17 @@
 # URLs folium/streamlit-folium emit -> the local file. layers/assets.py reads
 # that mapping; it is the single source of truth.
 #
-# Needs: npm, python3 (and pip for the folium sdist). Network: npm registry + PyPI.
+# Needs: npm, python3 with pip (PYTHON=... to choose). Network: npm registry + PyPI.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# any Python >= 3.9 with pip (pip fetches folium's sdist): $PYTHON, the active
+# virtualenv, the repository's .venv, else python3
 PY="${PYTHON:-}"
-if [[ -z "$PY" ]]; then
-  if [[ -x "$ROOT/../venv/bin/python" ]]; then PY="$ROOT/../venv/bin/python"; else PY=python3; fi
-fi
+for cand in "${VIRTUAL_ENV:+$VIRTUAL_ENV/bin/python}" "$ROOT/.venv/bin/python" python3; do
+  [[ -n "$PY" ]] && break
+  [[ -n "$cand" ]] && command -v "$cand" >/dev/null 2>&1 && PY="$cand"
+done
 export NPM_CONFIG_LOGLEVEL=error NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
 
 exec "$PY" - "$ROOT" "$@" <<'PYEOF'
@@ -50,9 +53,9 @@ JSD = "https://cdn.jsdelivr.net"
 CDNJS = "https://cdnjs.cloudflare.com/ajax/libs"
 
 # ---------------------------------------------------------------------------
-# The pins. `files` maps a path inside the npm tarball (under package/) to the
-# path under static/vendor/<dir>/ (identical unless noted), `replaces` maps a
-# CDN URL to a path under static/vendor/<dir>/.
+# The pins. `files` lists paths inside the npm tarball (under package/), kept
+# as they are under static/vendor/<dir>/ ((src, dst) pairs rename), `replaces`
+# maps a CDN URL to a path under static/vendor/<dir>/.
 # ---------------------------------------------------------------------------
 PACKAGES = [
     dict(
@@ -263,8 +266,9 @@ PACKAGES = [
     dict(
         npm="d3", version="4.13.0", license="BSD-3-Clause",
         integrity="sha512-l8c4+0SldjVKLaE2WG++EQlqD7mh/dmQjvi2L2lKPadAVC+TbJC4ci7Uk9bRi+To0+ansgsS0iWfPjD7DBy+FQ==",
-        files=["build/d3.min.js"], licenses=["LICENSE"],
-        replaces={"https://d3js.org/d3.v4.min.js": "build/d3.min.js"},
+        # flattened: the repository's .gitignore ignores every build/ directory
+        files=[("build/d3.min.js", "d3.min.js")], licenses=["LICENSE"],
+        replaces={"https://d3js.org/d3.v4.min.js": "d3.min.js"},
     ),
 ]
 
@@ -416,10 +420,13 @@ def build(dest):
             d = pkg_dir(p)
             members = npm_pack(p, work) if "npm" in p else pypi_sdist(p, work)
             out_files = {}
-            for path in p.get("files", []):
-                data, note = strip_sourcemap(path, members[path])
+            for item in p.get("files", []):
+                src, path = item if isinstance(item, tuple) else (item, item)
+                data, note = strip_sourcemap(path, members[src])
                 if p.get("npm") == "@fortawesome/fontawesome-free" and path.endswith(".css"):
                     data, note = fa_css(data)
+                if src != path:
+                    note = "; ".join(x for x in (note, f"from {src}") if x)
                 out_files[path] = (data, note)
             for path in p.get("licenses", []):
                 out_files[path] = (members[path], None)
