@@ -210,7 +210,7 @@ def build_map(data: dict, ui: dict, selected: str, hosts: pd.DataFrame) -> tuple
                 else:
                     c = render.zone_color(p, _cb)
                 base = {"color": "#222" if _lid == "zones" else c, "weight": 0.8 if _lid == "zones" else 1.2,
-                        "fillColor": c, "fillOpacity": 0.9 if _lid == "zones" else 0.55}
+                        "fill": True, "fillColor": c, "fillOpacity": 0.9 if _lid == "zones" else 0.55}
                 if p.get("zone_id") == selected:
                     base.update({"color": render.HIGHLIGHT, "weight": 4})
                 return base

@@ -226,9 +226,12 @@ def add_labels(m: folium.Map, points: list[tuple[float, float, str]], css_class:
         folium.Marker(
             [lat, lon],
             icon=folium.DivIcon(
-                html=f'<div class="{css_class}" style="font-size:{size_px}px">{html.escape(text)}</div>',
+                html=(f'<div class="{css_class}" style="font-size:{size_px}px;white-space:nowrap;'
+                      'transform:translate(-50%,-50%);display:inline-block;color:#333;font-weight:600;pointer-events:none;'
+                      f'text-shadow:0 0 3px #fff,0 0 3px #fff">{html.escape(text)}</div>'),
                 icon_size=(0, 0),
             ),
+            interactive=False,  # labels never take clicks meant for the features below
         ).add_to(fg)
     fg.add_to(m)
 

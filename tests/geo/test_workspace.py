@@ -195,17 +195,17 @@ def test_hard_crash_mid_save(tmp_path, result):
 def _writer(home: str, tag: str, n: int, doc: str, start) -> None:
     from geo.workspace import Workspace as W
 
-    ws = W(home)
     res = json.loads(doc)
     geom = shapely.geometry.shape(res["geometry"])
     start.wait(60)
+    ws = W(home)
     for i in range(n):
         pid = ws.save_proposal(f"{tag}-{i}", geom, "Z1", {"i": i}, source=tag)
         ws.save_check(pid, res)
 
 
 def test_two_processes_save_concurrently(tmp_path, result):
-    Workspace(tmp_path)  # create the schema first
+    # No workspace yet: both processes create the schema, then save at the same time.
     doc = json.dumps(result.to_dict(include_geometries=True), ensure_ascii=False)
     ctx = mp.get_context("spawn")
     start = ctx.Event()

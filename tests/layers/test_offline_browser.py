@@ -17,31 +17,29 @@ selenium is missing (``scripts/install-system.sh`` installs the first two).
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import socket
+import time
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
+from tests.browser_support import (
+    ARTIFACTS,
+    ROOT,
+    free_port,
+    make_driver,
+    network,
+    require_browser,
+    stop,
+    wait_http,
+)
 
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} missing (bash scripts/install-system.sh)", allow_module_level=True)
-if not CHROMEDRIVER.exists():
-    pytest.skip(f"{CHROMEDRIVER} missing (bash scripts/install-system.sh)", allow_module_level=True)
-selenium = pytest.importorskip("selenium", reason="selenium not installed (pip install -e '.[test]')")
+require_browser()
 
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
@@ -52,87 +50,12 @@ from layers.assets import external_urls, inline_assets, use_local_assets  # noqa
 
 pytestmark = pytest.mark.timeout(300)
 
-# every host but loopback fails to resolve: a CDN request cannot succeed
-BLOCK_RULES = "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
-
-
-def _free_port(lo: int = 8500, hi: int = 8600) -> int:
-    for port in range(lo, hi):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {lo}-{hi}")
-
-
-def _wait_http(url: str, timeout: float = 90.0) -> bytes:
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as r:
-                return r.read()
-        except Exception as e:  # not up yet
-            last = e
-            time.sleep(0.5)
-    raise TimeoutError(f"{url} not reachable after {timeout}s: {last}")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
-
 
 @pytest.fixture(scope="module")
 def driver():
-    os.environ["SE_OFFLINE"] = "true"  # never let selenium-manager download anything
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = str(CHROMIUM)
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1280,900",
-        "--lang=zh-CN",
-        f"--host-resolver-rules={BLOCK_RULES}",
-    ):
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-    drv = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=opts)
-    drv.set_page_load_timeout(60)
+    drv = make_driver()
     yield drv
     drv.quit()
-
-
-def _network(drv) -> tuple[list[str], list[str]]:
-    """(requested URLs, failures as 'url: reason') since the last call."""
-    requested: dict[str, str] = {}
-    failed: list[str] = []
-    for entry in drv.get_log("performance"):
-        msg = json.loads(entry["message"])["message"]
-        method, params = msg.get("method"), msg.get("params", {})
-        if method == "Network.requestWillBeSent":
-            requested[params["requestId"]] = params["request"]["url"]
-        elif method == "Network.loadingFailed":
-            url = requested.get(params["requestId"], "?")
-            failed.append(f"{url}: {params.get('errorText')}")
-        elif method == "Network.responseReceived":
-            status = params["response"]["status"]
-            if status >= 400:
-                failed.append(f"{params['response']['url']}: HTTP {status}")
-    return list(requested.values()), failed
 
 
 def _asset_failures(failed: list[str]) -> list[str]:
@@ -200,7 +123,7 @@ def _screenshot(drv, name: str) -> Path:
 
 
 def test_folium_page_offline(driver, tmp_path):
-    port = _free_port()
+    port = free_port()
     site = tmp_path / "site"
     site.mkdir()
     (site / "vendor").symlink_to(ROOT / "static" / "vendor", target_is_directory=True)
@@ -214,14 +137,14 @@ def test_folium_page_offline(driver, tmp_path):
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_http(f"http://127.0.0.1:{port}/vendor/MANIFEST.json", timeout=30)
+        wait_http(f"http://127.0.0.1:{port}/vendor/MANIFEST.json", timeout=30)
         driver.get_log("performance")  # drop anything earlier
         driver.get(f"http://127.0.0.1:{port}/map.html")
         _wait_map(driver)
         _check_map_dom(driver)
         fonts = _fonts_loaded(driver)
         assert "Glyphicons Halflings" in fonts, fonts
-        requested, failed = _network(driver)
+        requested, failed = network(driver)
         assert not _asset_failures(failed), failed
         assert not _remote(requested), _remote(requested)
         assert any(u.endswith("/vendor/leaflet@1.9.3/dist/leaflet.js") for u in requested)
@@ -229,7 +152,7 @@ def test_folium_page_offline(driver, tmp_path):
         assert any(u.endswith("/d3@3.5.5/d3.min.js") for u in requested)
         _screenshot(driver, "offline_folium.png")
     finally:
-        _stop(server)
+        stop(server)
 
 
 def test_inline_export_offline(driver, tmp_path):
@@ -242,7 +165,7 @@ def test_inline_export_offline(driver, tmp_path):
     _wait_map(driver)
     _check_map_dom(driver)
     assert "Glyphicons Halflings" in _fonts_loaded(driver)
-    requested, failed = _network(driver)
+    requested, failed = network(driver)
     assert not _asset_failures(failed), failed
     # one file: nothing but the page itself and data: URIs
     assert [u for u in requested if not u.startswith("data:")] == [page.as_uri()], requested
@@ -258,7 +181,7 @@ def streamlit_app(tmp_path_factory):
     app_dir = tmp_path_factory.mktemp("app")
     shutil.copy(ROOT / "tests" / "layers" / "_offline_app.py", app_dir / "offline_app.py")
     (app_dir / "static").symlink_to(ROOT / "static", target_is_directory=True)
-    port = _free_port(8510)
+    port = free_port(8510)
     env = dict(os.environ, PARKMAP_REPO_ROOT=str(ROOT), PYTHONPATH=str(ROOT))
     env.pop("PARKMAP_TEST_BASE_URL", None)
     log = (tmp_path_factory.mktemp("log") / "streamlit.log").open("w")
@@ -271,10 +194,10 @@ def streamlit_app(tmp_path_factory):
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     try:
-        _wait_http(f"http://127.0.0.1:{port}/_stcore/health", timeout=90)
+        wait_http(f"http://127.0.0.1:{port}/_stcore/health", timeout=90)
         yield f"http://127.0.0.1:{port}"
     finally:
-        _stop(proc)
+        stop(proc)
         log.close()
 
 
@@ -306,7 +229,7 @@ def test_streamlit_st_folium_offline(driver, streamlit_app):
     finally:
         driver.switch_to.default_content()
     assert "Glyphicons Halflings" in fonts, fonts
-    requested, failed = _network(driver)
+    requested, failed = network(driver)
     assert not _asset_failures(failed), failed
     assert not _remote(requested), _remote(requested)
     vendor = [u for u in requested if "/app/static/vendor/" in u]

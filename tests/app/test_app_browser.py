@@ -1,0 +1,128 @@
+"""The real app in headless Chromium with no network beyond 127.0.0.1 (issue #3).
+
+Starts ``streamlit run app.py``, checks the Leaflet map inside the
+streamlit-folium iframe draws at least every zone and park in the data, clicks
+a zone and waits for the zone panel, and saves screenshots under
+``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.browser_support import ARTIFACTS, ROOT, free_port, make_driver, network, require_browser, stop, wait_http
+
+require_browser()
+
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+from geo.dataset import load_layer  # noqa: E402
+from tests.conftest import HOSTILE  # noqa: E402
+
+pytestmark = pytest.mark.timeout(400)
+
+COUNT_JS = """
+if (!window.L) return null;
+const map = Object.values(window).find(v => v instanceof L.Map);
+if (!map) return null;
+const out = {zones: 0, parks: 0, drawn: 0, alerts: window.__alerts || 0};
+map.eachLayer(l => {
+  const p = l.feature && l.feature.properties;
+  if (!p || !p.zone_id || !l._path || !document.body.contains(l._path)) return;
+  if (l.feature.geometry.type === 'Point') out.zones++; else if (p.park_id || p.name) out.parks++;
+});
+return out;
+"""
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, hostile_data_dir):
+    port = free_port(8620, 8700)
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PARKMAP_DATA=str(hostile_data_dir))
+    log_path = tmp_path_factory.mktemp("log") / "streamlit.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+             "--server.port", str(port), "--server.headless", "true", "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_http(f"http://127.0.0.1:{port}/_stcore/health", timeout=90)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            stop(proc)
+    text = log_path.read_text()
+    assert "Traceback" not in text, text
+
+
+@pytest.fixture(scope="module")
+def driver():
+    drv = make_driver(1600, 1050)
+    yield drv
+    drv.quit()
+
+
+def _enter_map(drv):
+    drv.switch_to.default_content()
+    frame = WebDriverWait(drv, 90).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, 'iframe[title="streamlit_folium.st_folium"]')
+    )
+    drv.switch_to.frame(frame)
+    WebDriverWait(drv, 90).until(lambda d: (d.execute_script(COUNT_JS) or {}).get("zones", 0) > 0)
+
+
+def test_map_draws_all_zones_and_parks_and_click_fills_panel(driver, app_url):
+    zones, parks = load_layer("zones"), load_layer("parks")
+    driver.get_log("performance")
+    driver.get(app_url + "/")
+    _enter_map(driver)
+    # hostile names must never execute: count alert() calls
+    driver.execute_script("window.__alerts = 0; window.alert = () => { window.__alerts++; };")
+    counts = driver.execute_script(COUNT_JS)
+    assert counts["zones"] >= len(zones), counts
+    assert counts["parks"] >= len(parks), counts
+    assert driver.execute_script("return document.querySelectorAll('.parkmap-legend .legend-row').length") >= 6
+    assert "示意数据" in driver.execute_script("return document.querySelector('.parkmap-notice').innerText")
+    driver.switch_to.default_content()
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / "app_province.png"))
+
+    # click the marker of 射洪经开区 (its name carries an HTML-injection string in this data copy)
+    _enter_map(driver)
+    el = driver.execute_script(
+        """
+        const map = Object.values(window).find(v => v instanceof L.Map);
+        let hit = null;
+        map.eachLayer(l => { if (l.feature && l.feature.geometry.type === 'Point'
+                                && l.feature.properties.zone_id === 'S517077') hit = l; });
+        map.setView(hit.getLatLng(), 11);
+        return hit._path;
+        """
+    )
+    WebDriverWait(driver, 10).until(lambda d: el.is_displayed())
+    driver.execute_script("arguments[0].dispatchEvent(new MouseEvent('mouseover', {bubbles: true}));", el)
+    tooltip = WebDriverWait(driver, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, ".leaflet-tooltip"))
+    assert HOSTILE in tooltip.text  # shown as text
+    assert not tooltip.find_elements(By.TAG_NAME, "img")
+    # a real click at the marker: whichever of the zone's features is on top (marker or park) selects it
+    ActionChains(driver).move_to_element(el).click().perform()
+    driver.switch_to.default_content()
+    WebDriverWait(driver, 60).until(
+        lambda d: any("射洪" in h.text for h in d.find_elements(By.CSS_SELECTOR, "h3, h2"))
+    )
+    heads = [h.text for h in driver.find_elements(By.CSS_SELECTOR, "h3")]
+    assert any(HOSTILE in h for h in heads), heads
+    body = driver.find_element(By.TAG_NAME, "body").text
+    assert "园区数" in body and "核准面积" in body
+    _enter_map(driver)
+    assert driver.execute_script("return window.__alerts || 0") == 0
+    driver.switch_to.default_content()
+    driver.save_screenshot(str(ARTIFACTS / "app_zone_clicked.png"))
+    _, failed = network(driver)
+    assert not [f for f in failed if "favicon" not in f and "tile" not in f], failed
