@@ -241,7 +241,10 @@ def build_map(data: dict, ui: dict, selected: str, hosts: pd.DataFrame) -> tuple
                        tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=[t("parks", lang)])).add_to(m)
     if any(SPEC_BY_ID[a].illustrative for a in active):
         render.add_notice(m, lang)
-    render.add_legend(m, render.legend_items(active, ui["color_by"], lang, industry_on), lang)
+    reg = data["regions"].set_index("region_id")
+    order = {r: i for i, r in enumerate(data["regions"]["region_id"])}
+    reg_rows = [(render.region_color(order[r]), reg.loc[r, "name_en" if lang == "en" else "name_zh"]) for r in ui["regions"]]
+    render.add_legend(m, render.legend_items(active, ui["color_by"], lang, industry_on, reg_rows), lang)
     import folium
 
     folium.LayerControl(collapsed=True).add_to(m)

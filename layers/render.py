@@ -159,7 +159,8 @@ def new_map(basemap: str = "none", bounds: tuple[float, float, float, float] | N
             tianditu_key: str | None = None, lang: str = "zh") -> folium.Map:
     """A folium map with the chosen basemap; ``none`` draws a plain background that works offline."""
     info = BASEMAPS.get(basemap, BASEMAPS["none"])
-    m = folium.Map(location=[30.6, 103.0], zoom_start=6, tiles=None, control_scale=True, prefer_canvas=False)
+    m = folium.Map(location=[30.6, 103.0], zoom_start=6, tiles=None, control_scale=True, prefer_canvas=False,
+                   zoomSnap=0.25, zoomDelta=0.5)
     if info.get("tiles"):
         if info.get("needs_key") and not tianditu_key:
             pass  # the app shows a warning; keep the plain background
@@ -175,7 +176,32 @@ def new_map(basemap: str = "none", bounds: tuple[float, float, float, float] | N
         w, s, e, n = bounds
         m.fit_bounds([[s, w], [n, e]])
     _Background().add_to(m)
+    _NoScrollFocus().add_to(m)
     return m
+
+
+class _NoScrollFocus(MacroElement):
+    """Focus the map on mouse-down without scrolling the page.
+
+    Leaflet's keyboard handler focuses the map container on the first
+    mouse-down; inside the Streamlit iframe that scrolls the parent page, the
+    feature moves away from under the pointer and the first click is lost.
+    """
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+(function (m) {
+  var k = m.keyboard;
+  if (!k || !k.enabled()) { return; }
+  k.removeHooks();
+  k._onMouseDown = function () {
+    if (this._focused) { return; }
+    this._map._container.focus({preventScroll: true});
+  };
+  k.addHooks();
+})({{ this._parent.get_name() }});
+{% endmacro %}"""
+    )
 
 
 class _Background(MacroElement):
@@ -267,8 +293,12 @@ max-width:{{ this.max_width }}px;">{{ this.body }}</div>
         self.max_width = max_width
 
 
-def legend_items(active: Iterable[str], color_by: str, lang: str, industry_active: bool = False) -> list[tuple[str, str, str]]:
-    """(kind, colour, label) rows for the legend of the active layers; kind is fill, line, dot or dash."""
+def legend_items(active: Iterable[str], color_by: str, lang: str, industry_active: bool = False,
+                 regions: Iterable[tuple[str, str]] = ()) -> list[tuple[str, str, str]]:
+    """(kind, colour, label) rows for the legend of the active layers; kind is fill, line, dot or dash.
+
+    ``regions`` lists (colour, name) of the regions drawn, each shown with its own swatch.
+    """
     from layers.specs import SPEC_BY_ID
 
     rows: list[tuple[str, str, str]] = []
@@ -282,9 +312,14 @@ def legend_items(active: Iterable[str], color_by: str, lang: str, industry_activ
             rows += [("dot", c, LEVEL_EN[k] if lang == "en" else k) for k, c in LEVEL_COLORS.items()]
         else:
             rows += [("dot", c, CLASS_EN[k] if lang == "en" else k) for k, c in CLASS_COLORS.items()]
+    if "zones" in active:
+        rows.append(("dash", "#6a3d9a", t("enclave_link", lang)))
     for lid in active:
         s = SPEC_BY_ID.get(lid)
         if s is None or lid in ("zones", "parks"):
+            continue
+        if lid == "regions":
+            rows += [("fill", c, name) for c, name in regions]
             continue
         kind = "line" if s.kind == "line" or s.style.get("fillOpacity", 0) == 0 else "fill"
         if s.style.get("dashArray"):

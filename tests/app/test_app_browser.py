@@ -95,17 +95,19 @@ def test_map_draws_all_zones_and_parks_and_click_fills_panel(driver, app_url):
 
     # click the marker of 射洪经开区 (its name carries an HTML-injection string in this data copy)
     _enter_map(driver)
-    el = driver.execute_script(
+    driver.execute_script(
         """
         const map = Object.values(window).find(v => v instanceof L.Map);
-        let hit = null;
         map.eachLayer(l => { if (l.feature && l.feature.geometry.type === 'Point'
-                                && l.feature.properties.zone_id === 'S517077') hit = l; });
-        map.setView(hit.getLatLng(), 11);
-        return hit._path;
+                                && l.feature.properties.zone_id === 'S517077') window.__hit = l; });
+        map.setView(window.__hit.getLatLng(), 11, {animate: false});
         """
     )
-    WebDriverWait(driver, 10).until(lambda d: el.is_displayed())
+    # wait until the re-rendered marker is the topmost element at its own centre
+    top_js = """const r = window.__hit._path.getBoundingClientRect();
+                return document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === window.__hit._path;"""
+    WebDriverWait(driver, 20).until(lambda d: d.execute_script(top_js))
+    el = driver.execute_script("return window.__hit._path")
     driver.execute_script("arguments[0].dispatchEvent(new MouseEvent('mouseover', {bubbles: true}));", el)
     tooltip = WebDriverWait(driver, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, ".leaflet-tooltip"))
     assert HOSTILE in tooltip.text  # shown as text
@@ -113,9 +115,12 @@ def test_map_draws_all_zones_and_parks_and_click_fills_panel(driver, app_url):
     # a real click at the marker: whichever of the zone's features is on top (marker or park) selects it
     ActionChains(driver).move_to_element(el).click().perform()
     driver.switch_to.default_content()
-    WebDriverWait(driver, 60).until(
-        lambda d: any("射洪" in h.text for h in d.find_elements(By.CSS_SELECTOR, "h3, h2"))
-    )
+    try:
+        WebDriverWait(driver, 60).until(
+            lambda d: any("射洪" in h.text for h in d.find_elements(By.CSS_SELECTOR, "h3, h2"))
+        )
+    finally:
+        driver.save_screenshot(str(ARTIFACTS / "app_after_click.png"))
     heads = [h.text for h in driver.find_elements(By.CSS_SELECTOR, "h3")]
     assert any(HOSTILE in h for h in heads), heads
     body = driver.find_element(By.TAG_NAME, "body").text

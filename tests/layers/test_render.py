@@ -71,10 +71,13 @@ def test_coverage_simplify_keeps_counties_gap_free():
 
 
 def test_legend_lists_active_layers():
-    rows = render.legend_items(["zones", "parks", "eco_redline", "rivers"], "class", "zh")
+    rows = render.legend_items(["zones", "parks", "eco_redline", "rivers", "regions"], "class", "zh",
+                               regions=[("#8dd3c7", "成都平原经济区")])
     labels = [r[2] for r in rows]
     assert labels[:4] == ["经开区", "高新区", "综保区", "其他产业园区"]
     assert "生态保护红线（示意）" in labels and "长江干流及主要支流" in labels
+    assert ("fill", "#8dd3c7", "成都平原经济区") in rows
+    assert "飞地：管理市（州）→ 所在地" in labels
     html = render.legend_html(rows, "zh")
     assert html.count("legend-row") == len(rows)
     rows_ind = render.legend_items(["zones"], "class", "en", industry_active=True)
