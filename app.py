@@ -12,9 +12,20 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+import tempfile
+from pathlib import Path
+
+import folium
+from folium.plugins import Draw
+from shapely.geometry import shape
+
 from geo import zones as zq
-from geo.dataset import load_layer
-from layers import render
+from geo.check import ControlIndex, Proposal, apply_override, check_proposal
+from geo.dataset import gpkg_path, load_layer
+from geo.errors import ParkmapError
+from geo.io.read import read_vector
+from geo.workspace import Workspace
+from layers import overlays, render
 from layers.assets import use_local_assets
 from layers.i18n import t
 from layers.specs import CLASS_EN, GROUPS, LEVEL_EN, SPEC_BY_ID, SPECS
@@ -52,6 +63,12 @@ def layer_geojson(layer_id: str, view: str, gcj02: bool, subset: tuple[str, ...]
     return render.to_geojson(gdf, cols, gcj02=gcj02)
 
 
+@st.cache_resource(show_spinner=False)
+def control_index(path: str) -> ControlIndex:
+    """STRtree indexes of the control lines, built once per data file and reused by every check."""
+    return ControlIndex.from_dataset(path)
+
+
 @st.cache_data(show_spinner=False)
 def pinyin_sorted_prefectures() -> list[tuple[str, str]]:
     pref = frames()["prefectures"]
@@ -75,6 +92,9 @@ def tianditu_key() -> str | None:
 def init_state() -> None:
     ss = st.session_state
     ss.setdefault("selected_zone", "")
+    for key in ("prop_src", "saved_pick"):
+        if ss.get(f"pending_{key}") is not None:
+            ss[key] = ss.pop(f"pending_{key}")
     if ss.get("pending_zone") is not None:
         ss["zone_pick"] = ss["pending_zone"]
         ss["selected_zone"] = ss["pending_zone"]
@@ -164,10 +184,13 @@ def sidebar(data: dict) -> dict:
 # --------------------------------------------------------------------------- map
 
 
-def build_map(data: dict, ui: dict, selected: str, hosts: pd.DataFrame) -> tuple:
+def build_map(data: dict, ui: dict, selected: str, hosts: pd.DataFrame,
+              proposal=None, check_geoms: dict | None = None) -> tuple:
     lang, gcj = ui["lang"], render.is_gcj02(ui["basemap"])
     zones = data["zones"]
-    if selected:
+    if proposal is not None:
+        view, bounds = "zone", overlays.proposal_bounds(proposal)
+    elif selected:
         view, bounds = "zone", tuple(data["parks"][data["parks"]["zone_id"] == selected].total_bounds)
         w, s, e, n = bounds
         pad = max(e - w, n - s, 0.02) * 0.6
@@ -235,18 +258,24 @@ def build_map(data: dict, ui: dict, selected: str, hosts: pd.DataFrame) -> tuple
     if selected:
         sel_parks = data["parks"][data["parks"]["zone_id"] == selected]
         gj = render.to_geojson(sel_parks, ["park_id", "name", "zone_id"], gcj02=gcj)
-        import folium  # local: only for the highlight outline
-
         folium.GeoJson(gj, name="selected", style_function=lambda _f: {"color": render.HIGHLIGHT, "weight": 5, "fillOpacity": 0.0},
                        tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=[t("parks", lang)])).add_to(m)
+    extra_legend = []
+    if proposal is not None:
+        overlays.add_proposal(m, proposal, lang, gcj)
+        extra_legend.append(("line", overlays.OVERLAY_STYLES["proposal"][0], overlays.OVERLAY_STYLES["proposal"][3 if lang == "en" else 2]))
+    if check_geoms:
+        extra_legend += overlays.add_check_geometries(m, check_geoms, lang, gcj)
+    Draw(export=False, position="topleft",
+         draw_options={"polyline": False, "circle": False, "marker": False, "circlemarker": False,
+                       "polygon": {"allowIntersection": False, "showArea": True}, "rectangle": True},
+         edit_options={"edit": False, "remove": True}).add_to(m)
     if any(SPEC_BY_ID[a].illustrative for a in active):
         render.add_notice(m, lang)
     reg = data["regions"].set_index("region_id")
     order = {r: i for i, r in enumerate(data["regions"]["region_id"])}
     reg_rows = [(render.region_color(order[r]), reg.loc[r, "name_en" if lang == "en" else "name_zh"]) for r in ui["regions"]]
-    render.add_legend(m, render.legend_items(active, ui["color_by"], lang, industry_on, reg_rows), lang)
-    import folium
-
+    render.add_legend(m, render.legend_items(active, ui["color_by"], lang, industry_on, reg_rows) + extra_legend, lang)
     folium.LayerControl(collapsed=True).add_to(m)
     return m, view
 
@@ -379,6 +408,224 @@ def industry_panel(data: dict, ui: dict, hosts: pd.DataFrame) -> None:
     st.bar_chart(mix, height=200)
 
 
+# --------------------------------------------------------------------------- expansion check
+
+
+STATUS_ICON = {"pass": "✅", "fail": "❌", "warn": "⚠️", "info": "ℹ️", "not_applicable": "—"}
+UPLOAD_TYPES = ["zip", "gpkg", "geojson", "json", "kml", "kmz", "txt", "shp", "dbf", "shx", "prj", "cpg"]
+
+
+def _read_upload(files, lang: str):
+    """Read uploaded file(s) into a ReadResult; a shapefile may come as its loose parts. Errors → None + message."""
+    if not files:
+        return None
+    files = files if isinstance(files, list) else [files]
+    with tempfile.TemporaryDirectory(prefix="parkmap-upload-") as tmp:
+        paths = []
+        for f in files:
+            target = Path(tmp) / Path(f.name).name  # never trust a client path
+            target.write_bytes(f.getvalue())
+            paths.append(target)
+        main = next((p for p in paths if p.suffix.lower() == ".shp"), paths[0])
+        try:
+            return read_vector(main)
+        except ParkmapError as exc:
+            st.error(str(exc))
+            return None
+
+
+def _proposal_input(data: dict, lang: str):
+    """The proposal geometry, its name and its source, from the map, a file or the workspace."""
+    src = st.radio(t("prop_source", lang), ["draw", "upload", "saved"], horizontal=True, key="prop_src",
+                   format_func=lambda k: t(f"src_{k}", lang))
+    if src == "draw":
+        geom = st.session_state.get("drawn_geom")
+        st.caption(t("draw_hint", lang) if geom is not None else f"{t('draw_hint', lang)} {t('no_drawing', lang)}")
+        return geom, "drawn", None
+    if src == "upload":
+        files = st.file_uploader(t("upload_label", lang), type=UPLOAD_TYPES, accept_multiple_files=True, key="upload")
+        res = _read_upload(files, lang)
+        if res is None:
+            return None, "", None
+        gdf = res.gdf
+        i = 0
+        if len(gdf) > 1:
+            i = st.selectbox(t("feature_pick", lang), list(range(len(gdf))), key="upload_feature",
+                             format_func=lambda k: f"#{k + 1} · {gdf.iloc[k].drop(labels='geometry').astype(str).head(3).to_dict()}")
+        st.caption(f"{t('read_ok', lang)}: {files[0].name} · EPSG:{res.source_crs.epsg} ({res.source_crs.method})"
+                   + (f" · {res.encoding}" if res.encoding else ""))
+        for w in res.warnings:
+            st.warning(w)
+        return gdf.geometry.iloc[i], f"upload:{files[0].name}", None
+    ws = Workspace()
+    saved = ws.list_proposals()
+    if saved.empty:
+        st.info(t("no_saved", lang))
+        return None, "", None
+    pid = st.selectbox(t("src_saved", lang), list(saved["id"]), key="saved_pick",
+                       format_func=lambda k: f"#{k} · {saved.set_index('id').loc[k, 'name']}")
+    prop = ws.get_proposal(int(pid))
+    return prop.geometry, f"saved:{pid}", prop
+
+
+def _verdict_banner(result, lang: str) -> None:
+    text = f"{t('verdict', lang)}：{t('verdict_' + result.verdict, lang)}"
+    if result.original_verdict and result.original_verdict != result.verdict:
+        text += f"（{t('original', lang)}：{t('verdict_' + result.original_verdict, lang)}）"
+    {"pass": st.success, "fail": st.error}.get(result.verdict, st.warning)(text)
+    st.caption(f"{t('area', lang)}: {result.area_m2:,.0f} m² = {result.area_mu:,.1f} 亩 = {result.area_m2 / 1e4:,.2f} ha")
+
+
+def _num(v) -> str:
+    """A measured value or threshold as text: integers plain, others to 4 significant digits."""
+    if v is None or v == "":
+        return ""
+    if isinstance(v, (int, float)):
+        return f"{int(v):,}" if float(v).is_integer() else f"{v:,.4g}"
+    return str(v)
+
+
+def rule_table(result, lang: str) -> pd.DataFrame:
+    """One row per rule: status, measured value, threshold, unit, citation, message, value source."""
+    rows = []
+    for r in result.rules:
+        cit = r.citation if isinstance(r.citation, str) else "；".join(map(str, r.citation))
+        status = f"{STATUS_ICON.get(r.status, '')} {t('st_' + r.status, lang)}"
+        if r.original_status:
+            status += f"（{t('original', lang)}：{t('st_' + r.original_status, lang)}；{r.override_reason}）"
+        rows.append({
+            t("rule", lang): r.id, t("status", lang): status,
+            t("measured", lang): _num(r.value),
+            t("threshold", lang): _num(r.threshold),
+            t("unit", lang): r.unit, t("citation", lang): cit,
+            t("message", lang): r.message_en if lang == "en" else r.message_zh,
+            t("value_source", lang): r.value_source,
+        })
+    return pd.DataFrame(rows)
+
+
+def check_panel(data: dict, ui: dict) -> None:
+    lang = ui["lang"]
+    geom, source, saved = _proposal_input(data, lang)
+    if geom is not None and st.session_state.get("proposal_geom") is not geom:
+        changed = st.session_state.get("proposal_wkb") != geom.wkb
+        st.session_state["proposal_geom"] = geom
+        st.session_state["proposal_wkb"] = geom.wkb
+        if changed:
+            st.session_state.pop("check_result", None)
+            st.session_state.pop("check_ids", None)
+            st.rerun()  # redraw the map with the new proposal
+    zones = data["zones"]
+    ids = [z for z in zq.sort_by_pinyin(zones["short_name"])]
+    by_name = dict(zip(zones["short_name"], zones["zone_id"]))
+    zone_ids = [by_name[n] for n in ids]
+    default_zone = (saved.zone_id if saved else "") or st.session_state.get("selected_zone") or zone_ids[0]
+    short = dict(zip(zones["zone_id"], zones["short_name"]))
+    zone_id = st.selectbox(t("check_zone", lang), zone_ids, index=zone_ids.index(default_zone) if default_zone in zone_ids else 0,
+                           key="check_zone", format_func=lambda z: f"{short[z]} · {z}")
+    opts = (saved.options if saved else {}) or {}
+    c1, c2, c3 = st.columns([2, 1, 1])
+    ptype = c1.radio(t("check_type", lang), ["expand", "adjust"], key="check_type", horizontal=True,
+                     index=1 if opts.get("type") == "adjust" else 0, format_func=lambda k: t(f"type_{k}", lang))
+    chemical = c2.checkbox(t("chemical", lang), value=bool(opts.get("chemical")), key="check_chemical")
+    major = c3.checkbox(t("major_project", lang), value=bool(opts.get("major_project")), key="check_major")
+    name = st.text_input(t("prop_name", lang), value=(saved.name if saved else f"{short[zone_id]} 扩区方案"), key="check_name")
+    if st.button(t("run_check", lang), type="primary", key="run_check"):
+        if geom is None:
+            st.warning(t("need_geom", lang))
+        else:
+            try:
+                result = check_proposal(Proposal(geometry=geom, zone_id=zone_id, type=ptype, chemical=chemical,
+                                                 major_project=major, name=name), control_index(str(gpkg_path())))
+            except ParkmapError as exc:
+                st.error(str(exc))
+            else:
+                st.session_state["check_result"] = result
+                st.session_state["check_source"] = source
+                st.session_state.pop("check_ids", None)
+                st.rerun()  # redraw the map with the overlaps
+    result = st.session_state.get("check_result")
+    if result is None:
+        return
+    _verdict_banner(result, lang)
+    st.dataframe(rule_table(result, lang), hide_index=True, width="stretch")
+    st.caption(t("illustrative_values", lang))
+    ov = pd.DataFrame({t("layer", lang): list(result.overlaps), t("overlaps", lang): [round(v, 1) for v in result.overlaps.values()]})
+    st.dataframe(ov, hide_index=True, width="stretch")
+
+    with st.expander(t("override", lang)):
+        rid = st.selectbox(t("override_rule", lang), [r.id for r in result.rules if r.status != "not_applicable"], key="ovr_rule")
+        new_status = st.selectbox(t("override_status", lang), ["pass", "warn", "fail", "info"], key="ovr_status",
+                                  format_func=lambda k: t(f"st_{k}", lang))
+        reason = st.text_area(t("override_reason", lang), key="ovr_reason")
+        if st.button(t("apply_override", lang), key="ovr_apply"):
+            try:
+                ids = st.session_state.get("check_ids")
+                if ids:  # saved: the override is a new audit record beside the original
+                    ws = Workspace()
+                    cid = ws.save_override(ids[1], rid, new_status, reason)
+                    st.session_state["check_ids"] = (ids[0], cid)
+                    st.session_state["check_result"] = ws.get_check(cid).to_result()
+                else:
+                    st.session_state["check_result"] = apply_override(result, rid, new_status, reason)
+                st.rerun()
+            except ParkmapError as exc:
+                st.error(str(exc))
+
+    if st.button(t("save", lang), key="save_check"):
+        try:
+            ws = Workspace()
+            pid = saved.id if saved else ws.save_proposal(name, result.geometry or geom, zone_id,
+                                                          {"type": ptype, "chemical": chemical, "major_project": major},
+                                                          st.session_state.get("check_source", source))
+            cid = ws.save_check(pid, result)
+            st.session_state["check_ids"] = (pid, cid)
+            st.success(t("saved_ok", lang).format(pid=pid, cid=cid))
+        except ParkmapError as exc:
+            st.error(str(exc))
+    if st.session_state.get("check_ids"):
+        pid, cid = st.session_state["check_ids"]
+        st.caption(f"{t('audit', lang)}: #{pid} / #{cid} · rules {result.rules_hash[:12]} · "
+                   + ", ".join(f"{k} {v[:8]}" for k, v in result.layer_hashes.items()))
+
+
+def saved_panel(data: dict, lang: str) -> None:
+    ws = Workspace()
+    show_deleted = st.checkbox(t("show_deleted", lang), key="show_deleted")
+    table = ws.list_proposals(include_deleted=show_deleted)
+    if table.empty:
+        st.info(t("no_saved", lang))
+        return
+    st.dataframe(table[["id", "name", "zone_id", "area_m2", "created_at", "n_checks", "last_verdict", "deleted"]],
+                 hide_index=True, width="stretch")
+    picked = st.multiselect(t("pick_saved", lang), list(table["id"]), key="saved_multi",
+                            format_func=lambda k: f"#{k} · {table.set_index('id').loc[k, 'name']}")
+    c1, c2, c3, c4 = st.columns(4)
+    if c1.button(t("reopen", lang), key="saved_reopen", disabled=len(picked) != 1):
+        pid = int(picked[0])
+        checks = ws.checks_for(pid)
+        prop = ws.get_proposal(pid)
+        st.session_state["proposal_geom"] = prop.geometry
+        st.session_state["proposal_wkb"] = prop.geometry.wkb
+        if checks:
+            st.session_state["check_result"] = checks[-1].to_result()
+            st.session_state["check_ids"] = (pid, checks[-1].id)
+        st.session_state["pending_prop_src"] = "saved"
+        st.session_state["pending_saved_pick"] = pid
+        st.rerun()
+    if c2.button(t("compare", lang), key="saved_compare", disabled=len(picked) < 2):
+        last = table.set_index("id").loc[picked, "last_check_id"].dropna().astype(int).tolist()
+        st.dataframe(ws.compare(last), width="stretch")
+    if c3.button(t("delete", lang), key="saved_delete", disabled=not picked):
+        for pid in picked:
+            ws.soft_delete(int(pid))
+        st.rerun()
+    if c4.button(t("restore", lang), key="saved_restore", disabled=not picked):
+        for pid in picked:
+            ws.restore(int(pid))
+        st.rerun()
+
+
 # --------------------------------------------------------------------------- page
 
 
@@ -400,11 +647,14 @@ def main() -> None:
         st.caption(t("gcj_note", lang))
 
     col_map, col_panel = st.columns([3, 2], gap="medium")
+    proposal = st.session_state.get("proposal_geom")
+    result = st.session_state.get("check_result")
     with col_map:
-        m, _view = build_map(data, ui, selected, hosts)
+        m, _view = build_map(data, ui, selected, hosts, proposal, result.geometries if result is not None else None)
         m = use_local_assets(m)  # Leaflet and plugins from static/vendor, no CDN
         out = st_folium(m, key="map", height=660, use_container_width=True,
-                        returned_objects=["last_active_drawing"])
+                        returned_objects=["last_active_drawing", "all_drawings"])
+        _drawn(out)
         clicked = ((out or {}).get("last_active_drawing") or {}).get("properties") or {}
         zid = clicked.get("zone_id")
         if zid and zid != selected and zid in set(data["zones"]["zone_id"]) and zid != st.session_state.get("last_click"):
@@ -413,8 +663,24 @@ def main() -> None:
             st.rerun()
         industry_panel(data, ui, hosts)
     with col_panel:
-        st.markdown(f"### {t('zone_panel', lang)}")
-        zone_panel(data, selected, lang)
+        tab_zone, tab_check, tab_saved = st.tabs([t("tab_zone", lang), t("tab_check", lang), t("tab_saved", lang)])
+        with tab_zone:
+            zone_panel(data, selected, lang)
+        with tab_check:
+            check_panel(data, ui)
+        with tab_saved:
+            saved_panel(data, lang)
 
+
+def _drawn(out: dict | None) -> None:
+    """Keep the last polygon drawn on the map as the candidate proposal."""
+    drawings = (out or {}).get("all_drawings") or []
+    polys = [d for d in drawings if (d.get("geometry") or {}).get("type") in ("Polygon", "MultiPolygon")]
+    if not polys:
+        return
+    geom = shape(polys[-1]["geometry"])
+    if st.session_state.get("drawn_wkb") != geom.wkb:
+        st.session_state["drawn_wkb"] = geom.wkb
+        st.session_state["drawn_geom"] = geom
 
 main()

@@ -1,0 +1,110 @@
+"""The expansion-check flow in the app with AppTest: upload, check, override, save, reopen (issue #4)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from geo.area import buffer_m
+from geo.dataset import load_layer
+from geo.io.jzd_txt import format_jzd_text
+from geo.workspace import Workspace
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+ZONE = "S517077"  # 射洪经开区
+
+
+@pytest.fixture()
+def at(monkeypatch, tmp_path):
+    monkeypatch.delenv("PARKMAP_DATA", raising=False)
+    monkeypatch.setenv("PARKMAP_HOME", str(tmp_path / "home"))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    app = AppTest.from_file(APP, default_timeout=180)
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def _proposal_txt(meters: float) -> bytes:
+    """A 界址点 TXT (GBK) of the zone's park grown by ``meters``: an expansion around the park."""
+    park = load_layer("parks").query("zone_id == @ZONE").geometry.iloc[0]
+    ring = buffer_m(park, meters).difference(park)
+    gdf = gpd.GeoDataFrame({"地块名称": ["射洪扩区"]}, geometry=[ring], crs="EPSG:4490")
+    return format_jzd_text(gdf).encode("gbk")
+
+
+def _rule_rows(app) -> dict[str, dict]:
+    table = next(df.value for df in app.dataframe if "规则" in df.value.columns)
+    return {r["规则"]: r for r in table.to_dict("records")}
+
+
+def test_upload_check_override_save_reopen(at, tmp_path):
+    at.radio(key="prop_src").set_value("upload").run()
+    at.file_uploader(key="upload").set_value(("shehong.txt", _proposal_txt(400), "text/plain")).run()
+    assert not at.exception, at.exception
+    assert any("EPSG:" in c.value for c in at.caption)  # the file was read and its CRS reported
+    at.selectbox(key="check_zone").set_value(ZONE).run()
+    at.button(key="run_check").click().run()
+    assert not at.exception, at.exception
+    banners = [e.value for e in at.success] + [e.value for e in at.error] + [e.value for e in at.warning]
+    assert any(b.startswith("结论：") for b in banners), banners
+    rows = _rule_rows(at)
+    for rid in ("eco_redline", "farmland", "urban_boundary", "river_1km", "other_parks", "in_sichuan", "contiguity",
+                "land_dev_rate", "revenue_per_mu", "tax_per_mu", "bottom_third", "top10_priority"):
+        assert rid in rows, rid
+        assert rows[rid]["出处"], rid  # every row cites its source
+    # the expansion ring touches the park: 集中连片 passes with distance 0
+    assert rows["contiguity"]["测量值"] == "0"
+
+    # save: one proposal and one check record in the workspace
+    at.button(key="save_check").click().run()
+    assert any("已保存" in s.value for s in at.success)
+    ws = Workspace(tmp_path / "home")
+    saved = ws.list_proposals()
+    assert len(saved) == 1 and saved["zone_id"].iloc[0] == ZONE
+    pid = int(saved["id"].iloc[0])
+
+    # override a rule with a reason: a new audit record, the original kept
+    target = next(rid for rid, r in rows.items() if "不适用" not in r["状态"])
+    at.selectbox(key="ovr_rule").set_value(target).run()
+    at.selectbox(key="ovr_status").set_value("fail").run()
+    at.text_area(key="ovr_reason").input("现场核实：示例改判理由").run()
+    at.button(key="ovr_apply").click().run()
+    assert not at.exception, at.exception
+    rows2 = _rule_rows(at)
+    assert "原结果" in rows2[target]["状态"] and "现场核实" in rows2[target]["状态"]
+    checks = ws.checks_for(pid)
+    assert [c.kind for c in checks] == ["check", "override"]
+    assert checks[1].parent_check_id == checks[0].id
+    assert checks[0].result["rules"] != checks[1].result["rules"]  # the original stays as it was
+
+    # reopen from the saved list: the latest (overridden) check comes back
+    at.session_state["check_result"] = None
+    at.multiselect(key="saved_multi").set_value([pid]).run()
+    at.button(key="saved_reopen").click().run()
+    assert not at.exception, at.exception
+    rows3 = _rule_rows(at)
+    assert "现场核实" in rows3[target]["状态"]
+
+    # soft delete hides it from the list, restore brings it back
+    at.multiselect(key="saved_multi").set_value([pid]).run()
+    at.button(key="saved_delete").click().run()
+    assert ws.list_proposals().empty and len(ws.list_proposals(include_deleted=True)) == 1
+    at.checkbox(key="show_deleted").check().run()
+    at.multiselect(key="saved_multi").set_value([pid]).run()
+    at.button(key="saved_restore").click().run()
+    assert len(ws.list_proposals()) == 1
+
+
+def test_bad_upload_shows_bilingual_error(at):
+    at.radio(key="prop_src").set_value("upload").run()
+    at.file_uploader(key="upload").set_value(("bad.geojson", b'{"type":"LineString","coordinates":[[104,30],[104.1,30.1]]}',
+                                              "application/geo+json")).run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert errors and " / " in errors[0] and "LineString" in errors[0]
