@@ -21,7 +21,7 @@ from shapely.geometry import shape
 
 from geo import zones as zq
 from geo.check import ControlIndex, Proposal, apply_override, check_proposal
-from geo.dataset import gpkg_path, load_layer
+from geo.dataset import gpkg_path, list_layers, load_layer
 from geo.errors import ParkmapError
 from geo.io.read import read_vector
 from geo.workspace import Workspace
@@ -41,18 +41,27 @@ MAP_LAYERS = ("prefectures", "counties", "regions", "eco_redline", "farmland", "
 
 @st.cache_resource(show_spinner=False)
 def frames() -> dict[str, pd.DataFrame]:
-    """Every layer and table of the embedded GeoPackage, loaded once per process."""
-    names = MAP_LAYERS[:-1] + ("zones", "industries", "zone_industries", "indicators", "province")
+    """The zone, admin and industry tables, loaded once per process (control lines load on demand)."""
+    names = ("prefectures", "counties", "regions", "zones", "parks", "industries", "zone_industries", "indicators", "province")
     data = {n: load_layer(n) for n in names}
     data["parks"] = render.parks_display(data["parks"], data["zones"])
+    if "pinyin" in list_layers():
+        zq.use_pinyin_table(load_layer("pinyin"))
     return data
+
+
+@st.cache_resource(show_spinner=False)
+def frame(layer: str) -> pd.DataFrame:
+    """One layer, loaded on first use (e.g. farmland only when switched on)."""
+    data = frames()
+    return data[layer] if layer in data else load_layer(layer)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def layer_geojson(layer_id: str, view: str, gcj02: bool, subset: tuple[str, ...] | None = None) -> dict:
     """GeoJSON of one layer for a view (simplified per the spec), optionally shifted to GCJ-02."""
     spec = SPEC_BY_ID[layer_id]
-    gdf = frames()[spec.layer]
+    gdf = frame(spec.layer)
     if layer_id == "zones":
         gdf = render.zones_points(gdf)
     if subset is not None and spec.id_field:

@@ -58,9 +58,45 @@ def build(frames: dict, view: str, simplified: bool, bounds) -> tuple[int, float
     return len(html.encode("utf-8")), t1 - t0, t2 - t1
 
 
+def cold_start(timeout: float = 120.0) -> tuple[float, float]:
+    """Seconds from ``streamlit run app.py`` to the server answering, and to the zone markers drawn in Chromium."""
+    import subprocess
+
+    from selenium.webdriver.common.by import By
+
+    from tests.browser_support import free_port, make_driver, stop, wait_http
+
+    root = Path(__file__).resolve().parents[1]
+    port = free_port(8750, 8850)
+    drv = make_driver(1600, 1000)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+                             "--server.port", str(port), "--server.headless", "true"],
+                            cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/_stcore/health", timeout=timeout)
+        t_server = time.perf_counter() - t0
+        drv.get(f"http://127.0.0.1:{port}/")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            frames = drv.find_elements(By.CSS_SELECTOR, 'iframe[title="streamlit_folium.st_folium"]')
+            if frames:
+                drv.switch_to.frame(frames[0])
+                n = drv.execute_script("return window.L ? document.querySelectorAll('path.leaflet-interactive').length : 0")
+                drv.switch_to.default_content()
+                if n > 100:
+                    break
+            time.sleep(0.05)
+        return t_server, time.perf_counter() - t0
+    finally:
+        drv.quit()
+        stop(proc)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--cold-start", action="store_true", help="also time streamlit run → map drawn in headless Chromium")
     args = ap.parse_args()
     t0 = time.perf_counter()
     frames = {n: load_layer(n) for n in ("prefectures", "counties", "regions", "rivers", "parks", "zones", "province")}
@@ -95,6 +131,11 @@ def main() -> None:
         })
     print(pd.DataFrame(rows).to_string(index=False))
     print("layers:", ", ".join(DEFAULT_LAYERS))
+    if args.cold_start:
+        runs = [cold_start() for _ in range(args.repeat)]
+        server_s = statistics.median(r[0] for r in runs)
+        drawn_s = statistics.median(r[1] for r in runs)
+        print(f"cold start (median of {args.repeat}): server up {server_s:.2f} s, map drawn {drawn_s:.2f} s (target < 5 s)")
 
 
 if __name__ == "__main__":

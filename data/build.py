@@ -845,6 +845,11 @@ def build(out: Path, verbose: bool = True) -> dict[str, str]:
     for col in industries.columns:
         industries[col] = industries[col].map(lambda v: "" if v is None else v)
 
+    from geo.zones import pinyin_table  # noqa: PLC0415
+
+    names = list(zones["name"]) + list(zones["short_name"]) + [a for al in zones["aliases"] for a in str(al).split("|")]
+    names += list(parks["name"]) + list(prefectures["name"]) + list(prefectures["short_name"]) + list(counties["name"])
+    names += list(regions["name_zh"]) + list(industries["name_zh"])
     frames: dict[str, pd.DataFrame] = {
         "province": _round(province),
         "prefectures": _round(prefectures),
@@ -861,6 +866,7 @@ def build(out: Path, verbose: bool = True) -> dict[str, str]:
         "seed_indicators": seed,
         "indicators": indicators,
         "layer_sources": layer_sources(),
+        "pinyin": pinyin_table(names),
     }
     write_gpkg(frames, out)
     hashes = {k: frame_hash(v) for k, v in frames.items()}

@@ -362,6 +362,250 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------
+# snapshot / report (exports)
+# --------------------------------------------------------------------------
+_BASEMAP_ALIASES = {"none": "none", "osm": "osm", "tianditu": "tianditu_vec", "tianditu_vec": "tianditu_vec",
+                    "tianditu_img": "tianditu_img", "gaode": "gaode", "amap": "gaode"}
+_SNAPSHOT_SUFFIXES = (".png", ".html", ".pdf")
+
+
+def _basemap(value: str) -> str:
+    key = str(value).strip().lower()
+    if key not in _BASEMAP_ALIASES:
+        raise argparse.ArgumentTypeError(f"none|osm|tianditu|tianditu_img|gaode, not {value!r}")
+    return _BASEMAP_ALIASES[key]
+
+
+def _add_proposal_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--type", type=_proposal_type, default="expand", dest="ptype",
+                   help="expand（扩区，默认）或 adjust（调区/调位） / expand (default) or adjust")
+    p.add_argument("--chemical", action="store_true", help="化工园区/化工项目 / chemical zone or project")
+    p.add_argument("--major-project", action="store_true", help="国家重大建设项目 / national major project")
+    p.add_argument("--removed", type=Path, help="调区的调出范围文件 / file with the parts removed (adjust)")
+    p.add_argument("--control-layers", type=Path, dest="control_layers",
+                   help="正式管控图层文件夹（同 check --layers） / folder of official control layers (as check --layers)")
+    p.add_argument("--crs", help="方案文件坐标系 / CRS of the proposal file, e.g. 4523")
+    p.add_argument("--encoding", help="属性编码 / attribute encoding, e.g. gbk")
+    p.add_argument("--layer", help="GeoPackage 图层 / GeoPackage layer of the proposal file")
+    p.add_argument("--feature", type=int, help="文件中第几个面要素（从 1 起） / which polygon feature of the file (1-based)")
+
+
+def add_snapshot(sub: argparse._SubParsersAction) -> None:
+    """Register ``snapshot``."""
+    p = sub.add_parser(
+        "snapshot", help="导出地图（PNG/HTML/PDF） / export the map as PNG, HTML or PDF",
+        description="导出当前视图的地图页面 / Export a map page (PNG, PDF) or an offline interactive map (HTML). "
+                    "Exit 0 written, 2 bad input.")
+    p.add_argument("--zone", help="高亮并缩放到开发区（编号或目录代码） / highlight and zoom to a zone (id or catalogue code)")
+    p.add_argument("--bbox", help="范围 西,南,东,北（经纬度） / extent W,S,E,N in degrees")
+    p.add_argument("--layers", help="图层，逗号分隔 / layers, comma-separated (default: the app's defaults): "
+                                    "prefectures,counties,regions,eco_redline,farmland,urban_boundary,rivers,parks,zones")
+    p.add_argument("--regions", help="经济区/经济带编号，逗号分隔（默认五大经济区） / region ids (default: the five economic regions)")
+    p.add_argument("--basemap", type=_basemap, default="none", help="none（默认，离线）|osm|tianditu|gaode")
+    p.add_argument("--color-by", choices=("class", "level"), default="class", help="开发区着色 / colour zones by")
+    p.add_argument("--size", default="A4L", help="A4L（默认）|A4P|A3L|A3P")
+    p.add_argument("--dpi", type=int, default=150, help="150（默认）或 300 / 150 (default) or 300")
+    p.add_argument("--renderer", choices=("auto", "browser", "static"), default="auto",
+                   help="auto：有 chromium 用浏览器，否则静态 / browser if chromium is installed, else static")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    p.add_argument("--title", default="", help="页面标题 / page title")
+    p.add_argument("--proposal", help="画出方案及重叠部分：方案编号或文件（需 --zone） / draw a proposal and its overlaps: "
+                                      "saved proposal id or file (needs --zone)")
+    _add_proposal_options(p)
+    p.add_argument("--out", type=Path, required=True, help="输出文件 .png .html .pdf / output file")
+    p.set_defaults(handler=run_snapshot)
+
+
+def add_report(sub: argparse._SubParsersAction) -> None:
+    """Register ``report``."""
+    p = sub.add_parser(
+        "report", help="方案核查报告 PDF / PDF check report of a proposal",
+        description="生成方案核查报告（1–3 页 A4） / Write the PDF check report of a saved proposal (by id) or of a "
+                    "proposal file. A file is checked and saved to the workspace so the report carries an "
+                    "audit-record id (--no-save to skip). Exit 0 written, 2 bad input.")
+    p.add_argument("proposal", help="方案编号（工作区）或方案文件 / saved proposal id or proposal file")
+    p.add_argument("--zone", help="开发区编号或目录代码（文件必填） / zone id or catalogue code (required for a file)")
+    _add_proposal_options(p)
+    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="报告语言 / report language")
+    p.add_argument("--no-save", action="store_true", help="不保存到工作区 / do not record the check in the workspace")
+    p.add_argument("--data", type=Path, action="append", default=[],
+                   help="同时导出方案与重叠部分 .gpkg .geojson .kml .txt（可重复） / also export the proposal and "
+                        "its overlap pieces (repeatable)")
+    p.add_argument("--gk-zone", type=int, help="TXT 的 3 度带带号 33–36 / GK zone of the TXT (33–36)")
+    p.add_argument("--unprefixed", action="store_true", help="TXT 东坐标不带带号 / TXT eastings without the zone prefix")
+    p.add_argument("--out", type=Path, required=True, help="输出 PDF / output PDF")
+    p.set_defaults(handler=run_report)
+
+
+def _check_out(path: Path, suffixes: tuple[str, ...]) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in suffixes:
+        raise ParkmapError(f"输出文件扩展名应为 {'、'.join(suffixes)}：{path.name}",
+                           f"The output file must end in {', '.join(suffixes)}: {path.name}", code="usage")
+    if not path.parent.is_dir():
+        raise ParkmapError(f"输出目录不存在：{path.parent}", f"Output folder does not exist: {path.parent}", code="write")
+    return suffix
+
+
+def _is_saved_id(ref: str) -> bool:
+    return str(ref).strip().isdigit() and not Path(ref).exists()
+
+
+def _read_one_proposal(args: argparse.Namespace, path: Path) -> tuple[Any, str]:
+    """The proposal polygon of FILE (``--feature`` N, or its only feature) and its name."""
+    from geo.io.read import read_vector
+
+    with _captured_library_warnings():
+        res = read_vector(path, crs=args.crs, encoding=args.encoding, layer=args.layer)
+    gdf = res.gdf
+    n = len(gdf)
+    if args.feature is None and n > 1:
+        raise ParkmapError(f"文件有 {n} 个面要素，报告一次只针对一个方案", f"The file has {n} polygon features; a report is "
+                           "for one proposal", f"用 --feature 1..{n} 选择 / choose one with --feature 1..{n}", code="usage")
+    pos = (args.feature or 1) - 1
+    if not 0 <= pos < n:
+        raise ParkmapError(f"--feature 应在 1–{n} 之间", f"--feature must be within 1–{n}", code="usage")
+    row = gdf.iloc[pos]
+    attrs = row.drop(labels=[gdf.geometry.name]).to_dict()
+    return gdf.geometry.iloc[pos], _feature_name(attrs, pos)
+
+
+def _check_file(args: argparse.Namespace, path: Path, zone_ref: str | None, save: bool) -> tuple[Any, Any]:
+    """Check a proposal file against ``zone_ref``; optionally save it (→ audit info)."""
+    from geo.check import Proposal, check_proposal, default_index
+    from geo.report import AuditInfo
+    from geo.rules import load_rules
+
+    if not zone_ref:
+        raise ParkmapError("方案文件需要 --zone 指定开发区", "A proposal file needs --zone", "例如 --zone S517077 / "
+                           "e.g. --zone S517077", code="usage")
+    index = default_index()
+    zone = index.resolve_zone(zone_ref)
+    if args.control_layers is not None:
+        index = index.with_layers(args.control_layers)
+    geom, name = _read_one_proposal(args, path)
+    removed = None
+    if args.removed is not None:
+        import shapely
+
+        from geo.io.read import read_vector
+
+        removed = shapely.union_all(read_vector(args.removed).gdf.geometry.values)
+    prop = Proposal(geometry=geom, zone_id=zone["zone_id"], type=args.ptype, chemical=args.chemical,
+                    major_project=args.major_project, removed=removed, name=name)
+    result = check_proposal(prop, index, load_rules(None))
+    if not save:
+        return result, None
+    from geo.workspace import Workspace
+
+    ws = Workspace()
+    pid = ws.save_proposal(prop.name, result.geometry, zone["zone_id"], prop.options() | {"removed": None},
+                           source=f"cli:{path}")
+    return result, AuditInfo.from_saved(ws.get_check(ws.save_check(pid, result)))
+
+
+def _saved_check(ref: str, zone_ref: str | None) -> tuple[Any, Any]:
+    """Latest check of saved proposal ``ref`` (its zone must match ``--zone`` when given)."""
+    from geo.check import default_index
+    from geo.report import AuditInfo
+    from geo.workspace import Workspace
+
+    ws = Workspace()
+    saved = ws.get_proposal(int(ref))
+    if zone_ref:
+        zone = default_index().resolve_zone(zone_ref)
+        if zone["zone_id"] != saved.zone_id:
+            raise ParkmapError(f"方案 {ref} 属于开发区 {saved.zone_id}，不是 {zone['zone_id']}",
+                               f"Proposal {ref} belongs to zone {saved.zone_id}, not {zone['zone_id']}", code="usage")
+    checks = ws.checks_for(saved.id)
+    if not checks:
+        raise ParkmapError(f"方案 {ref} 还没有核查记录", f"Proposal {ref} has no check yet",
+                           "先运行 parkmap check --save / run parkmap check --save first", code="not-found")
+    return checks[-1].to_result(), AuditInfo.from_saved(checks[-1])
+
+
+def _proposal_result(args: argparse.Namespace, ref: str, save: bool) -> tuple[Any, Any]:
+    if _is_saved_id(ref):
+        return _saved_check(ref, args.zone)
+    return _check_file(args, Path(ref), args.zone, save)
+
+
+def _snapshot_view(args: argparse.Namespace, frames: dict[str, Any]) -> tuple[Any, str]:
+    from layers.compose import DEFAULT_ACTIVE, MapView, parse_bbox, parse_layers
+
+    active = parse_layers(args.layers) if args.layers else DEFAULT_ACTIVE
+    if args.proposal and not args.layers:  # show what the proposal is checked against
+        active = parse_layers(list(active) + ["eco_redline", "farmland", "urban_boundary"])
+    regions_frame = frames["regions"]
+    if args.regions:
+        regions = tuple(r.strip() for r in args.regions.split(",") if r.strip())
+        unknown = sorted(set(regions) - set(regions_frame["region_id"]))
+        if unknown:
+            raise ParkmapError(f"未知区域：{', '.join(unknown)}", f"Unknown regions: {', '.join(unknown)}",
+                               f"可选 / choose from: {','.join(regions_frame['region_id'])}", code="usage")
+    else:
+        regions = tuple(regions_frame.loc[regions_frame["kind"] == "economic_region", "region_id"])
+    zone_id = ""
+    if args.zone:
+        from geo.check import default_index
+
+        zone_id = default_index().resolve_zone(args.zone)["zone_id"]
+    bounds = parse_bbox(args.bbox) if args.bbox else None
+    view = MapView(bounds=bounds, basemap=args.basemap, active=active, regions=regions, color_by=args.color_by,
+                   highlighted=zone_id, lang=args.lang, tianditu_key=os.environ.get("TIANDITU_TOKEN") or None,
+                   title=args.title)
+    name = ""
+    if args.proposal:
+        result, _ = _proposal_result(args, args.proposal, save=False)
+        view.proposal, view.overlaps, name = result.geometry, dict(result.geometries), result.name
+        view.highlighted = view.highlighted or (result.zone or {}).get("zone_id", "")
+    return view, name
+
+
+def run_snapshot(args: argparse.Namespace) -> int:
+    """Handle ``snapshot``."""
+    from geo import export
+    from geo.io.write import write_bytes_atomic
+    from layers.compose import load_frames
+
+    suffix = _check_out(args.out, _SNAPSHOT_SUFFIXES)
+    page = export.parse_page_size(args.size)
+    dpi = export.check_dpi(args.dpi)
+    frames = load_frames()
+    view, name = _snapshot_view(args, frames)
+    if suffix == ".html":
+        data, what = export.snapshot_html(view, frames), "HTML"
+    else:
+        snap = export.render_snapshot(view, frames, page, dpi, renderer=args.renderer, proposal_name=name)
+        data = snap.png if suffix == ".png" else export.png_to_pdf(snap.png, page, title=export.default_title(view, frames))
+        what = f"{page.name} {dpi} dpi {snap.size[0]}×{snap.size[1]} px, {snap.renderer}"
+    write_bytes_atomic(args.out, data)
+    print(f"已写出 / wrote {args.out} ({what})")
+    return EXIT_OK
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """Handle ``report``."""
+    from geo import export
+    from geo.io.write import write_bytes_atomic
+    from geo.report import build_report
+
+    _check_out(args.out, (".pdf",))
+    for d in args.data:
+        _check_out(d, tuple(export.DATA_SUFFIX.values()))
+    result, audit = _proposal_result(args, args.proposal, save=not args.no_save)
+    pdf = build_report(result, lang=args.lang, audit=audit)
+    write_bytes_atomic(args.out, pdf)
+    audit_txt = f"audit #{audit.check_id}" if audit and audit.check_id is not None else "not saved"
+    print(f"已写出 / wrote {args.out} (verdict {result.verdict}, {audit_txt})")
+    for d in args.data:
+        fmt = next(k for k, v in export.DATA_SUFFIX.items() if v == d.suffix.lower())
+        write_bytes_atomic(d, export.export_proposal_data(result, fmt, zone=args.gk_zone, prefixed=not args.unprefixed))
+        print(f"已写出 / wrote {d}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------
 # Plumbing
 # --------------------------------------------------------------------------
 class _ListHandler(logging.Handler):
@@ -395,8 +639,10 @@ def _captured_library_warnings() -> Iterator[list[str]]:
         logger.propagate = old_propagate
 
 
-#: name → registration function; extend for check / snapshot / report.
-COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {"inspect": add_inspect, "check": add_check}
+#: name → registration function.
+COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
+    "inspect": add_inspect, "check": add_check, "snapshot": add_snapshot, "report": add_report,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -161,6 +161,10 @@ def new_map(basemap: str = "none", bounds: tuple[float, float, float, float] | N
     info = BASEMAPS.get(basemap, BASEMAPS["none"])
     m = folium.Map(location=[30.6, 103.0], zoom_start=6, tiles=None, control_scale=True, prefer_canvas=False,
                    zoomSnap=0.25, zoomDelta=0.5)
+    # Only Leaflet itself: the map uses no Bootstrap, jQuery, Font Awesome or
+    # awesome-markers, and every extra file delays the first drawn map.
+    m.default_js = [(k, v) for k, v in m.default_js if k == "leaflet"]
+    m.default_css = [(k, v) for k, v in m.default_css if k == "leaflet_css"]
     if info.get("tiles"):
         if info.get("needs_key") and not tianditu_key:
             pass  # the app shows a warning; keep the plain background

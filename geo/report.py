@@ -1,0 +1,547 @@
+"""PDF check report of one proposal (1–3 A4 pages; Chinese by default, English option).
+
+Page 1: title, zone, proposal, the verdict (large, coloured), key figures
+(area in m² / 亩 / 公顷, overlap per layer) and a map of the proposal with the
+overlap pieces highlighted (the static renderer of :mod:`geo.export`, zoomed
+to the proposal, same styles as the app).  Then: the rule table (id, status,
+value, threshold, unit, finding, citation), overrides with their reasons and
+original status, the audit record (check id, timestamps, rules hash, layer
+sources and content hashes) and the illustrative-data notice.
+
+Written with fpdf2; Chinese text uses an embedded subset of the CJK font
+found by :func:`geo.export.find_cjk_font` (Noto Sans CJK SC), so the PDF shows
+the same glyphs everywhere and ``pdftotext`` extracts the text.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from geo.area import M2_PER_HECTARE, M2_PER_MU
+from geo.errors import ParkmapError
+
+#: Verdict → colour (RGB) on the report.
+VERDICT_COLORS: dict[str, tuple[int, int, int]] = {"pass": (46, 125, 50), "attention": (230, 81, 0),
+                                                  "fail": (198, 40, 40)}
+STATUS_COLORS: dict[str, tuple[int, int, int]] = {"pass": (46, 125, 50), "fail": (198, 40, 40),
+                                                 "warn": (230, 81, 0), "info": (21, 101, 192),
+                                                 "not_applicable": (117, 117, 117)}
+#: Map layers drawn under the proposal.
+REPORT_LAYERS: tuple[str, ...] = ("counties", "eco_redline", "farmland", "urban_boundary", "rivers", "parks", "zones")
+
+_T: dict[str, tuple[str, str]] = {
+    "title_expand": ("开发区扩区核查报告", "Development-zone expansion check report"),
+    "title_adjust": ("开发区调区（调位）核查报告", "Development-zone adjustment check report"),
+    "zone": ("开发区", "Zone"),
+    "proposal": ("方案", "Proposal"),
+    "type": ("类型", "Type"),
+    "flags": ("属性", "Flags"),
+    "chemical": ("化工园区/项目", "chemical"),
+    "major": ("国家重大建设项目", "national major project"),
+    "none": ("无", "none"),
+    "verdict": ("核查结论", "Verdict"),
+    "verdict_before": ("人工改判前", "before override"),
+    "figures": ("主要数据", "Key figures"),
+    "area": ("方案面积", "Proposal area"),
+    "new_area": ("新增面积（不含本区现有园区）", "New area (excl. own parks)"),
+    "removed_area": ("调出面积", "Removed area"),
+    "overlap": ("重叠 / 超出", "Overlap / outside"),
+    "share": ("占方案面积", "Share of proposal"),
+    "map": ("方案位置与重叠部分", "Proposal and overlaps"),
+    "rules": ("逐条核查", "Rule by rule"),
+    "rule": ("规则", "Rule"),
+    "status": ("结果", "Status"),
+    "value": ("数值 / 阈值", "Value / threshold"),
+    "finding": ("核查情况", "Finding"),
+    "citation": ("依据", "Citation"),
+    "overrides": ("人工改判", "Overrides"),
+    "no_overrides": ("无人工改判。", "No overrides."),
+    "original": ("原结果", "Original"),
+    "new": ("改判为", "New"),
+    "reason": ("理由", "Reason"),
+    "at": ("时间", "At"),
+    "audit": ("审计记录", "Audit record"),
+    "amends": ("人工改判，修订的核查编号", "Override of check id"),
+    "audit_id": ("审计记录编号（核查编号）", "Audit record id (check id)"),
+    "not_recorded": ("未保存到工作区（无审计记录）", "not saved to the workspace (no audit record)"),
+    "proposal_id": ("方案编号", "Proposal id"),
+    "checked_at": ("核查时间", "Checked at"),
+    "recorded_at": ("记录时间", "Recorded at"),
+    "report_at": ("报告生成", "Report generated"),
+    "rules_file": ("规则版本 / 哈希", "Rules version / hash"),
+    "layers": ("图层来源与内容哈希（SHA-256）", "Layer sources and content hashes (SHA-256)"),
+    "layer": ("图层", "Layer"),
+    "source": ("来源", "Source"),
+    "features": ("要素数", "Features"),
+    "hash": ("哈希", "Hash"),
+    "warnings": ("提示", "Warnings"),
+    "page": ("第 {i} 页 / 共 {n} 页", "Page {i} of {n}"),
+    "illustrative": ("示意", "illustrative"),
+    "official": ("正式", "official"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+}
+_STATUS: dict[str, tuple[str, str]] = {"pass": ("✓ 符合", "✓ pass"), "fail": ("× 不符合", "× fail"),
+                                       "warn": ("! 需关注", "! warn"), "info": ("i 提示", "i info"),
+                                       "not_applicable": ("– 不适用", "– n/a")}
+_OVERLAP_LABELS: dict[str, tuple[str, str]] = {
+    "eco_redline": ("生态保护红线", "Eco red line"),
+    "farmland": ("永久基本农田", "Permanent farmland"),
+    "urban_boundary": ("城镇开发边界外", "Outside urban boundary"),
+    "other_parks": ("其他开发区园区", "Other zones' parks"),
+    "own_parks": ("本开发区现有园区", "Own parks"),
+    "province": ("四川省界外", "Outside Sichuan"),
+}
+_UNITS: dict[str, str] = {"m2": "m²", "m": "m", "ratio": "", "years": "年", "rank share": ""}
+
+
+def _t(key: str, lang: str) -> str:
+    zh, en = _T[key]
+    return en if lang == "en" else zh
+
+
+@dataclass(frozen=True)
+class AuditInfo:
+    """Where the check is recorded (the workspace's ``checks`` row).
+
+    Attributes
+    ----------
+    check_id : int or None
+        Audit record id; None when the check was not saved.
+    proposal_id : int or None
+    recorded_at : str
+    kind : str
+        ``check`` or ``override``.
+    parent_check_id : int or None
+        For an override: the check it amends.
+    """
+
+    check_id: int | None = None
+    proposal_id: int | None = None
+    recorded_at: str = ""
+    kind: str = "check"
+    parent_check_id: int | None = None
+
+    @classmethod
+    def from_saved(cls, saved: Any) -> AuditInfo:
+        """From a :class:`geo.workspace.SavedCheck`."""
+        return cls(saved.id, saved.proposal_id, saved.created_at, saved.kind, saved.parent_check_id)
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def fmt_value(value: float | None, unit: str, lang: str = "zh") -> str:
+    """A rule value in its unit (ratios as percentages)."""
+    if value is None:
+        return "—"
+    if unit == "ratio":
+        return f"{value:.1%}"
+    if unit == "m2":
+        return f"{value:,.1f} m²"
+    if unit == "m":
+        return f"{value:,.0f} m"
+    if unit == "years":
+        return f"{value:g} {'年' if lang == 'zh' else 'yr'}"
+    u = _UNITS.get(unit, unit)
+    return f"{value:,.4g} {u}".strip()
+
+
+def fmt_area(m2: float | None, lang: str = "zh") -> str:
+    """``1,234.5 m² = 1.85 亩 = 0.12 公顷``."""
+    if m2 is None:
+        return "—"
+    mu, ha = ("亩", "公顷") if lang == "zh" else ("mu", "ha")
+    return f"{m2:,.1f} m² = {m2 / M2_PER_MU:,.2f} {mu} = {m2 / M2_PER_HECTARE:,.4f} {ha}"
+
+
+def report_view(result: Any, lang: str = "zh") -> Any:
+    """The :class:`layers.compose.MapView` of the report map: zoomed to the proposal, overlaps on top."""
+    from layers.compose import MapView, geometry_bounds
+
+    geom = result.geometry
+    return MapView(bounds=geometry_bounds(geom, pad=0.3, min_span=0.005), active=REPORT_LAYERS,
+                   highlighted=(result.zone or {}).get("zone_id", ""), proposal=geom,
+                   overlaps=dict(result.geometries), lang=lang, level="zone")
+
+
+# --------------------------------------------------------------------------- the PDF
+
+
+class _Report:
+    """fpdf2 document with the CJK font and the page footer."""
+
+    def __init__(self, lang: str, footer: str) -> None:
+        from fpdf import FPDF
+
+        from geo.export import find_cjk_font, font_file
+
+        fam = find_cjk_font()
+        regular, bold = font_file(fam, False), font_file(fam, True)
+        lang_ = lang
+
+        class Doc(FPDF):
+            def footer(self) -> None:  # noqa: D401 (fpdf2 hook)
+                self.set_y(-12)
+                self.set_font("cjk", "", 7.5)
+                self.set_text_color(110, 110, 110)
+                page = _t("page", lang_).format(i=self.page_no(), n="{nb}")
+                self.cell(0, 5, f"{footer}    {page}", align="C")
+
+        pdf = Doc(orientation="P", unit="mm", format="A4")
+        pdf.alias_nb_pages("{nb}")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pdf.add_font("cjk", "", regular[0], collection_font_number=regular[1])
+            pdf.add_font("cjk", "B", bold[0], collection_font_number=bold[1])
+        pdf.set_margins(15, 14, 15)
+        pdf.set_auto_page_break(True, margin=16)
+        pdf.set_creator("parkmap")
+        self.pdf = pdf
+        self.lang = lang
+
+    def h1(self, text: str) -> None:
+        self.pdf.set_font("cjk", "B", 17)
+        self.pdf.set_text_color(20, 20, 20)
+        self.pdf.multi_cell(0, 8.5, text, new_x="LMARGIN", new_y="NEXT")
+
+    def h2(self, text: str, keep_mm: float = 28.0) -> None:
+        """Section heading; starts a new page when less than ``keep_mm`` would follow it."""
+        pdf = self.pdf
+        if pdf.get_y() + keep_mm > pdf.h - pdf.b_margin:
+            pdf.add_page()
+        pdf.ln(2.5)
+        pdf.set_font("cjk", "B", 11.5)
+        pdf.set_text_color(20, 20, 20)
+        pdf.cell(0, 6.5, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_draw_color(120, 120, 120)
+        pdf.set_line_width(0.3)
+        pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
+        pdf.ln(1.5)
+
+    def para(self, text: str, size: float = 9, color: tuple[int, int, int] = (30, 30, 30), bold: bool = False,
+             h: float = 4.6) -> None:
+        self.pdf.set_font("cjk", "B" if bold else "", size)
+        self.pdf.set_text_color(*color)
+        self.pdf.multi_cell(0, h, text, new_x="LMARGIN", new_y="NEXT")
+
+    def kv(self, rows: list[tuple[str, str]], key_w: float = 52, size: float = 9) -> None:
+        """Two-column key/value table (values wrap)."""
+        from fpdf.fonts import FontFace
+
+        pdf = self.pdf
+        pdf.set_font("cjk", "", size)
+        pdf.set_text_color(30, 30, 30)
+        pdf.set_fill_color(255, 255, 255)
+        with pdf.table(col_widths=(key_w, pdf.epw - key_w), first_row_as_headings=False, line_height=size * 0.5,
+                       borders_layout="HORIZONTAL_LINES", padding=0.8,
+                       text_align=("LEFT", "LEFT")) as table:
+            for k, v in rows:
+                row = table.row()
+                row.cell(k, style=FontFace(emphasis="BOLD", color=(60, 60, 60)))
+                row.cell(v)
+
+
+def _header(doc: _Report, result: Any, audit: AuditInfo | None) -> None:
+    from geo.check import TYPE_NAMES
+    from layers.specs import CLASS_EN, LEVEL_EN
+
+    lang = doc.lang
+    z = result.zone or {}
+    doc.h1(_t("title_adjust" if result.type == "adjust" else "title_expand", lang))
+    cls = CLASS_EN.get(z.get("zone_class", ""), z.get("zone_class", "")) if lang == "en" else z.get("zone_class", "")
+    lvl = LEVEL_EN.get(z.get("level", ""), z.get("level", "")) if lang == "en" else z.get("level", "")
+    flags = [_t("chemical", lang)] if result.chemical else []
+    flags += [_t("major", lang)] if result.major_project else []
+    tzh, ten = TYPE_NAMES.get(result.type, (result.type, result.type))
+    audit_txt = f"{audit.check_id}" if audit and audit.check_id is not None else _t("not_recorded", lang)
+    doc.kv([
+        (_t("zone", lang), f"{z.get('name', '')}（{z.get('zone_id', '')}；{cls}，{lvl}）" if lang == "zh"
+         else f"{z.get('name', '')} ({z.get('zone_id', '')}; {cls}, {lvl})"),
+        (_t("proposal", lang), result.name or "—"),
+        (_t("type", lang), (tzh if lang == "zh" else ten) + (f" · {'、'.join(flags) if lang == 'zh' else ', '.join(flags)}"
+                                                               if flags else "")),
+        (_t("audit_id", lang), audit_txt),
+    ])
+
+
+def _verdict(doc: _Report, result: Any) -> None:
+    from geo.check import VERDICTS
+
+    pdf, lang = doc.pdf, doc.lang
+    zh, en = VERDICTS[result.verdict]
+    color = VERDICT_COLORS.get(result.verdict, (60, 60, 60))
+    pdf.ln(3)
+    y = pdf.get_y()
+    pdf.set_fill_color(*color)
+    pdf.rect(pdf.l_margin, y, pdf.epw, 17, style="F")
+    pdf.set_xy(pdf.l_margin + 4, y + 2.2)
+    pdf.set_text_color(255, 255, 255)
+    pdf.set_font("cjk", "", 9.5)
+    pdf.cell(36, 12.5, _t("verdict", lang))
+    pdf.set_font("cjk", "B", 24)
+    text = f"{zh}  {en.upper()}" if lang == "zh" else f"{en.upper()}  {zh}"
+    pdf.cell(0, 12.5, text)
+    pdf.set_xy(pdf.l_margin, y + 17)
+    if result.original_verdict and result.original_verdict != result.verdict:
+        ozh, oen = VERDICTS[result.original_verdict]
+        doc.para(f"{_t('verdict_before', lang)}：{ozh} {oen}" if lang == "zh"
+                 else f"{_t('verdict_before', lang)}: {oen} ({ozh})", size=8.5, color=(90, 90, 90))
+    pdf.ln(1)
+
+
+def _figures(doc: _Report, result: Any) -> None:
+    lang = doc.lang
+    doc.h2(_t("figures", lang))
+    rows = [(_t("area", lang), fmt_area(result.area_m2, lang))]
+    if result.new_area_m2 is not None:
+        rows.append((_t("new_area", lang), fmt_area(result.new_area_m2, lang)))
+    if result.removed_area_m2 is not None:
+        rows.append((_t("removed_area", lang), fmt_area(result.removed_area_m2, lang)))
+    area = result.area_m2 or 0.0
+    for key, (zh, en) in _OVERLAP_LABELS.items():
+        if key not in result.overlaps:
+            continue
+        v = float(result.overlaps[key] or 0.0)
+        if key in ("urban_boundary", "province"):
+            v = max(area - v, 0.0)  # these overlaps are the part inside
+        share = f"{v / area:.1%}" if area else "—"
+        label = f"{_t('overlap', lang)}：{zh}" if lang == "zh" else f"{_t('overlap', lang)}: {en}"
+        rows.append((label, f"{v:,.1f} m² = {v / M2_PER_MU:,.2f} {'亩' if lang == 'zh' else 'mu'}  "
+                            f"（{_t('share', lang)} {share}）" if lang == "zh" else
+                     f"{v:,.1f} m² = {v / M2_PER_MU:,.2f} mu ({_t('share', lang)} {share})"))
+    doc.kv(rows, key_w=62, size=8.5)
+
+
+def _map(doc: _Report, result: Any, frames: Mapping[str, Any] | None, dpi: int) -> None:
+    from geo.export import render_static_map
+    from layers.compose import load_frames, plan_legend
+
+    pdf, lang = doc.pdf, doc.lang
+    if result.geometry is None:
+        return
+    frames = frames if frames is not None else load_frames()
+    view = report_view(result, lang)
+    doc.h2(_t("map", lang))
+    legend = plan_legend(view, frames)
+    rows = (len(legend) + 2) // 3
+    avail = pdf.h - pdf.b_margin - pdf.get_y() - rows * 4.4 - 4
+    h = max(min(avail, 118.0), 60.0)
+    png = render_static_map(view, frames, pdf.epw, h, dpi=dpi)
+    y = pdf.get_y()
+    pdf.image(io.BytesIO(png), x=pdf.l_margin, y=y, w=pdf.epw, h=h)
+    pdf.set_y(y + h + 1.5)
+    _legend(doc, legend)
+
+
+def _legend(doc: _Report, rows: list[tuple[str, str, str]]) -> None:
+    from matplotlib.colors import to_rgb
+
+    pdf = doc.pdf
+    col_w = pdf.epw / 3
+    pdf.set_font("cjk", "", 7.5)
+    pdf.set_text_color(40, 40, 40)
+    y0 = pdf.get_y()
+    per_col = (len(rows) + 2) // 3
+    for i, (kind, color, label) in enumerate(rows):
+        c, r = divmod(i, per_col) if per_col else (0, i)
+        x, y = pdf.l_margin + c * col_w, y0 + r * 4.4
+        rgb = tuple(int(round(v * 255)) for v in to_rgb(color))
+        pdf.set_fill_color(*rgb)
+        pdf.set_draw_color(*rgb)
+        if kind == "dot":
+            pdf.ellipse(x + 0.3, y + 0.9, 2.6, 2.6, style="F")
+        elif kind == "fill":
+            pdf.set_draw_color(85, 85, 85)
+            pdf.set_line_width(0.2)
+            pdf.rect(x, y + 0.8, 4.2, 2.9, style="DF")
+        else:
+            pdf.set_line_width(0.7)
+            if kind == "dash":
+                pdf.set_dash_pattern(dash=1.2, gap=0.8)
+            pdf.line(x, y + 2.2, x + 4.6, y + 2.2)
+            pdf.set_dash_pattern()
+        pdf.set_xy(x + 6, y)
+        pdf.set_font("cjk", "", 7.5)
+        width = pdf.get_string_width(label)
+        if width > col_w - 7:  # shrink a long label to its column
+            pdf.set_font("cjk", "", max(5.5, 7.5 * (col_w - 7) / width))
+        pdf.cell(col_w - 6, 4.4, label)
+    pdf.set_xy(pdf.l_margin, y0 + per_col * 4.4 + 1)
+
+
+def _rule_table(doc: _Report, result: Any) -> None:
+    from fpdf.fonts import FontFace
+
+    pdf, lang = doc.pdf, doc.lang
+    doc.h2(_t("rules", lang))
+    heads = (_t("rule", lang), _t("status", lang), _t("value", lang), _t("finding", lang), _t("citation", lang))
+    pdf.set_font("cjk", "", 7.2)
+    pdf.set_text_color(30, 30, 30)
+    head = FontFace(emphasis="BOLD", fill_color=(232, 232, 232))
+    pdf.set_fill_color(255, 255, 255)
+    with pdf.table(col_widths=(25, 17, 27, 50, 61), headings_style=head, line_height=3.3, padding=0.9,
+                   text_align=("LEFT", "LEFT", "LEFT", "LEFT", "LEFT"), repeat_headings=1,
+                   borders_layout="SINGLE_TOP_LINE") as table:
+        row = table.row()
+        for h in heads:
+            row.cell(h)
+        for r in result.rules:
+            row = table.row()
+            row.cell(r.id)
+            label = _STATUS.get(r.status, (r.status, r.status))[1 if lang == "en" else 0]
+            if r.original_status:
+                label += "*"
+            row.cell(label, style=FontFace(emphasis="BOLD", color=STATUS_COLORS.get(r.status, (0, 0, 0))))
+            thr = fmt_value(r.threshold, r.unit, lang)
+            row.cell(f"{fmt_value(r.value, r.unit, lang)}\n/ {thr}")
+            src = f"\n[{r.value_source}]" if r.value_source else ""
+            row.cell((r.message_en if lang == "en" else r.message_zh) + src)
+            tsrc = f"\n[{r.threshold_source}]" if r.threshold_source and r.threshold_source != "seed" else ""
+            row.cell(r.citation + tsrc)
+
+
+def _overrides(doc: _Report, result: Any) -> None:
+    from fpdf.fonts import FontFace
+
+    pdf, lang = doc.pdf, doc.lang
+    doc.h2(_t("overrides", lang))
+    rows = [r for r in result.rules if r.original_status]
+    if not rows:
+        doc.para(_t("no_overrides", lang), size=8.5)
+        return
+    pdf.set_font("cjk", "", 7.8)
+    pdf.set_fill_color(255, 255, 255)
+    with pdf.table(col_widths=(24, 20, 20, 86, 30), headings_style=FontFace(emphasis="BOLD", fill_color=(232, 232, 232)),
+                   line_height=3.6, padding=0.9, borders_layout="SINGLE_TOP_LINE") as table:
+        row = table.row()
+        for h in ("rule", "original", "new", "reason", "at"):
+            row.cell(_t(h, lang))
+        for r in rows:
+            row = table.row()
+            st = lambda s: _STATUS.get(s, (s, s))[1 if lang == "en" else 0]  # noqa: E731
+            for v in (r.id, st(r.original_status), st(r.status), r.override_reason or "", r.overridden_at or ""):
+                row.cell(str(v))
+
+
+def _audit(doc: _Report, result: Any, audit: AuditInfo | None, generated: str) -> None:
+    from fpdf.fonts import FontFace
+
+    pdf, lang = doc.pdf, doc.lang
+    doc.h2(_t("audit", lang))
+    rows = [(_t("audit_id", lang), str(audit.check_id) if audit and audit.check_id is not None
+             else _t("not_recorded", lang))]
+    if audit and audit.proposal_id is not None:
+        rows.append((_t("proposal_id", lang), str(audit.proposal_id)))
+    if audit and audit.kind == "override" and audit.parent_check_id is not None:
+        rows.append((_t("amends", lang), str(audit.parent_check_id)))
+    rows += [(_t("checked_at", lang), result.checked_at or "—")]
+    if audit and audit.recorded_at:
+        rows.append((_t("recorded_at", lang), audit.recorded_at))
+    rows += [(_t("report_at", lang), generated),
+             (_t("rules_file", lang), f"v{result.rules_version} · {result.rules_hash}")]
+    doc.kv(rows, key_w=52, size=8)
+    pdf.ln(1.5)
+    doc.para(_t("layers", lang), size=8.5, bold=True)
+    pdf.set_font("cjk", "", 6.8)
+    pdf.set_fill_color(255, 255, 255)
+    with pdf.table(col_widths=(24, 40, 14, 14, 88), headings_style=FontFace(emphasis="BOLD", fill_color=(232, 232, 232)),
+                   line_height=3.1, padding=0.7, borders_layout="SINGLE_TOP_LINE") as table:
+        row = table.row()
+        for h in ("layer", "source", "illustrative", "features", "hash"):
+            row.cell(_t(h, lang))
+        for key, info in (result.layers or {}).items():
+            row = table.row()
+            row.cell(key)
+            row.cell(str(info.get("source", "")))
+            row.cell(_t("yes" if info.get("illustrative") else "no", lang))
+            row.cell(str(info.get("features", "")))
+            row.cell(str(info.get("hash", "")))
+
+
+def build_report(result: Any, *, lang: str = "zh", audit: AuditInfo | None = None,
+                 frames: Mapping[str, Any] | None = None, generated: str | None = None, map_dpi: int = 200) -> bytes:
+    """The PDF check report of ``result``.
+
+    Parameters
+    ----------
+    result : geo.check.CheckResult
+        With its geometries (a fresh check, or ``SavedCheck.to_result()``).
+    lang : {"zh", "en"}
+    audit : AuditInfo, optional
+        The workspace record of the check (its id is the audit-record id).
+    frames : dict, optional
+        Map layers (:func:`layers.compose.load_frames`; loaded when omitted).
+    generated : str, optional
+        Timestamp printed as "report generated" (default now, UTC).
+    map_dpi : int
+        Resolution of the map image.
+
+    Returns
+    -------
+    bytes
+        PDF, 1–3 A4 pages.
+
+    Raises
+    ------
+    ParkmapError
+        No CJK font (``code="font"``), bad language.
+    """
+    if lang not in ("zh", "en"):
+        raise ParkmapError(f"报告语言应为 zh 或 en，而不是 “{lang}”", f"The report language must be zh or en, not '{lang}'",
+                           code="usage")
+    from layers.i18n import t
+
+    generated = generated or _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    footer = f"parkmap · {result.name or ''} · {(result.zone or {}).get('zone_id', '')}"
+    if audit and audit.check_id is not None:
+        footer += f" · #{audit.check_id}"
+    doc = _Report(lang, footer)
+    pdf = doc.pdf
+    pdf.set_title(_t("title_adjust" if result.type == "adjust" else "title_expand", lang) + f" — {result.name}")
+    pdf.set_creation_date(_dt.datetime.now(_dt.timezone.utc))
+    pdf.add_page()
+    _header(doc, result, audit)
+    _verdict(doc, result)
+    _figures(doc, result)
+    _map(doc, result, frames, map_dpi)
+    pdf.add_page()
+    _rule_table(doc, result)
+    _overrides(doc, result)
+    _audit(doc, result, audit, generated)
+    if result.warnings:
+        doc.h2(_t("warnings", lang))
+        for w in result.warnings:
+            doc.para(f"· {w}", size=7.5)
+    pdf.ln(2)
+    doc.para(t("illustrative_notice", lang), size=8.5, color=(165, 15, 21), bold=True)
+    return bytes(pdf.output())
+
+
+def report_for_saved(workspace: Any, proposal_id: int, *, lang: str = "zh", frames: Mapping[str, Any] | None = None,
+                     check_id: int | None = None, **kwargs: Any) -> bytes:
+    """Report of a saved proposal's latest check (or ``check_id``), with its audit record.
+
+    Raises
+    ------
+    ParkmapError
+        Unknown proposal, or a proposal that was never checked (``code="not-found"``).
+    """
+    workspace.get_proposal(proposal_id)  # raises for an unknown id
+    if check_id is None:
+        checks = workspace.checks_for(proposal_id)
+        if not checks:
+            raise ParkmapError(f"方案 {proposal_id} 还没有核查记录", f"Proposal {proposal_id} has no check yet",
+                               "先运行 parkmap check --save / run parkmap check --save first", code="not-found")
+        saved = checks[-1]
+    else:
+        saved = workspace.get_check(check_id)
+    return build_report(saved.to_result(), lang=lang, audit=AuditInfo.from_saved(saved), frames=frames, **kwargs)
+
+
+__all__ = ["AuditInfo", "REPORT_LAYERS", "build_report", "fmt_area", "fmt_value", "report_for_saved", "report_view"]

@@ -1,0 +1,126 @@
+"""Proposal data exports (GeoPackage, GeoJSON, KML, 界址点 TXT) round-trip through geo.io readers."""
+
+from __future__ import annotations
+
+import pytest
+import shapely
+from shapely.geometry import LineString
+from shapely.ops import nearest_points
+
+from geo.area import buffer_m, geodesic_area_m2
+from geo.check import Proposal, check_proposal, default_index
+from geo.dataset import load_layer
+from geo.errors import ParkmapError
+from geo.export import DATA_SUFFIX, export_proposal_data, kml_document, proposal_parts
+from geo.io.read import read_vector
+
+
+def example_result():
+    """石棉工业园: a corridor from its park into the eco red line (fails eco_redline and urban_boundary)."""
+    park = load_layer("parks").set_index("park_id").loc["S519119-P1", "geometry"]
+    eco = load_layer("eco_redline")
+    e = eco.geometry.iloc[shapely.STRtree(eco.geometry.values).nearest(park)]
+    a, b = nearest_points(park, e)
+    dx, dy = b.x - a.x, b.y - a.y
+    geom = buffer_m(LineString([(a.x - 0.2 * dx, a.y - 0.2 * dy), (b.x + 0.5 * dx, b.y + 0.5 * dy)]), 700,
+                    cap_style="flat")
+    return check_proposal(Proposal(geom, "S519119", name="石棉工业园扩区方案A"), default_index())
+
+
+@pytest.fixture(scope="module")
+def result():
+    return example_result()
+
+
+def _write(tmp_path, data: bytes, fmt: str):
+    path = tmp_path / f"out{DATA_SUFFIX[fmt]}"
+    path.write_bytes(data)
+    return path
+
+
+def test_parts_have_part_attribute_and_geodesic_areas(result):
+    parts = proposal_parts(result)
+    assert parts["part"].iloc[0] == "proposal"
+    assert {"eco_redline overlap", "urban_boundary outside", "own_parks overlap"} <= set(parts["part"])
+    assert "river_link" not in " ".join(parts["part"])  # lines are not parcels
+    assert parts.crs.to_epsg() == 4490
+    for (_, row), g in zip(parts.iterrows(), parts.geometry):
+        assert row["area_m2"] == pytest.approx(geodesic_area_m2(g), abs=0.01)
+    assert parts["area_m2"].iloc[0] == pytest.approx(result.area_m2, abs=0.01)
+
+
+def _assert_round_trip(parts, gdf):
+    assert len(gdf) == len(parts)
+    for want, got in zip(parts.geometry, gdf.geometry):
+        assert geodesic_area_m2(got) == pytest.approx(geodesic_area_m2(want), rel=1e-4)
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "geojson", "kml"])
+def test_round_trip_areas(tmp_path, result, fmt):
+    parts = proposal_parts(result)
+    path = _write(tmp_path, export_proposal_data(result, fmt), fmt)
+    res = read_vector(path, layer="proposal" if fmt == "gpkg" else None)
+    _assert_round_trip(parts, res.gdf)
+    assert list(res.gdf["part"]) == list(parts["part"])
+    assert res.source_crs.epsg in (4326, 4490)
+
+
+#: a point of Sichuan in each CGCS2000 3-degree zone (CM 99, 102, 105, 108 °E)
+ZONE_POINTS = {33: (99.6, 31.5), 34: (102.3, 29.4), 35: (104.9, 30.6), 36: (107.4, 31.2)}
+
+
+@pytest.mark.parametrize("zone", [33, 34, 35, 36])
+@pytest.mark.parametrize("prefixed", [True, False])
+def test_txt_round_trip_in_every_sichuan_zone(tmp_path, zone, prefixed):
+    lon, lat = ZONE_POINTS[zone]
+    sq = buffer_m(shapely.Point(lon, lat), 400)
+    pieces = {"proposal": sq, "eco_redline": buffer_m(shapely.Point(lon + 0.003, lat), 120)}
+    parts = proposal_parts(pieces)
+    data = export_proposal_data(pieces, "txt", zone=zone, prefixed=prefixed)
+    text = data.decode("utf-8")
+    assert f"带号={zone}" in text and "方案范围" in text
+    east = float(text.split("\r\n")[13].split(",")[3])  # first point line: J1,1,X(north),Y(east)
+    assert (east > 1e7) == prefixed and (int(east // 1e6) == zone) == prefixed
+    res = read_vector(_write(tmp_path, data, "txt"))
+    _assert_round_trip(parts, res.gdf)
+    expected_epsg = (4513 if prefixed else 4534) + zone - 25
+    assert res.source_crs.epsg == expected_epsg
+
+
+@pytest.mark.parametrize("zone", [34, 35])
+def test_txt_in_the_neighbouring_zone(tmp_path, result, zone):
+    """石棉 (102.4 °E) lies in zone 34; its neighbour 35 is a legitimate choice (跨带) too."""
+    data = export_proposal_data(result, "txt", zone=zone, prefixed=False)
+    _assert_round_trip(proposal_parts(result), read_vector(_write(tmp_path, data, "txt")).gdf)
+
+
+def test_txt_zone_far_from_the_proposal_is_refused(result):
+    with pytest.raises(ParkmapError, match="zone 36"):
+        export_proposal_data(result, "txt", zone=36)
+
+
+def test_kml_has_styles_and_chinese_names(result):
+    doc = kml_document(proposal_parts(result)).decode("utf-8")
+    assert "<Style id=\"s_proposal\">" in doc and "与生态保护红线重叠" in doc and "<ExtendedData>" in doc
+
+
+def test_geometry_or_dict_input(tmp_path):
+    sq = buffer_m(shapely.Point(104.06, 30.66), 200)
+    data = export_proposal_data(sq, "geojson", name="方案")
+    res = read_vector(_write(tmp_path, data, "geojson"))
+    assert res.gdf["part"].tolist() == ["proposal"] and res.gdf["name"].tolist() == ["方案"]
+    data = export_proposal_data({"proposal": sq, "farmland": sq.buffer(-0.0005)}, "gpkg")
+    assert read_vector(_write(tmp_path, data, "gpkg"), layer="proposal").gdf["part"].tolist() == \
+        ["proposal", "farmland overlap"]
+
+
+@pytest.mark.parametrize("kwargs", [{"fmt": "shp"}, {"fmt": "txt", "zone": 99}])
+def test_bad_requests_raise_bilingual_errors(result, kwargs):
+    with pytest.raises(ParkmapError) as err:
+        export_proposal_data(result, **kwargs)
+    assert " / " in str(err.value) and "\n" not in str(err.value)
+
+
+def test_nothing_to_export():
+    with pytest.raises(ParkmapError):
+        export_proposal_data({"farmland": LineString([(104, 30), (104.1, 30.1)])}, "kml")

@@ -1,0 +1,185 @@
+"""PDF check report (pdftotext / pdfinfo) and the ``parkmap report`` / ``parkmap snapshot`` commands."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import geopandas as gpd
+import pytest
+from PIL import Image
+from test_export_data import example_result
+
+from geo import cli
+from geo.check import apply_override
+from geo.report import AuditInfo, build_report, fmt_area, fmt_value, report_for_saved
+from geo.rules import RULE_IDS
+from geo.workspace import Workspace
+from layers.compose import load_frames
+
+pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils missing")
+
+
+@pytest.fixture(scope="module")
+def frames():
+    return load_frames()
+
+
+@pytest.fixture(scope="module")
+def result():
+    return example_result()
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("PARKMAP_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+def pdf_text(path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def pdf_pages(path) -> int:
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    return int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+
+
+def test_formatting():
+    assert fmt_value(0.975, "ratio") == "97.5%"
+    assert fmt_value(897359.29, "m2") == "897,359.3 m²"
+    assert fmt_value(None, "m") == "—"
+    assert fmt_area(666.6666667) == "666.7 m² = 1.00 亩 = 0.0667 公顷"
+
+
+def test_chinese_report(tmp_path, result, frames):
+    res = apply_override(result, "urban_boundary", "warn", "城镇开发边界调整已获批复（测试理由）")
+    pdf = build_report(res, audit=AuditInfo(42, 7, "2026-11-23T10:00:00+00:00", "override", 41), frames=frames)
+    path = tmp_path / "r.pdf"
+    path.write_bytes(pdf)
+    assert 1 <= pdf_pages(path) <= 3
+    text = pdf_text(path)
+    flat = re.sub(r"\s+", "", text)
+    assert "不符合" in text and "FAIL" in text  # the verdict
+    for rid in RULE_IDS:
+        assert rid.replace("_", "") in flat.replace("_", ""), rid  # every rule id (may wrap)
+    assert "城镇开发边界调整已获批复" in flat and "人工改判" in text  # override with its reason
+    assert "42" in text and res.rules_hash in flat  # audit id and rules hash
+    for info in res.layers.values():
+        assert info["hash"] in flat  # layer hashes
+    assert "示意数据" in text and "石棉工业园扩区方案A" in text
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True).stdout
+    assert "CJK" in fonts and " yes yes yes " in fonts  # embedded, subset, with ToUnicode
+
+
+def test_english_report(tmp_path, result, frames):
+    path = tmp_path / "r.pdf"
+    path.write_bytes(build_report(result, lang="en", frames=frames))
+    text = pdf_text(path)
+    assert "Verdict" in text and "FAIL" in text and "Rule by rule" in text and "No overrides." in text
+    assert "not saved to the workspace" in text
+    assert 1 <= pdf_pages(path) <= 3
+
+
+def test_report_pages_render_and_are_not_blank(tmp_path, result, frames):
+    path = tmp_path / "r.pdf"
+    path.write_bytes(build_report(result, frames=frames))
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(path), str(tmp_path / "p")], check=True)
+    pages = sorted(tmp_path.glob("p-*.png"))
+    assert len(pages) == pdf_pages(path)
+    import numpy as np
+
+    a = np.asarray(Image.open(pages[0]).convert("RGB")).astype(int)
+    red = int(((a[..., 0] > 170) & (a[..., 1] < 70) & (a[..., 2] < 70)).sum())
+    assert red > 500  # the verdict bar is red for 不符合
+
+
+def test_report_for_saved_proposal_uses_latest_check(home, result, frames):
+    ws = Workspace()
+    pid = ws.save_proposal(result.name, result.geometry, "S519119")
+    cid = ws.save_check(pid, result)
+    oid = ws.save_override(cid, "eco_redline", "warn", "测试改判")
+    pdf = report_for_saved(ws, pid, frames=frames)
+    path = home / "r.pdf"
+    path.write_bytes(pdf)
+    text = re.sub(r"\s+", "", pdf_text(path))
+    assert f"审计记录编号（核查编号）{oid}" in text and "测试改判" in text
+    with pytest.raises(Exception):
+        report_for_saved(ws, 999)
+
+
+# ------------------------------------------------------------------------------------------------ CLI
+
+
+def run(capsys, *args):
+    code = cli.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def proposal_file(tmp_path_factory, result):
+    path = tmp_path_factory.mktemp("prop") / "prop.geojson"
+    gpd.GeoDataFrame({"name": [result.name]}, geometry=[result.geometry], crs=4490).to_file(path)
+    return path
+
+
+def test_cli_report_file_saves_and_exports_data(capsys, home, tmp_path, proposal_file):
+    out = tmp_path / "report.pdf"
+    code, stdout, err = run(capsys, "report", proposal_file, "--zone", "s519119", "--out", out,
+                            "--data", tmp_path / "p.kml", "--data", tmp_path / "p.txt", "--gk-zone", "34")
+    assert code == 0, err
+    assert "audit #1" in stdout and out.exists() and (tmp_path / "p.kml").exists()
+    assert "带号=34" in (tmp_path / "p.txt").read_text(encoding="utf-8")
+    assert Workspace().checks_for(1)
+    code, stdout, err = run(capsys, "report", "1", "--out", tmp_path / "again.pdf", "--lang", "en")
+    assert code == 0 and "audit #1" in stdout
+    assert "FAIL" in pdf_text(tmp_path / "again.pdf")
+
+
+@pytest.mark.parametrize("args", [
+    ["report", "{file}", "--out", "{tmp}/r.pdf"],  # no --zone for a file
+    ["report", "{file}", "--zone", "NOPE", "--out", "{tmp}/r.pdf"],
+    ["report", "{file}", "--zone", "S519119", "--out", "{tmp}/r.png"],
+    ["report", "{file}", "--zone", "S519119", "--out", "{tmp}/missing/r.pdf"],
+    ["report", "77", "--out", "{tmp}/r.pdf"],
+    ["report", "{tmp}/nope.geojson", "--zone", "S519119", "--out", "{tmp}/r.pdf"],
+    ["report", "{file}", "--zone", "S519119", "--out", "{tmp}/r.pdf", "--data", "{tmp}/x.shp"],
+    ["snapshot", "--out", "{tmp}/m.gif"],
+    ["snapshot", "--bbox", "1,2,3", "--out", "{tmp}/m.png"],
+    ["snapshot", "--zone", "NOPE", "--out", "{tmp}/m.png"],
+    ["snapshot", "--layers", "roads", "--out", "{tmp}/m.png"],
+    ["snapshot", "--size", "B5", "--out", "{tmp}/m.png"],
+    ["snapshot", "--dpi", "10", "--out", "{tmp}/m.png"],
+    ["snapshot", "--basemap", "bing", "--out", "{tmp}/m.png"],
+    ["snapshot", "--regions", "atlantis", "--out", "{tmp}/m.png"],
+])
+def test_cli_bad_input_is_one_bilingual_line_exit_2(capsys, home, tmp_path, proposal_file, args):
+    args = [a.format(file=proposal_file, tmp=tmp_path) for a in args]
+    code, out, err = run(capsys, *args)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and " / " in lines[0], err
+    assert not list(tmp_path.glob("r.*")) and not list(tmp_path.glob("m.*"))
+
+
+def test_cli_snapshot_static_png_and_html(capsys, tmp_path):
+    png = tmp_path / "m.png"
+    code, out, err = run(capsys, "snapshot", "--zone", "S519119", "--renderer", "static", "--size", "A4P",
+                         "--out", png)
+    assert code == 0, err
+    assert Image.open(png).size == (1240, 1754) and "static" in out
+    html = tmp_path / "m.html"
+    code, out, err = run(capsys, "snapshot", "--bbox", "103.5,30.3,104.5,31.0", "--layers", "counties,parks,zones",
+                         "--out", html)
+    assert code == 0, err
+    assert "<html>" in html.read_text(encoding="utf-8")[:200] and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_cli_snapshot_pdf_with_proposal(capsys, home, tmp_path, proposal_file):
+    pdf = tmp_path / "m.pdf"
+    code, out, err = run(capsys, "snapshot", "--proposal", proposal_file, "--zone", "S519119", "--renderer", "static",
+                         "--out", pdf)
+    assert code == 0, err
+    assert pdf_pages(pdf) == 1
