@@ -25,15 +25,14 @@ from geo.dataset import gpkg_path, list_layers, load_layer
 from geo.errors import ParkmapError
 from geo.io.read import read_vector
 from geo.workspace import Workspace
-from layers import overlays, render
+from layers import render
+from layers.compose import MapView, compose_map, geometry_bounds, load_frames
 from layers.assets import use_local_assets
 from layers.i18n import t
 from layers.specs import CLASS_EN, GROUPS, LEVEL_EN, SPEC_BY_ID, SPECS
 
 st.set_page_config(page_title="parkmap · 四川开发区", page_icon="🗺", layout="wide")
 
-VIEW_TOL = {"province": "province", "prefecture": "prefecture", "zone": "zone"}
-MAP_LAYERS = ("prefectures", "counties", "regions", "eco_redline", "farmland", "urban_boundary", "rivers", "parks", "zones")
 
 
 # --------------------------------------------------------------------------- cached data
@@ -41,35 +40,13 @@ MAP_LAYERS = ("prefectures", "counties", "regions", "eco_redline", "farmland", "
 
 @st.cache_resource(show_spinner=False)
 def frames() -> dict[str, pd.DataFrame]:
-    """The zone, admin and industry tables, loaded once per process (control lines load on demand)."""
-    names = ("prefectures", "counties", "regions", "zones", "parks", "industries", "zone_industries", "indicators", "province")
-    data = {n: load_layer(n) for n in names}
-    data["parks"] = render.parks_display(data["parks"], data["zones"])
+    """Every map layer and table of the embedded GeoPackage, loaded once per process."""
+    data = load_frames()
+    for n in ("industries", "zone_industries", "indicators"):
+        data[n] = load_layer(n)
     if "pinyin" in list_layers():
         zq.use_pinyin_table(load_layer("pinyin"))
     return data
-
-
-@st.cache_resource(show_spinner=False)
-def frame(layer: str) -> pd.DataFrame:
-    """One layer, loaded on first use (e.g. farmland only when switched on)."""
-    data = frames()
-    return data[layer] if layer in data else load_layer(layer)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def layer_geojson(layer_id: str, view: str, gcj02: bool, subset: tuple[str, ...] | None = None) -> dict:
-    """GeoJSON of one layer for a view (simplified per the spec), optionally shifted to GCJ-02."""
-    spec = SPEC_BY_ID[layer_id]
-    gdf = frame(spec.layer)
-    if layer_id == "zones":
-        gdf = render.zones_points(gdf)
-    if subset is not None and spec.id_field:
-        gdf = gdf[gdf[spec.id_field].isin(subset)]
-    tol = spec.simplify.get(view, 0.0)
-    gdf = render.simplify_frame(gdf, tol, coverage=layer_id in ("counties", "prefectures"))
-    cols = [p.column for p in spec.popup] + [c for c in ("zone_id", "zone_class", "level", "region_id", "adcode") if c in gdf.columns]
-    return render.to_geojson(gdf, cols, gcj02=gcj02)
 
 
 @st.cache_resource(show_spinner=False)
@@ -193,131 +170,30 @@ def sidebar(data: dict) -> dict:
 # --------------------------------------------------------------------------- map
 
 
-def build_map(data: dict, ui: dict, selected: str, hosts: pd.DataFrame,
-              proposal=None, check_geoms: dict | None = None) -> tuple:
-    lang, gcj = ui["lang"], render.is_gcj02(ui["basemap"])
-    zones = data["zones"]
+def map_view(data: dict, ui: dict, selected: str, hosts: pd.DataFrame, proposal=None, check_geoms=None) -> MapView:
+    """The view state shown on screen; exports render the very same state."""
+    bounds = None
     if proposal is not None:
-        view, bounds = "zone", overlays.proposal_bounds(proposal)
-    elif selected:
-        view, bounds = "zone", tuple(data["parks"][data["parks"]["zone_id"] == selected].total_bounds)
-        w, s, e, n = bounds
-        pad = max(e - w, n - s, 0.02) * 0.6
-        bounds = (w - pad, s - pad, e + pad, n + pad)
-    elif ui["view"]:
+        bounds = geometry_bounds(proposal)
+    elif ui["view"] and not selected:
         pref = data["prefectures"]
-        view, bounds = "prefecture", tuple(pref[pref["adcode"] == ui["view"]].total_bounds)
-    else:
-        view, bounds = "province", tuple(data["province"].total_bounds)
-    m = render.new_map(ui["basemap"], bounds, tianditu_key(), lang)
-    active = ui["active"]
-    role = dict(zip(hosts["zone_id"], hosts["role"])) if len(hosts) else {}
-    industry_on = bool(ui["industry"])
-    counts = zq.count_by_prefecture(zones, hosts["zone_id"]) if industry_on else None
+        bounds = tuple(pref[pref["adcode"] == ui["view"]].total_bounds)
+    return MapView(
+        bounds=bounds, basemap=ui["basemap"], active=tuple(ui["active"]), regions=tuple(ui["regions"]),
+        color_by=ui["color_by"], highlighted=selected, industry=ui["industry"],
+        hosts=dict(zip(hosts["zone_id"], hosts["role"])), proposal=proposal, overlaps=dict(check_geoms or {}),
+        lang=ui["lang"], prefecture=ui["view"], tianditu_key=tianditu_key(),
+    )
 
-    for lid in MAP_LAYERS:
-        if lid not in active:
-            continue
-        spec = SPEC_BY_ID[lid]
-        if lid == "regions":
-            if not ui["regions"]:
-                continue
-            data_gj = layer_geojson(lid, view, gcj, tuple(sorted(ui["regions"])))
-            order = {r: i for i, r in enumerate(data["regions"]["region_id"])}
-            style = lambda f, _o=order: {**spec.style, "color": render.region_color(_o.get(f["properties"]["region_id"], 0)),
-                                         "fillColor": render.region_color(_o.get(f["properties"]["region_id"], 0))}
-            render.add_geojson_layer(m, spec, data_gj, lang, style)
-        elif lid == "prefectures" and counts is not None:
-            style = lambda f, _c=counts: render.prefecture_counts_style(_c, f["properties"]["adcode"])
-            render.add_geojson_layer(m, spec, layer_geojson(lid, view, gcj), lang, style,
-                                     name=f"{spec.title(lang)} · {t('count_by_pref', lang)}")
-        elif lid in ("zones", "parks"):
-            cb = ui["color_by"]
 
-            def style(f, _lid=lid, _cb=cb):
-                p = f["properties"]
-                if industry_on:
-                    r = role.get(p.get("zone_id"))
-                    c = render.ROLE_COLORS.get(r, render.MUTED)
-                else:
-                    c = render.zone_color(p, _cb)
-                base = {"color": "#222" if _lid == "zones" else c, "weight": 0.8 if _lid == "zones" else 1.2,
-                        "fill": True, "fillColor": c, "fillOpacity": 0.9 if _lid == "zones" else 0.55}
-                if p.get("zone_id") == selected:
-                    base.update({"color": render.HIGHLIGHT, "weight": 4})
-                return base
-
-            render.add_geojson_layer(m, spec, layer_geojson(lid, view, gcj), lang, style)
-        else:
-            render.add_geojson_layer(m, spec, layer_geojson(lid, view, gcj), lang)
-
-    if "prefectures" in active and view == "province":
-        pref = data["prefectures"]
-        render.add_labels(m, _shift_points(list(zip(pref["seat_lat"], pref["seat_lon"], pref["short_name"])), gcj), "pm-pref-label", 13)
-    if "counties" in active and view in ("prefecture", "zone"):
-        c = data["counties"]
-        if view == "prefecture":
-            c = c[c["prefecture_adcode"] == ui["view"]]
-        else:
-            z = zones[zones["zone_id"] == selected]
-            c = c[c["prefecture_adcode"].isin(z["host_prefecture_adcode"])]
-        render.add_labels(m, _shift_points(list(zip(c["seat_lat"], c["seat_lon"], c["name"])), gcj), "pm-county-label", 11)
-    if "zones" in active:
-        render.add_enclave_links(m, _enclave_links(data, lang, gcj), lang)
-    if selected:
-        sel_parks = data["parks"][data["parks"]["zone_id"] == selected]
-        gj = render.to_geojson(sel_parks, ["park_id", "name", "zone_id"], gcj02=gcj)
-        folium.GeoJson(gj, name="selected", style_function=lambda _f: {"color": render.HIGHLIGHT, "weight": 5, "fillOpacity": 0.0},
-                       tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=[t("parks", lang)])).add_to(m)
-    extra_legend = []
-    if proposal is not None:
-        overlays.add_proposal(m, proposal, lang, gcj)
-        extra_legend.append(("line", overlays.OVERLAY_STYLES["proposal"][0], overlays.OVERLAY_STYLES["proposal"][3 if lang == "en" else 2]))
-    if check_geoms:
-        extra_legend += overlays.add_check_geometries(m, check_geoms, lang, gcj)
+def build_map(view: MapView, data: dict) -> folium.Map:
+    """The interactive map: the composed view plus the drawing tools."""
+    m = compose_map(view, data)
     Draw(export=False, position="topleft",
          draw_options={"polyline": False, "circle": False, "marker": False, "circlemarker": False,
                        "polygon": {"allowIntersection": False, "showArea": True}, "rectangle": True},
          edit_options={"edit": False, "remove": True}).add_to(m)
-    if any(SPEC_BY_ID[a].illustrative for a in active):
-        render.add_notice(m, lang)
-    reg = data["regions"].set_index("region_id")
-    order = {r: i for i, r in enumerate(data["regions"]["region_id"])}
-    reg_rows = [(render.region_color(order[r]), reg.loc[r, "name_en" if lang == "en" else "name_zh"]) for r in ui["regions"]]
-    render.add_legend(m, render.legend_items(active, ui["color_by"], lang, industry_on, reg_rows) + extra_legend, lang)
-    folium.LayerControl(collapsed=True).add_to(m)
-    return m, view
-
-
-def _shift_points(pts: list[tuple[float, float, str]], gcj: bool) -> list[tuple[float, float, str]]:
-    if not gcj:
-        return pts
-    from geo.crs import wgs84_to_gcj02
-
-    out = []
-    for lat, lon, label in pts:
-        glon, glat = wgs84_to_gcj02(lon, lat)
-        out.append((glat, glon, label))
-    return out
-
-
-def _enclave_links(data: dict, lang: str, gcj: bool) -> list:
-    z = data["zones"]
-    enc = z[z["is_enclave"].astype(int) == 1]
-    pref = data["prefectures"].set_index("adcode")
-    pts = render.zones_points(enc)
-    links = []
-    for (_, row), pt in zip(enc.iterrows(), pts.geometry):
-        o = pref.loc[row["owner_prefecture_adcode"]]
-        owner, host = (o["seat_lat"], o["seat_lon"]), (pt.y, pt.x)
-        if gcj:
-            from geo.crs import wgs84_to_gcj02
-
-            owner = tuple(reversed(wgs84_to_gcj02(owner[1], owner[0])))
-            host = tuple(reversed(wgs84_to_gcj02(host[1], host[0])))
-        label = f"{row['short_name']}：{o['short_name']} → {pref.loc[row['host_prefecture_adcode'], 'short_name']}"
-        links.append((owner, host, label))
-    return links
+    return use_local_assets(m)  # Leaflet and plugins from static/vendor, no CDN
 
 
 # --------------------------------------------------------------------------- panels
@@ -659,8 +535,8 @@ def main() -> None:
     proposal = st.session_state.get("proposal_geom")
     result = st.session_state.get("check_result")
     with col_map:
-        m, _view = build_map(data, ui, selected, hosts, proposal, result.geometries if result is not None else None)
-        m = use_local_assets(m)  # Leaflet and plugins from static/vendor, no CDN
+        view = map_view(data, ui, selected, hosts, proposal, result.geometries if result is not None else None)
+        m = build_map(view, data)
         out = st_folium(m, key="map", height=660, use_container_width=True,
                         returned_objects=["last_active_drawing", "all_drawings"])
         _drawn(out)
