@@ -511,6 +511,61 @@ def saved_panel(data: dict, lang: str) -> None:
         st.rerun()
 
 
+# --------------------------------------------------------------------------- export
+
+
+def _offer(key: str, label: str, make, file_name: str, mime: str) -> None:
+    """A button that renders on demand and a download button for the result (kept across reruns)."""
+    if st.button(label, key=f"make_{key}"):
+        try:
+            with st.spinner("…"):
+                st.session_state[f"export_{key}"] = make()
+        except ParkmapError as exc:
+            st.error(str(exc))
+    data = st.session_state.get(f"export_{key}")
+    if data:
+        st.download_button(f"⬇ {file_name}", data, file_name=file_name, mime=mime, key=f"dl_{key}")
+
+
+def export_panel(data: dict, view: MapView, lang: str) -> None:
+    """Download buttons: map page (PNG/PDF), interactive HTML, check report and proposal data."""
+    from geo.export import export_proposal_data, snapshot_html, snapshot_pdf, snapshot_png
+    from geo.report import AuditInfo, build_report
+
+    with st.expander(t("export", lang)):
+        c1, c2, c3 = st.columns(3)
+        size = c1.selectbox(t("page_size", lang), ["A4L", "A4P", "A3L", "A3P"], key="exp_size")
+        dpi = c2.selectbox(t("dpi", lang), [150, 300], key="exp_dpi")
+        renderer = c3.selectbox(t("renderer", lang), ["auto", "browser", "static"], key="exp_renderer",
+                                format_func=lambda k: t(f"renderer_{k}", lang))
+        stamp = pd.Timestamp.now().strftime("%Y%m%d-%H%M")
+        b1, b2, b3 = st.columns(3)
+        with b1:
+            _offer("png", t("make_png", lang), lambda: snapshot_png(view, data, size, dpi, renderer=renderer),
+                   f"parkmap-{stamp}.png", "image/png")
+        with b2:
+            _offer("mappdf", t("make_pdf_map", lang), lambda: snapshot_pdf(view, data, size, dpi, renderer=renderer),
+                   f"parkmap-{stamp}.pdf", "application/pdf")
+        with b3:
+            _offer("html", t("make_html", lang), lambda: snapshot_html(view, data), f"parkmap-{stamp}.html", "text/html")
+        result = st.session_state.get("check_result")
+        if result is None:
+            return
+        ids = st.session_state.get("check_ids")
+        audit = AuditInfo(check_id=ids[1], proposal_id=ids[0]) if ids else None
+        _offer("report", t("make_report", lang), lambda: build_report(result, lang=lang, audit=audit, frames=data),
+               f"parkmap-report-{stamp}.pdf", "application/pdf")
+        d1, d2, d3 = st.columns(3)
+        fmt = d1.selectbox(t("data_format", lang), ["gpkg", "geojson", "kml", "txt"], key="exp_fmt")
+        zone = d2.selectbox(t("gk_zone", lang), [33, 34, 35, 36], index=1, key="exp_zone")
+        prefixed = d3.checkbox(t("prefixed", lang), value=True, key="exp_prefixed")
+        mime = {"gpkg": "application/geopackage+sqlite3", "geojson": "application/geo+json",
+                "kml": "application/vnd.google-earth.kml+xml", "txt": "text/plain"}[fmt]
+        _offer(f"data_{fmt}", t("make_data", lang),
+               lambda: export_proposal_data(result, fmt, zone=zone if fmt == "txt" else None, prefixed=prefixed),
+               f"parkmap-proposal-{stamp}.{fmt}", mime)
+
+
 # --------------------------------------------------------------------------- page
 
 
@@ -546,6 +601,7 @@ def main() -> None:
             st.session_state["last_click"] = zid
             st.session_state["pending_zone"] = zid
             st.rerun()
+        export_panel(data, view, lang)
         industry_panel(data, ui, hosts)
     with col_panel:
         tab_zone, tab_check, tab_saved = st.tabs([t("tab_zone", lang), t("tab_check", lang), t("tab_saved", lang)])

@@ -69,6 +69,23 @@ def test_upload_check_override_save_reopen(at, tmp_path):
     assert len(saved) == 1 and saved["zone_id"].iloc[0] == ZONE
     pid = int(saved["id"].iloc[0])
 
+    # exports of what is on screen: the map page (static renderer), the report, the data
+    at.selectbox(key="exp_renderer").set_value("static").run()
+    at.button(key="make_png").click().run()
+    png = at.session_state["export_png"]
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    from PIL import Image
+    import io
+    assert Image.open(io.BytesIO(png)).size == (1754, 1240)  # A4 landscape at 150 dpi
+    at.button(key="make_report").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["export_report"][:5] == b"%PDF-"
+    at.selectbox(key="exp_fmt").set_value("geojson").run()
+    at.button(key="make_data_geojson").click().run()
+    import json
+    doc = json.loads(at.session_state["export_data_geojson"])
+    assert doc["features"] and any(f["properties"].get("part") for f in doc["features"])
+
     # override a rule with a reason: a new audit record, the original kept
     target = next(rid for rid, r in rows.items() if "不适用" not in r["状态"])
     at.selectbox(key="ovr_rule").set_value(target).run()
