@@ -55,6 +55,50 @@ def control_index(path: str) -> ControlIndex:
     return ControlIndex.from_dataset(path)
 
 
+@st.cache_resource(show_spinner=False)
+def official_index(path: str, layers_dir: str) -> ControlIndex:
+    """The control index with official layers from ``layers_dir`` replacing the illustrative ones."""
+    return control_index(path).with_layers(layers_dir)
+
+
+def active_index(lang: str) -> ControlIndex:
+    """The index checks run against: official layers when the planner imported them, else the embedded ones."""
+    layers_dir = st.session_state.get("official_dir")
+    if layers_dir:
+        return official_index(str(gpkg_path()), layers_dir)
+    return control_index(str(gpkg_path()))
+
+
+def official_layers_input(lang: str) -> None:
+    """Upload official control-line files; they are kept under $PARKMAP_HOME/layers/<content hash>/."""
+    import hashlib
+
+    with st.expander(t("official_layers", lang)):
+        st.caption(t("official_hint", lang))
+        files = st.file_uploader(t("official_layers", lang), accept_multiple_files=True, key="official_upload",
+                                 label_visibility="collapsed")
+        if not files:
+            st.session_state.pop("official_dir", None)
+            return
+        digest = hashlib.sha256(b"".join(f.name.encode() + f.getvalue() for f in files)).hexdigest()[:16]
+        target = Workspace().home / "layers" / digest
+        if not target.exists():
+            tmp = target.with_name(target.name + ".tmp")
+            tmp.mkdir(parents=True, exist_ok=True)
+            for f in files:
+                (tmp / Path(f.name).name).write_bytes(f.getvalue())
+            tmp.rename(target)  # complete folders only
+        try:
+            idx = official_index(str(gpkg_path()), str(target))
+        except ParkmapError as exc:
+            st.error(str(exc))
+            st.session_state.pop("official_dir", None)
+            return
+        st.session_state["official_dir"] = str(target)
+        used = {k: v for k, v in idx.layer_sources().items() if not v.get("illustrative", True)}
+        st.caption(f"{t('official_in_use', lang)}: " + ", ".join(sorted(used)))
+
+
 @st.cache_data(show_spinner=False)
 def pinyin_sorted_prefectures() -> list[tuple[str, str]]:
     pref = frames()["prefectures"]
@@ -415,13 +459,14 @@ def check_panel(data: dict, ui: dict) -> None:
     chemical = c2.checkbox(t("chemical", lang), value=bool(opts.get("chemical")), key="check_chemical")
     major = c3.checkbox(t("major_project", lang), value=bool(opts.get("major_project")), key="check_major")
     name = st.text_input(t("prop_name", lang), value=(saved.name if saved else f"{short[zone_id]} 扩区方案"), key="check_name")
+    official_layers_input(lang)
     if st.button(t("run_check", lang), type="primary", key="run_check"):
         if geom is None:
             st.warning(t("need_geom", lang))
         else:
             try:
                 result = check_proposal(Proposal(geometry=geom, zone_id=zone_id, type=ptype, chemical=chemical,
-                                                 major_project=major, name=name), control_index(str(gpkg_path())))
+                                                 major_project=major, name=name), active_index(lang))
             except ParkmapError as exc:
                 st.error(str(exc))
             else:

@@ -125,3 +125,21 @@ def test_bad_upload_shows_bilingual_error(at):
     assert not at.exception
     errors = [e.value for e in at.error]
     assert errors and " / " in errors[0] and "LineString" in errors[0]
+
+
+def test_official_layer_import_replaces_illustrative(at):
+    """An uploaded official 生态保护红线 file replaces the illustrative layer for the check."""
+    park = load_layer("parks").query("zone_id == @ZONE").geometry.iloc[0]
+    red = gpd.GeoDataFrame({"名称": ["官方红线（测试）"]}, geometry=[buffer_m(park, 2000)], crs="EPSG:4490")
+    at.radio(key="prop_src").set_value("upload").run()
+    at.file_uploader(key="upload").set_value(("shehong.txt", _proposal_txt(400), "text/plain")).run()
+    at.file_uploader(key="official_upload").set_value(
+        ("生态保护红线.geojson", red.to_json().encode("utf-8"), "application/geo+json")).run()
+    assert not at.exception, at.exception
+    assert any("eco_redline" in c.value for c in at.caption)
+    at.selectbox(key="check_zone").set_value(ZONE).run()
+    at.button(key="run_check").click().run()
+    assert not at.exception, at.exception
+    row = _rule_rows(at)["eco_redline"]
+    assert "不符合" in row["状态"]
+    assert "生态保护红线.geojson" in row["数值来源"] or "official" in row["数值来源"]
