@@ -35,7 +35,10 @@ TARGETS = {"png browser A4L 150": 6.0, "png static A4L 150": 3.0, "pdf report": 
 
 
 def example_result():
-    """石棉工业园 corridor proposal into the eco red line (as tests/geo/test_export_data.py)."""
+    """石棉工业园: a corridor from its park into the eco red line (fails eco_redline and urban_boundary).
+
+    Shared by tests/geo/test_export_data.py, tests/geo/test_report.py and docs/examples/make_examples.py.
+    """
     park = load_layer("parks").set_index("park_id").loc["S519119-P1", "geometry"]
     eco = load_layer("eco_redline")
     e = eco.geometry.iloc[shapely.STRtree(eco.geometry.values).nearest(park)]

@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 import shapely
 from shapely.geometry import LineString
-from shapely.ops import nearest_points
 
 from geo.area import buffer_m, geodesic_area_m2
-from geo.check import Proposal, check_proposal, default_index
-from geo.dataset import load_layer
 from geo.errors import ParkmapError
 from geo.export import DATA_SUFFIX, export_proposal_data, kml_document, proposal_parts
 from geo.io.read import read_vector
 
-
-def example_result():
-    """石棉工业园: a corridor from its park into the eco red line (fails eco_redline and urban_boundary)."""
-    park = load_layer("parks").set_index("park_id").loc["S519119-P1", "geometry"]
-    eco = load_layer("eco_redline")
-    e = eco.geometry.iloc[shapely.STRtree(eco.geometry.values).nearest(park)]
-    a, b = nearest_points(park, e)
-    dx, dy = b.x - a.x, b.y - a.y
-    geom = buffer_m(LineString([(a.x - 0.2 * dx, a.y - 0.2 * dy), (b.x + 0.5 * dx, b.y + 0.5 * dy)]), 700,
-                    cap_style="flat")
-    return check_proposal(Proposal(geom, "S519119", name="石棉工业园扩区方案A"), default_index())
+# the example proposal is defined once, with the export benchmark (docs/examples uses it too)
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from export import example_result  # noqa: E402
 
 
 @pytest.fixture(scope="module")
