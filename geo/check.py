@@ -90,6 +90,7 @@ from geo.crs import (
     transformer,
 )
 from geo.errors import ParkmapError, bilingual
+from geo.jsonutil import json_value
 from geo.rules import PROPOSAL_TYPES, RULE_IDS, Rule, RuleSet, load_rules
 
 #: Version of the check document (``CheckResult.to_dict`` and ``parkmap check --json``).
@@ -136,8 +137,6 @@ def _r(x: float | None, nd: int = 2) -> float | None:
 
 
 def _jsonable(value: Any) -> Any:
-    from geo.cli import json_value  # local import: geo.cli imports this module lazily
-
     return json_value(value)
 
 

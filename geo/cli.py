@@ -14,10 +14,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import datetime as _dt
 import json
 import logging
-import math
 import os
 import sys
 import warnings as _warnings
@@ -25,10 +23,10 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-import numpy as np
 
 from geo.area import centroid_lonlat, count_parts_holes, geodesic_area_m2, to_mu
 from geo.errors import ParkmapError, bilingual
+from geo.jsonutil import json_value
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -49,35 +47,7 @@ class _Parser(argparse.ArgumentParser):
 # --------------------------------------------------------------------------
 # JSON helpers
 # --------------------------------------------------------------------------
-def json_value(value: Any) -> Any:
-    """Convert pandas/numpy attribute values to plain JSON values."""
-    if value is None:
-        return None
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        return None if math.isnan(value) or math.isinf(value) else float(value)
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, (_dt.date, _dt.datetime)):
-        return value.isoformat()
-    if hasattr(value, "isoformat"):  # pandas Timestamp
-        try:
-            return value.isoformat()
-        except ValueError:
-            return None
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, (str, int)):
-        return value
-    try:
-        import pandas as pd
-
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return str(value)
+json_value = json_value  # re-exported: moved to geo.jsonutil (the engine must not import the CLI)
 
 
 def _round(v: float, nd: int) -> float:
