@@ -62,7 +62,6 @@ Applicability (decided here, configurable in ``data/rules.yaml``)
 from __future__ import annotations
 
 import dataclasses
-import datetime as _dt
 import difflib
 import math
 import threading
@@ -89,6 +88,7 @@ from geo.crs import (
     project_geometry,
     transformer,
 )
+from geo.clock import now_iso
 from geo.errors import ParkmapError, bilingual
 from geo.jsonutil import json_value
 from geo.rules import PROPOSAL_TYPES, RULE_IDS, Rule, RuleSet, load_rules
@@ -127,7 +127,7 @@ _MAX_TILE_VERTICES = 256
 # small helpers
 # ==========================================================================
 def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return now_iso()
 
 
 def _r(x: float | None, nd: int = 2) -> float | None:

@@ -41,7 +41,6 @@ Proposal data (:func:`export_proposal_data`)
 
 from __future__ import annotations
 
-import datetime as _dt
 import functools
 import html
 import io
@@ -63,6 +62,7 @@ import shapely
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
+from geo import clock
 from geo.area import M2_PER_MU, geodesic_area_m2, polygon_parts
 from geo.crs import EPSG_CGCS2000, local_gk_crs, transformer
 from geo.errors import ParkmapError
@@ -276,8 +276,8 @@ def _l(key: str, lang: str) -> str:
 
 
 def today() -> str:
-    """Today's date (local) as ``YYYY-MM-DD``."""
-    return _dt.date.today().isoformat()
+    """Today's date in Beijing time (Asia/Shanghai) as ``YYYY-MM-DD``."""
+    return clock.today().isoformat()
 
 
 def _basemap_label(basemap: str, lang: str) -> str:
@@ -1219,7 +1219,7 @@ def png_to_pdf(png: bytes, page: PageSize | str, *, title: str = "") -> bytes:
     pdf.set_creator("parkmap")
     if title:
         pdf.set_title(title)
-    pdf.set_creation_date(_dt.datetime.now(_dt.timezone.utc))
+    pdf.set_creation_date(clock.now())
     pdf.set_auto_page_break(False)
     pdf.add_page()
     pdf.image(io.BytesIO(png), x=0, y=0, w=page.width_mm, h=page.height_mm)

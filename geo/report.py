@@ -15,13 +15,13 @@ the same glyphs everywhere and ``pdftotext`` extracts the text.
 
 from __future__ import annotations
 
-import datetime as _dt
 import io
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from geo import clock
 from geo.area import M2_PER_HECTARE, M2_PER_MU
 from geo.errors import ParkmapError
 
@@ -478,7 +478,7 @@ def build_report(result: Any, *, lang: str = "zh", audit: AuditInfo | None = Non
     frames : dict, optional
         Map layers (:func:`layers.compose.load_frames`; loaded when omitted).
     generated : str, optional
-        Timestamp printed as "report generated" (default now, UTC).
+        Timestamp printed as "report generated" (default now, Asia/Shanghai +08:00).
     map_dpi : int
         Resolution of the map image.
 
@@ -497,14 +497,15 @@ def build_report(result: Any, *, lang: str = "zh", audit: AuditInfo | None = Non
                            code="usage")
     from layers.i18n import t
 
-    generated = generated or _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    created = clock.now()
+    generated = generated or created.isoformat(timespec="seconds")
     footer = f"parkmap · {result.name or ''} · {(result.zone or {}).get('zone_id', '')}"
     if audit and audit.check_id is not None:
         footer += f" · #{audit.check_id}"
     doc = _Report(lang, footer)
     pdf = doc.pdf
     pdf.set_title(_t("title_adjust" if result.type == "adjust" else "title_expand", lang) + f" — {result.name}")
-    pdf.set_creation_date(_dt.datetime.now(_dt.timezone.utc))
+    pdf.set_creation_date(created)
     pdf.add_page()
     _header(doc, result, audit)
     _verdict(doc, result)

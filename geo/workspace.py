@@ -25,7 +25,6 @@ Records
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import os
 import sqlite3
@@ -41,6 +40,7 @@ from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from geo.area import geodesic_area_m2
+from geo.clock import now_iso
 from geo.errors import ParkmapError
 
 #: Environment variable naming the workspace folder.
@@ -98,7 +98,7 @@ BEGIN SELECT RAISE(ABORT, 'checks are immutable'); END;
 
 
 def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds")
+    return now_iso("microseconds")
 
 
 def default_home() -> Path:

@@ -40,6 +40,7 @@ import shapely
 from shapely.geometry import LineString, MultiLineString, MultiPoint, MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from geo import clock
 from geo.area import geodesic_area_m2, polygon_parts, to_hectares
 from geo.crs import (
     DetectedCRS,
@@ -427,7 +428,7 @@ def format_jzd_text(
         zone = gk_zone_for_lon((x0 + x1) / 2.0)
     epsg = epsg_for_gk_zone(zone, prefixed)
     projected = lonlat.to_crs(epsg)
-    date = date or _dt.date.today()
+    date = date or clock.today()
     lines = [
         f"[{SECTION_META}]", "格式版本号=1.0", f"数据产生单位={unit}", f"数据产生日期={date.isoformat()}",
         "坐标系=2000国家大地坐标系", "几度分带=3", "投影类型=高斯克吕格", "计量单位=米",
