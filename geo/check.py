@@ -91,7 +91,9 @@ from geo.crs import (
 from geo.clock import now_iso
 from geo.errors import ParkmapError, bilingual
 from geo.jsonutil import json_value
-from geo.rules import PROPOSAL_TYPES, RULE_IDS, Rule, RuleSet, load_rules
+from geo.units import fmt_area, fmt_length, fmt_pct, fmt_value
+from geo.rules import PROPOSAL_TYPES, RULE_IDS, Rule, RuleSet, load_rules, rule_name
+from geo.sources import upgrade_citation
 
 #: Version of the check document (``CheckResult.to_dict`` and ``parkmap check --json``).
 CHECK_SCHEMA = "parkmap.check/1"
@@ -141,16 +143,16 @@ def _jsonable(value: Any) -> Any:
 
 
 def _fmt_m2(m2: float) -> tuple[str, str]:
-    mu = m2 / M2_PER_MU
-    return f"{m2:,.1f} m²（{mu:,.2f} 亩）", f"{m2:,.1f} m² ({mu:,.2f} mu)"
+    """(中文, English) area text: ``396,248.2 平方米（594.37 亩）`` / ``396,248.2 m² (594.37 mu)``."""
+    return fmt_area(m2, "zh"), fmt_area(m2, "en")
 
 
-def _fmt_m(m: float) -> str:
-    return f"{m:,.0f} m" if m >= 10 else f"{m:,.1f} m"
+def _fmt_m(m: float, lang: str = "zh") -> str:
+    return fmt_length(m, lang)
 
 
 def _pct(x: float) -> str:
-    return f"{100.0 * x:.1f}%"
+    return fmt_pct(x)
 
 
 def _first_field(columns: Iterable[str], candidates: Sequence[str]) -> str | None:
@@ -993,7 +995,14 @@ class RuleResult:
     ``value``/``threshold`` are numbers in ``unit`` (None where not
     measured); ``value_source`` says where the measured value comes from
     (``illustrative (...)``, ``derived``, ``official file (...)``);
-    ``details`` holds rule-specific figures (hits, shares, distances).
+    ``details`` holds rule-specific figures (hits, shares, distances; for
+    area rules of a multi-parcel proposal ``details["parcels"]``: the value
+    per 地块, ``[{label, value}]``).
+    ``citation`` is planner text naming the documents
+    (``《四川省开发区发展规划（2023—2027年）》第八章第一节“强化规划管控”…``,
+    ``；``-joined); ``citation_ref`` keeps the file and line of each
+    (``seeds/002_….txt L1674``) and ``citation_quote`` the quoted words.
+    ``name_zh``/``name_en`` are the rule's short name (:meth:`name`).
     ``original_status``/``override_reason``/``overridden_at`` are set only
     when a planner overrode the row (:func:`apply_override`).
     """
@@ -1017,21 +1026,34 @@ class RuleResult:
     original_status: str | None = None
     override_reason: str | None = None
     overridden_at: str | None = None
+    name_zh: str = ""
+    name_en: str = ""
+    citation_ref: str = ""
+    citation_quote: str = ""
 
     @property
     def applicable(self) -> bool:
         return self.status != NOT_APPLICABLE
 
+    def name(self, lang: str = "zh") -> str:
+        """Short name of the rule in ``lang`` (``生态保护红线`` / ``Ecological protection red line``)."""
+        en = str(lang).lower().startswith("en")
+        return (self.name_en if en else self.name_zh) or rule_name(self.id, "en" if en else "zh")
+
     def to_dict(self) -> dict[str, Any]:
         """Stable JSON form (key order fixed)."""
         return {
             "id": self.id,
+            "name_zh": self.name("zh"),
+            "name_en": self.name("en"),
             "kind": self.kind,
             "status": self.status,
             "value": self.value,
             "threshold": self.threshold,
             "unit": self.unit,
             "citation": self.citation,
+            "citation_ref": self.citation_ref,
+            "citation_quote": self.citation_quote,
             "message_zh": self.message_zh,
             "message_en": self.message_en,
             "severity": self.severity,
@@ -1048,8 +1070,22 @@ class RuleResult:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RuleResult:
+        """From :meth:`to_dict` output, also of older documents.
+
+        Documents written before citations named the documents carry the file
+        form (``seeds/002_….txt 第八章第一节 … L1674：“…”``) in ``citation``:
+        it is turned into planner text, with the file and line moved to
+        ``citation_ref``.  Missing names take the built-in defaults.
+        """
         names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
+        kw = {k: v for k, v in d.items() if k in names}
+        if not kw.get("citation_ref") and kw.get("citation"):
+            text, ref, quote = upgrade_citation(str(kw["citation"]))
+            kw.update(citation=text, citation_ref=ref, citation_quote=kw.get("citation_quote") or quote)
+        rid = str(kw.get("id", ""))
+        kw["name_zh"] = kw.get("name_zh") or rule_name(rid, "zh")
+        kw["name_en"] = kw.get("name_en") or rule_name(rid, "en")
+        return cls(**kw)
 
 
 def verdict_of(rules: Iterable[RuleResult]) -> str:
@@ -1278,7 +1314,8 @@ def _row(rule: Rule, status: str, value: float | None, zh: str, en: str, *, valu
         id=rule.id, kind=rule.kind, severity=rule.severity, status=status, value=value, threshold=threshold,
         unit=rule.unit, citation=rule.citation, message_zh=zh, message_en=en, value_source=value_source,
         threshold_source=rule.threshold_source, text_zh=rule.text_zh, text_en=rule.text_en, note=rule.note,
-        details=details or {},
+        details=details or {}, name_zh=rule.name_zh, name_en=rule.name_en, citation_ref=rule.citation_ref,
+        citation_quote=rule.citation_quote,
     )
 
 
@@ -1399,17 +1436,17 @@ def rule_river_1km(ctx: _Ctx, rule: Rule) -> RuleResult:
     src = layer.source.value_source
     if not within:
         return _row(rule, PASS, _r(dist, 1), f"距最近的长江干支流（{rname}）{_fmt_m(dist)}，在 {_fmt_m(thr)} 以外",
-                    f"{_fmt_m(dist)} from the nearest Yangtze river ({rname}), beyond {_fmt_m(thr)}", value_source=src,
+                    f"{_fmt_m(dist, 'en')} from the nearest Yangtze river ({rname}), beyond {_fmt_m(thr, 'en')}", value_source=src,
                     details=details)
     if ctx.p.chemical:
         return _row(rule, rule.severity, _r(dist, 1),
                     f"化工园区/项目距{rname} {_fmt_m(dist)}，位于岸线 {_fmt_m(thr)} 范围内，严禁新建、扩建",
-                    f"Chemical park/project {_fmt_m(dist)} from the {rname}, within {_fmt_m(thr)}: new or expanded chemical projects are banned",
+                    f"Chemical park/project {_fmt_m(dist, 'en')} from the {rname}, within {_fmt_m(thr, 'en')}: new or expanded chemical projects are banned",
                     value_source=src, details=details)
     status = rule.params.get("non_chemical_severity", WARN)
     return _row(rule, status, _r(dist, 1),
                 f"距{rname} {_fmt_m(dist)}，位于 {_fmt_m(thr)} 范围内；非化工项目，列为需关注（不得引入化工项目）",
-                f"{_fmt_m(dist)} from the {rname}, within {_fmt_m(thr)}; not chemical, so attention (no chemical projects may locate here)",
+                f"{_fmt_m(dist, 'en')} from the {rname}, within {_fmt_m(thr, 'en')}; not chemical, so attention (no chemical projects may locate here)",
                 value_source=src, details=details)
 
 
@@ -1494,12 +1531,12 @@ def rule_contiguity(ctx: _Ctx, rule: Rule) -> RuleResult:
     src = layer.source.value_source
     if n_sep == 0:
         how_zh = "与现有园区相接" if dist == 0 else f"距现有园区 {_fmt_m(dist)}（≤ {_fmt_m(thr)}）"
-        how_en = "touches an existing park" if dist == 0 else f"{_fmt_m(dist)} from an existing park (≤ {_fmt_m(thr)})"
+        how_en = "touches an existing park" if dist == 0 else f"{_fmt_m(dist, 'en')} from an existing park (≤ {_fmt_m(thr, 'en')})"
         return _row(rule, PASS, _r(dist, 1), f"集中连片：{how_zh}", f"Contiguous: {how_en}", value_source=src, details=details)
     far = float(d_park[~connected].min())
     return _row(rule, rule.severity, _r(dist, 1),
                 f"{n_sep} 个地块与现有园区不连片（最近 {_fmt_m(far)} > {_fmt_m(thr)}），将成为本开发区的另一个园",
-                f"{n_sep} part(s) not contiguous with the existing parks (nearest {_fmt_m(far)} > {_fmt_m(thr)}); "
+                f"{n_sep} part(s) not contiguous with the existing parks (nearest {_fmt_m(far, 'en')} > {_fmt_m(thr, 'en')}); "
                 f"they become another park (园) of the zone", value_source=src, details=details)
 
 
@@ -1595,11 +1632,13 @@ def _per_mu_rule(ctx: _Ctx, rule: Rule, col: str, zh: str, en: str) -> RuleResul
     src = _src(rec, f"{col}_source")
     details["year"] = _jsonable(rec.get("year"))
     if v > avg:
-        return _row(rule, PASS, _r(v, 2), f"{zh} {v:,.1f} {unit} 高于{group_zh} {avg:,.1f}",
-                    f"{en} {v:,.1f} {unit} above the {group_en} {avg:,.1f}", value_source=src, threshold=_r(avg, 2),
+        return _row(rule, PASS, _r(v, 2), f"{zh} {fmt_value(v, unit)} 高于{group_zh} {fmt_value(avg, unit)}",
+                    f"{en} {fmt_value(v, unit, 'en')} above the {group_en} {fmt_value(avg, unit, 'en')}",
+                    value_source=src, threshold=_r(avg, 2),
                     details=details)
-    return _row(rule, rule.severity, _r(v, 2), f"{zh} {v:,.1f} {unit} 未高于{group_zh} {avg:,.1f}",
-                f"{en} {v:,.1f} {unit} not above the {group_en} {avg:,.1f}", value_source=src, threshold=_r(avg, 2),
+    return _row(rule, rule.severity, _r(v, 2), f"{zh} {fmt_value(v, unit)} 未高于{group_zh} {fmt_value(avg, unit)}",
+                f"{en} {fmt_value(v, unit, 'en')} not above the {group_en} {fmt_value(avg, unit, 'en')}",
+                value_source=src, threshold=_r(avg, 2),
                 details=details)
 
 

@@ -11,13 +11,16 @@ Schema (see the comments at the top of ``data/rules.yaml``)::
     settings: {area_tolerance_m2: 0.01, max_hits_listed: 50}
     rules:
       - id: eco_redline            # one of RULE_IDS, each exactly once
+        name_zh: 生态保护红线        # short name shown to planners (optional: built-in default)
+        name_en: Ecological protection red line
         kind: spatial              # spatial | economic
         severity: fail             # fail | warn | info
         threshold: 0               # number ("1/3" allowed; "average" for revenue/tax)
         unit: m2
         threshold_source: seed     # or "configurable default — not in sources"
         text_zh: ..., text_en: ...
-        citation: [{file, section, line, quote}, ...]
+        citation: [{file, section, line, quote}, ...]   # file: a document of geo.sources.SOURCES,
+                                   # or any file with its own `title` (and `doc_no`)
         note: ...                  # optional
         applies_to: {types: [expand, adjust], levels: [省级, 国家级]}   # optional
         enabled: true              # optional
@@ -36,6 +39,7 @@ from typing import Any
 import yaml
 
 from geo.errors import ParkmapError
+from geo.sources import cite, cite_all, cite_quotes, cite_ref, source_for
 
 #: Default rules file shipped with the repository.
 DEFAULT_RULES_PATH: Path = Path(__file__).resolve().parent.parent / "data" / "rules.yaml"
@@ -60,6 +64,29 @@ ECONOMIC_RULE_IDS: tuple[str, ...] = (
 )
 RULE_IDS: tuple[str, ...] = SPATIAL_RULE_IDS + ECONOMIC_RULE_IDS
 
+#: Default short names (中文, English) of the rules; ``name_zh``/``name_en`` in the rules file override them.
+RULE_NAMES: dict[str, tuple[str, str]] = {
+    "eco_redline": ("生态保护红线", "Ecological protection red line"),
+    "farmland": ("永久基本农田", "Permanent basic farmland"),
+    "urban_boundary": ("城镇开发边界", "Urban development boundary"),
+    "river_1km": ("长江干支流岸线1公里", "Within 1 km of the Yangtze and its tributaries"),
+    "other_parks": ("其他开发区园区", "Parks of other zones"),
+    "in_sichuan": ("四川省行政区域", "Inside Sichuan province"),
+    "contiguity": ("集中连片", "Contiguity with existing parks"),
+    "adjust_balance": ("调区面积平衡", "Adjustment area balance"),
+    "land_dev_rate": ("土地开发率", "Land development rate"),
+    "revenue_per_mu": ("亩均营业收入", "Revenue per mu"),
+    "tax_per_mu": ("亩均税收", "Tax revenue per mu"),
+    "bottom_third": ("评价排名后1/3", "Bottom third of the land-use ranking"),
+    "top10_priority": ("连续3年排名前10%", "Top 10% for 3 consecutive years"),
+}
+
+
+def rule_name(rule_id: str, lang: str = "zh") -> str:
+    """Default short name of a rule (the id itself for an unknown rule)."""
+    zh, en = RULE_NAMES.get(rule_id, (rule_id, rule_id))
+    return en if str(lang).lower().startswith("en") else zh
+
 SEVERITIES: tuple[str, ...] = ("fail", "warn", "info")
 KINDS: tuple[str, ...] = ("spatial", "economic")
 #: Proposal types: 扩区 (expand) and 调区/调位 (adjust).
@@ -69,9 +96,10 @@ THRESHOLD_SOURCES: tuple[str, ...] = ("seed", "configurable default — not in s
 COMPARE_WITHIN: tuple[str, ...] = ("zone_class", "all")
 
 _REQUIRED = ("id", "kind", "severity", "threshold", "unit", "text_zh", "text_en", "citation", "threshold_source")
-_OPTIONAL = ("note", "applies_to", "enabled", "major_project_severity", "non_chemical_severity",
-             "river_classes", "compare_within", "top_share")
+_OPTIONAL = ("name_zh", "name_en", "note", "applies_to", "enabled", "major_project_severity",
+             "non_chemical_severity", "river_classes", "compare_within", "top_share")
 _CITATION_KEYS = ("file", "section", "quote")
+_CITATION_OPTIONAL = ("line", "title", "doc_no")
 
 
 @dataclass(frozen=True)
@@ -82,14 +110,22 @@ class Citation:
     section: str
     quote: str
     line: str = ""
+    title: str = ""
+    doc_no: str = ""
 
     def text(self) -> str:
-        """One-line citation: ``file section Lnnn：“quote”``."""
+        """Machine form (the pre-2026-11 citation text): ``file section Lnnn：“quote”``."""
         loc = f"{self.file} {self.section}" + (f" {self.line}" if self.line else "")
         return f"{loc}：“{self.quote}”"
 
+    def readable(self, quote: bool = False) -> str:
+        """As a planner reads it: ``《四川省开发区发展规划（2023—2027年）》第八章第一节“强化规划管控”…``."""
+        return cite(self, quote=quote)
+
     def to_dict(self) -> dict[str, str]:
-        return {"file": self.file, "section": self.section, "line": self.line, "quote": self.quote}
+        d = {"file": self.file, "section": self.section, "line": self.line, "quote": self.quote}
+        d.update({k: v for k, v in (("title", self.title), ("doc_no", self.doc_no)) if v})
+        return d
 
 
 @dataclass(frozen=True)
@@ -112,6 +148,8 @@ class Rule:
     text_en: str
     citations: tuple[Citation, ...]
     threshold_source: str
+    name_zh: str = ""
+    name_en: str = ""
     note: str = ""
     types: tuple[str, ...] = PROPOSAL_TYPES
     levels: tuple[str, ...] = ZONE_LEVELS
@@ -120,8 +158,22 @@ class Rule:
 
     @property
     def citation(self) -> str:
-        """All citations as one line (``; ``-separated)."""
-        return "; ".join(c.text() for c in self.citations)
+        """All citations as planner text (document title, 文号, chapter), ``；``-separated."""
+        return cite_all(self.citations)
+
+    @property
+    def citation_ref(self) -> str:
+        """File and line of every citation (``seeds/002_….txt L1674；…``), for the audit trail."""
+        return cite_ref(self.citations)
+
+    @property
+    def citation_quote(self) -> str:
+        """The quoted seed words of every citation, each in “”."""
+        return cite_quotes(self.citations)
+
+    def name(self, lang: str = "zh") -> str:
+        """Short name in ``lang`` (zh/en)."""
+        return self.name_en if str(lang).lower().startswith("en") else self.name_zh
 
     @property
     def threshold_value(self) -> float | None:
@@ -137,6 +189,8 @@ class Rule:
             thr = f"{thr.numerator}/{thr.denominator}"
         return {
             "id": self.id,
+            "name_zh": self.name_zh,
+            "name_en": self.name_en,
             "kind": self.kind,
             "severity": self.severity,
             "threshold": thr,
@@ -254,8 +308,20 @@ def _citations(value: Any, where: str, source: str) -> tuple[Citation, ...]:
         missing = [k for k in _CITATION_KEYS if not (isinstance(c.get(k), str) and c.get(k).strip())]
         if missing:
             raise _bad(f"{where}citation[{i}] ", f"缺少 {', '.join(missing)}", f"lacks {', '.join(missing)}", source)
-        out.append(Citation(file=c["file"].strip(), section=c["section"].strip(), quote=c["quote"].strip(),
-                            line=str(c.get("line") or "").strip()))
+        unknown = sorted(set(c) - set(_CITATION_KEYS) - set(_CITATION_OPTIONAL))
+        if unknown:
+            raise _bad(f"{where}citation[{i}] ", f"未知字段 {', '.join(unknown)}", f"unknown keys {', '.join(unknown)}",
+                       source)
+        cit = Citation(file=c["file"].strip(), section=c["section"].strip(), quote=c["quote"].strip(),
+                       line=str(c.get("line") or "").strip(), title=str(c.get("title") or "").strip(),
+                       doc_no=str(c.get("doc_no") or "").strip())
+        if not cit.title:
+            try:
+                source_for(cit.file)
+            except ParkmapError:
+                raise _bad(f"{where}citation[{i}] ", f"文件 {cit.file} 不在来源登记表中，请加 title（文件标题）",
+                           f"file {cit.file} is not a registered source document; add its title", source) from None
+        out.append(cit)
     return tuple(out)
 
 
@@ -340,10 +406,16 @@ def _validate_rule(raw: Any, pos: int, source: str) -> Rule:
     note = raw.get("note") or ""
     if not isinstance(note, str):
         raise _bad(where, "note 应为文本", "note must be text", source)
+    names = {}
+    for k, default in zip(("name_zh", "name_en"), RULE_NAMES[rid]):
+        v = raw.get(k, default)
+        if not isinstance(v, str) or not v.strip():
+            raise _bad(where, f"{k} 应为非空文本", f"{k} must be a non-empty string", source)
+        names[k] = " ".join(v.split())
     return Rule(
         id=rid, kind=raw["kind"], severity=raw["severity"], threshold=threshold, unit=raw["unit"].strip(),
         text_zh=raw["text_zh"].strip(), text_en=raw["text_en"].strip(),
-        citations=_citations(raw["citation"], where, source), threshold_source=ts,
+        citations=_citations(raw["citation"], where, source), threshold_source=ts, **names,
         note=" ".join(note.split()), types=types, levels=levels, enabled=enabled, params=params,
     )
 
@@ -416,10 +488,12 @@ __all__ = [
     "ECONOMIC_RULE_IDS",
     "PROPOSAL_TYPES",
     "RULE_IDS",
+    "RULE_NAMES",
     "SPATIAL_RULE_IDS",
     "Citation",
     "Rule",
     "RuleSet",
     "load_rules",
+    "rule_name",
     "rules_from_dict",
 ]

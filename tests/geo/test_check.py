@@ -138,7 +138,10 @@ def test_eco_redline_pass_fail_and_touching(world, rules):
     assert hit["overlap_m2"] == pytest.approx(500_000, rel=REL)
     assert r.overlaps["eco_redline"] == pytest.approx(500_000, rel=REL)
     assert geodesic_area_m2(r.geometries["eco_redline"]) == pytest.approx(500_000, rel=REL)
-    assert row.unit == "m2" and row.threshold == 0 and "L1674" in row.citation
+    assert row.unit == "m2" and row.threshold == 0 and "L1674" in row.citation_ref
+    assert row.citation.startswith("《四川省开发区发展规划（2023—2027年）》第八章第一节")
+    assert "seeds/" not in row.citation and ".txt" not in row.citation
+    assert row.name_zh == "生态保护红线" and row.name("en") == "Ecological protection red line"
     assert "生态保护红线" in row.message_zh and "red line" in row.message_en
     assert r.verdict == "fail"
     # Borderline: sharing an edge is no overlap; a 1 m strip is.
@@ -412,7 +415,8 @@ def test_result_document_is_stable_json(world, rules):
     assert d["name"] == "东扩一期" and d["zone"]["zone_id"] == "Z1" and d["zone"]["catalogue_code"] == "S999001"
     assert [x["id"] for x in d["rules"]] == list(RULE_IDS)
     for x in d["rules"]:
-        for k in ("id", "status", "value", "threshold", "unit", "citation", "message_zh", "message_en",
+        for k in ("id", "name_zh", "name_en", "status", "value", "threshold", "unit", "citation", "citation_ref",
+                  "message_zh", "message_en",
                   "value_source", "threshold_source", "severity", "original_status", "override_reason", "overridden_at"):
             assert k in x
     assert set(d["overlaps"]) >= {"eco_redline", "farmland", "urban_boundary", "other_parks", "province"}

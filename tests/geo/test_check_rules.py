@@ -58,7 +58,8 @@ def test_thresholds_and_their_sources():
     assert rs["farmland"].params["major_project_severity"] == "warn"
     assert rs["river_1km"].params["non_chemical_severity"] == "warn"
     assert rs["top10_priority"].severity == "info"
-    assert "L1752" in rs["river_1km"].citation and "一公里" in rs["river_1km"].citation
+    assert "L1752" in rs["river_1km"].citation_ref and "一公里" in rs["river_1km"].citation_quote
+    assert rs["river_1km"].citation == "《四川省开发区发展规划（2023—2027年）》第九章第一节“推进绿色低碳循环发展”（落实长江黄河大保护要求）"
 
 
 def test_hash_ignores_formatting_but_not_content(raw, tmp_path):

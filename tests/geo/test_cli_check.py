@@ -107,7 +107,7 @@ def test_json_schema_and_batch(tmp_path, capsys, passing, eco_square):
         for r in p["rules"]:
             assert RULE_KEYS <= set(r)
             assert r["status"] in ("pass", "fail", "warn", "info", "not_applicable")
-            assert r["citation"].startswith("seeds/")
+            assert r["citation"].startswith("《") and r["citation_ref"].startswith("seeds/")
         assert set(p["overlaps"]) >= {"eco_redline", "farmland", "urban_boundary", "other_parks", "province"}
         assert all(isinstance(v, float) for v in p["overlaps"].values())
         assert "checked_at" not in p  # byte-stable output
