@@ -1,0 +1,267 @@
+"""The planner's current proposal: one state object for the whole check workflow.
+
+The app keeps exactly one :class:`Workflow` per session.  Every screen reads
+the proposal, its zone, type, flags, name and the last check result from it,
+and every change goes through one of its methods, so reopening a saved
+proposal, changing the zone or switching the language cannot leave part of
+the state behind (issue #8).
+
+Rules it enforces
+-----------------
+* A check result belongs to the inputs it was computed from
+  (:meth:`Workflow.inputs_key`).  Changing the geometry, zone, type, chemical
+  or major-project flag, removed parts or the official-layer set drops the
+  result: a stale verdict can never be exported or saved.
+* The proposal name belongs to the planner.  Until they type one it follows
+  the current zone (``<区名>扩区方案`` / ``<区名>调区方案``); once typed it
+  stays, and renaming after a check renames the result too (no re-check
+  needed, the name is not a check input).
+* Reopening a saved proposal restores all of it: geometry, zone, type, flags,
+  name, removed parts, official-layer set and its last check.
+
+Pure Python: no Streamlit, so it is tested directly.
+
+Examples
+--------
+>>> from shapely.geometry import box
+>>> wf = Workflow()
+>>> wf.set_geometry(box(104.0, 30.6, 104.01, 30.61), source="drawn")
+True
+>>> wf.set_zone("Z1", by_planner=True)
+>>> wf.display_name({"Z1": "成都高新区"})
+'成都高新区扩区方案'
+>>> wf.rename("我的方案", {"Z1": "成都高新区"})
+>>> wf.display_name({"Z1": "成都高新区"})
+'我的方案'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+#: Proposal types and the default-name suffix of each.
+NAME_SUFFIX: dict[str, tuple[str, str]] = {"expand": ("扩区方案", " expansion"), "adjust": ("调区方案", " adjustment")}
+
+
+def default_name(zone_short: str, ptype: str = "expand") -> str:
+    """The name a proposal gets until the planner types one: ``<区名>扩区方案``.
+
+    >>> default_name("成都高新区")
+    '成都高新区扩区方案'
+    >>> default_name("成都高新区", "adjust")
+    '成都高新区调区方案'
+    """
+    return f"{zone_short}{NAME_SUFFIX.get(ptype, NAME_SUFFIX['expand'])[0]}" if zone_short else ""
+
+
+@dataclass
+class Workflow:
+    """The proposal being worked on and its last check.
+
+    Attributes
+    ----------
+    geometry : Polygon or MultiPolygon, optional
+        CGCS2000 lon/lat (EPSG:4490).  Drawn geometry arrives already shifted
+        back from GCJ-02 when it was drawn on the Gaode basemap.
+    source : str
+        ``drawn``, ``upload:<file name>`` or ``saved:<id>``.
+    parcels : list of dict
+        Per-parcel labels and areas of a multi-parcel upload (may be empty).
+    zone_id : str
+        The zone the proposal belongs to.
+    zone_by_planner : bool
+        True once the planner picked the zone; until then it follows the map
+        selection or the nearest zone of an upload.
+    zone_distance_m : float, optional
+        Distance of the proposal to the suggested zone's nearest park.
+    type, chemical, major_project
+        Check options.
+    name : str
+        The name typed by the planner (``""``: the default from the zone).
+    removed : geometry, optional
+        调区: the parts taken out.
+    official_dir : str, optional
+        Folder of imported official control layers (``None``: embedded layers).
+    proposal_id, check_id : int, optional
+        The saved records this state was reopened from or saved to.
+    result : CheckResult, optional
+        The last check of exactly these inputs.
+    result_key : tuple
+        :meth:`inputs_key` at the time of the check.
+    focus : int
+        Incremented whenever the map should zoom to the proposal (new geometry
+        or reopen); the map keeps the planner's view otherwise.
+    """
+
+    geometry: BaseGeometry | None = None
+    source: str = ""
+    parcels: list[dict[str, Any]] = field(default_factory=list)
+    zone_id: str = ""
+    zone_by_planner: bool = False
+    zone_distance_m: float | None = None
+    type: str = "expand"
+    chemical: bool = False
+    major_project: bool = False
+    name: str = ""
+    removed: BaseGeometry | None = None
+    official_dir: str | None = None
+    proposal_id: int | None = None
+    check_id: int | None = None
+    result: Any = None
+    result_key: tuple = ()
+    focus: int = 0
+
+    # ----------------------------------------------------------------- reading
+
+    def inputs_key(self) -> tuple:
+        """Everything a check result depends on (the name is not among them)."""
+        return (self.geometry.wkb if self.geometry is not None else None, self.zone_id, self.type,
+                bool(self.chemical), bool(self.major_project),
+                self.removed.wkb if self.removed is not None else None, self.official_dir or "")
+
+    def display_name(self, zone_short: Mapping[str, str]) -> str:
+        """The planner's name, else the default from the current zone and type."""
+        return self.name or default_name(zone_short.get(self.zone_id, ""), self.type)
+
+    def current_result(self, zone_short: Mapping[str, str]) -> Any:
+        """The last result if it still matches the inputs, carrying the current name; else None."""
+        if self.result is None or self.result_key != self.inputs_key():
+            return None
+        name = self.display_name(zone_short)
+        if getattr(self.result, "name", name) != name:
+            return dataclasses.replace(self.result, name=name)
+        return self.result
+
+    def options(self) -> dict[str, Any]:
+        """What is saved with the proposal so that reopening restores it."""
+        from shapely.geometry import mapping
+
+        return {"type": self.type, "chemical": bool(self.chemical), "major_project": bool(self.major_project),
+                "removed": mapping(self.removed) if self.removed is not None else None,
+                "official_dir": self.official_dir, "parcels": list(self.parcels)}
+
+    # ----------------------------------------------------------------- changes
+
+    def _drop_result(self) -> None:
+        self.result = None
+        self.result_key = ()
+        self.check_id = None
+
+    def _changed(self) -> None:
+        """Inputs changed: the saved check no longer describes them."""
+        if self.result is not None and self.result_key != self.inputs_key():
+            self._drop_result()
+
+    def set_geometry(self, geometry: BaseGeometry | None, *, source: str,
+                     parcels: list[dict[str, Any]] | None = None) -> bool:
+        """A new proposal geometry (drawn or uploaded).  Returns True when it differs."""
+        same = (geometry is None and self.geometry is None) or (
+            geometry is not None and self.geometry is not None and geometry.equals_exact(self.geometry, 0.0))
+        if same and source == self.source:
+            return False
+        self.geometry = geometry
+        self.source = source
+        self.parcels = list(parcels or [])
+        self.proposal_id = None  # a new geometry is a new proposal
+        self.removed = None
+        if not same:
+            self.focus += 1
+        self._changed()
+        return not same
+
+    def suggest_zone(self, zone_id: str, distance_m: float | None = None) -> None:
+        """Zone from the map selection or the nearest parks; ignored once the planner picked one."""
+        if self.zone_by_planner or not zone_id or zone_id == self.zone_id:
+            return
+        self.zone_id = zone_id
+        self.zone_distance_m = distance_m
+        self._changed()
+
+    def set_zone(self, zone_id: str, *, by_planner: bool = True) -> None:
+        if by_planner:
+            self.zone_by_planner = True
+        if zone_id == self.zone_id:
+            return
+        self.zone_id = zone_id
+        self.zone_distance_m = None
+        self._changed()
+
+    def set_options(self, *, type: str | None = None, chemical: bool | None = None,
+                    major_project: bool | None = None) -> None:
+        if type is not None:
+            self.type = type
+        if chemical is not None:
+            self.chemical = bool(chemical)
+        if major_project is not None:
+            self.major_project = bool(major_project)
+        self._changed()
+
+    def set_official_dir(self, folder: str | None) -> None:
+        self.official_dir = folder or None
+        self._changed()
+
+    def rename(self, text: str, zone_short: Mapping[str, str]) -> None:
+        """The planner typed a name; typing the default (or nothing) goes back to following the zone."""
+        text = (text or "").strip()
+        self.name = "" if text == default_name(zone_short.get(self.zone_id, ""), self.type) else text
+
+    def checked(self, result: Any) -> None:
+        """Keep ``result`` as the check of the current inputs (not yet saved)."""
+        self.result = result
+        self.result_key = self.inputs_key()
+        self.check_id = None
+
+    def saved(self, proposal_id: int, check_id: int | None, result: Any = None) -> None:
+        self.proposal_id = proposal_id
+        self.check_id = check_id
+        if result is not None:
+            self.result = result
+            self.result_key = self.inputs_key()
+        self.source = f"saved:{proposal_id}"
+
+    def reopen(self, proposal: Any, last_check: Any = None) -> None:
+        """Restore a saved proposal completely (``geo.workspace.SavedProposal``) and its last check."""
+        opts = dict(proposal.options or {})
+        removed = opts.get("removed")
+        self.geometry = proposal.geometry
+        self.source = f"saved:{proposal.id}"
+        self.parcels = list(opts.get("parcels") or [])
+        self.zone_id = proposal.zone_id
+        self.zone_by_planner = True
+        self.zone_distance_m = None
+        self.type = opts.get("type") or "expand"
+        self.chemical = bool(opts.get("chemical"))
+        self.major_project = bool(opts.get("major_project"))
+        self.removed = shape(removed) if isinstance(removed, dict) else None
+        self.official_dir = opts.get("official_dir") or None
+        self.name = proposal.name or ""
+        self.proposal_id = proposal.id
+        self._drop_result()
+        if last_check is not None:
+            self.result = last_check.to_result()
+            self.result_key = self.inputs_key()
+            self.check_id = last_check.id
+        self.focus += 1
+
+    def clear(self) -> None:
+        """清除方案: forget the proposal and its result; keep nothing of it."""
+        focus = self.focus
+        for f in dataclasses.fields(self):
+            setattr(self, f.name, f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default)
+        self.focus = focus + 1
+
+    def saved_matches(self, proposal: Any, zone_short: Mapping[str, str]) -> bool:
+        """True when the saved ``proposal`` has exactly the current geometry, zone, name and options."""
+        if proposal is None or self.geometry is None:
+            return False
+        opts = dict(proposal.options or {})
+        return (proposal.geometry.equals_exact(self.geometry, 1e-12) and proposal.zone_id == self.zone_id
+                and (proposal.name or "") == self.display_name(zone_short) and (opts.get("type") or "expand") == self.type
+                and bool(opts.get("chemical")) == self.chemical
+                and bool(opts.get("major_project")) == self.major_project
+                and (opts.get("official_dir") or None) == self.official_dir)
