@@ -27,6 +27,7 @@ from typing import Any, NoReturn
 from geo.area import centroid_lonlat, count_parts_holes, geodesic_area_m2, to_mu
 from geo.errors import ParkmapError, bilingual
 from geo.jsonutil import json_value
+from geo.units import fmt_area, fmt_value
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -114,7 +115,7 @@ def format_inspect_text(doc: dict[str, Any]) -> str:
         f"坐标系 CRS: EPSG:{crs['epsg']} {crs['name']}  [{crs['method']}]" + (f"  {crs['note']}" if crs["note"] else ""),
         f"编码 Encoding: {doc['encoding'] or '—'}",
         f"要素数 Features: {doc['feature_count']}   "
-        f"总面积 Total area: {doc['total_area_m2']:,.2f} m² = {doc['total_area_mu']:,.2f} 亩 mu",
+        f"总面积 Total area: {fmt_area(doc['total_area_m2'])} / {fmt_area(doc['total_area_m2'], 'en')}",
     ]
     for f in doc["features"]:
         lon, lat = f["centroid"]
@@ -122,7 +123,7 @@ def format_inspect_text(doc: dict[str, Any]) -> str:
         lines += [
             "",
             f"[{f['index']}] {f['geometry_type']}  部分 parts: {f['parts']}  洞 holes: {f['holes']}",
-            f"    面积 Area: {f['area_m2']:,.2f} m² = {f['area_mu']:,.2f} 亩 mu",
+            f"    面积 Area: {fmt_area(f['area_m2'])} / {fmt_area(f['area_m2'], 'en')}",
             f"    中心 Centroid (lon, lat): {lon:.6f}, {lat:.6f}",
             f"    范围 Bounds: {x0:.6f}, {y0:.6f} – {x1:.6f}, {y1:.6f}",
             f"    属性 Attributes: {_fmt_attrs(f['attributes'])}",
@@ -266,16 +267,19 @@ def format_check_text(doc: dict[str, Any]) -> str:
         lines += ["", f"[{p['index']}] {p['name']} — 结论 Verdict: {vzh} {ven.upper()}   "
                       f"面积 Area: {p['area_m2']:,.1f} m² = {p['area_mu']:,.2f} 亩 mu"]
         for r in p["rules"]:
-            val = "—" if r["value"] is None else f"{r['value']:,.6g}"
-            thr = "—" if r["threshold"] is None else f"{r['threshold']:,.6g}"
-            lines.append(f"  {_STATUS_MARK.get(r['status'], '?')} {r['id']:<15} {r['status']:<14} "
-                         f"{val} / {thr} {r['unit']}  {r['message_zh']} / {r['message_en']}")
+            name = r.get("name_zh") or r["id"]
+            lines.append(f"  {_STATUS_MARK.get(r['status'], '?')} {name}（{r['id']}） {r['status']}  "
+                         f"数值 value {fmt_value(r['value'], r['unit'])} / 阈值 threshold {fmt_value(r['threshold'], r['unit'])}")
+            lines.append(f"      {r['message_zh']} / {r['message_en']}")
+            if r.get("citation"):
+                lines.append(f"      依据 Basis: {r['citation']}")
         if p.get("saved"):
             lines.append(f"  已保存 Saved: proposal {p['saved']['proposal_id']}, check {p['saved']['check_id']}")
     s = doc["summary"]
     lines += ["", f"汇总 Summary: {s['proposals']} 个方案 proposals — 符合 pass {s['pass']}, 不符合 fail {s['fail']}, "
                   f"需关注 attention {s['attention']}",
-              "依据与出处见 --json 的 citation 字段 / citations: see the citation field of --json"]
+              "原文摘录与文件行号见 --json 的 citation_quote、citation_ref 字段 / quotes and file lines: "
+              "citation_quote, citation_ref in --json"]
     if doc["warnings"]:
         lines += ["", "警告 Warnings:"] + [f"  - {w}" for w in doc["warnings"]]
     return "\n".join(lines)

@@ -66,6 +66,7 @@ from geo import clock
 from geo.area import M2_PER_MU, geodesic_area_m2, polygon_parts
 from geo.crs import EPSG_CGCS2000, local_gk_crs, transformer
 from geo.errors import ParkmapError
+from geo.units import fmt_area
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -343,7 +344,7 @@ def page_text(view: MapView, frames: Mapping[str, Any], date: str | None = None,
     if view.proposal is not None and not view.proposal.is_empty:
         a = geodesic_area_m2(view.proposal)
         label = f"{_l('proposal', lang)}: {proposal_name}" if proposal_name else _l("proposal", lang)
-        info.append(f"{label} — {_l('area', lang)} {a:,.0f} m² = {a / M2_PER_MU:,.2f} {'亩' if lang == 'zh' else 'mu'}")
+        info.append(f"{label} — {_l('area', lang)} {fmt_area(a, lang)}")
     info.append(f"{_l('basemap', lang)}: {_basemap_label(view.basemap, lang)}")
     info.append(_l("crs", lang))
     return PageText(

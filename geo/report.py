@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from geo import clock
-from geo.area import M2_PER_HECTARE, M2_PER_MU
+from geo import units
 from geo.errors import ParkmapError
+from geo.sources import provenance_label
 
 #: Verdict → colour (RGB) on the report.
 VERDICT_COLORS: dict[str, tuple[int, int, int]] = {"pass": (46, 125, 50), "attention": (230, 81, 0),
@@ -97,7 +98,6 @@ _OVERLAP_LABELS: dict[str, tuple[str, str]] = {
     "own_parks": ("本开发区现有园区", "Own parks"),
     "province": ("四川省界外", "Outside Sichuan"),
 }
-_UNITS: dict[str, str] = {"m2": "m²", "m": "m", "ratio": "", "years": "年", "rank share": ""}
 
 
 def _t(key: str, lang: str) -> str:
@@ -137,27 +137,13 @@ class AuditInfo:
 
 
 def fmt_value(value: float | None, unit: str, lang: str = "zh") -> str:
-    """A rule value in its unit (ratios as percentages)."""
-    if value is None:
-        return "—"
-    if unit == "ratio":
-        return f"{value:.1%}"
-    if unit == "m2":
-        return f"{value:,.1f} m²"
-    if unit == "m":
-        return f"{value:,.0f} m"
-    if unit == "years":
-        return f"{value:g} {'年' if lang == 'zh' else 'yr'}"
-    u = _UNITS.get(unit, unit)
-    return f"{value:,.4g} {u}".strip()
+    """A rule value in its unit, as planners read it (:func:`geo.units.fmt_value`)."""
+    return units.fmt_value(value, unit, lang)
 
 
 def fmt_area(m2: float | None, lang: str = "zh") -> str:
-    """``1,234.5 m² = 1.85 亩 = 0.12 公顷``."""
-    if m2 is None:
-        return "—"
-    mu, ha = ("亩", "公顷") if lang == "zh" else ("mu", "ha")
-    return f"{m2:,.1f} m² = {m2 / M2_PER_MU:,.2f} {mu} = {m2 / M2_PER_HECTARE:,.4f} {ha}"
+    """``396,248.2 平方米（594.37 亩，39.62 公顷）`` (:func:`geo.units.fmt_area` with hectares)."""
+    return units.fmt_area(m2, lang, ha=True)
 
 
 def report_view(result: Any, lang: str = "zh") -> Any:
@@ -308,14 +294,22 @@ def _figures(doc: _Report, result: Any) -> None:
         if key not in result.overlaps:
             continue
         v = float(result.overlaps[key] or 0.0)
-        if key in ("urban_boundary", "province"):
-            v = max(area - v, 0.0)  # these overlaps are the part inside
-        share = f"{v / area:.1%}" if area else "—"
+        if key in ("urban_boundary", "province"):  # these overlaps are the part inside: show the part outside
+            v = _outside_m2(result, "in_sichuan" if key == "province" else key, max(area - v, 0.0))
+        share = units.fmt_pct(v / area) if area else "—"
         label = f"{_t('overlap', lang)}：{zh}" if lang == "zh" else f"{_t('overlap', lang)}: {en}"
-        rows.append((label, f"{v:,.1f} m² = {v / M2_PER_MU:,.2f} {'亩' if lang == 'zh' else 'mu'}  "
-                            f"（{_t('share', lang)} {share}）" if lang == "zh" else
-                     f"{v:,.1f} m² = {v / M2_PER_MU:,.2f} mu ({_t('share', lang)} {share})"))
+        rows.append((label, f"{units.fmt_area(v, lang)}，{_t('share', lang)} {share}" if lang == "zh" else
+                     f"{units.fmt_area(v, lang)}, {_t('share', lang)} {share}"))
     doc.kv(rows, key_w=62, size=8.5)
+
+
+def _outside_m2(result: Any, rule_id: str, fallback: float) -> float:
+    """The area outside (m²) as measured by the rule row (the violation), else ``fallback``."""
+    try:
+        row = result.rule(rule_id)
+    except KeyError:
+        return fallback
+    return float(row.value) if row.value is not None and row.status != "not_applicable" else fallback
 
 
 def _map(doc: _Report, result: Any, frames: Mapping[str, Any] | None, dpi: int) -> None:
@@ -385,7 +379,7 @@ def _rule_table(doc: _Report, result: Any) -> None:
     pdf.set_text_color(30, 30, 30)
     head = FontFace(emphasis="BOLD", fill_color=(232, 232, 232))
     pdf.set_fill_color(255, 255, 255)
-    with pdf.table(col_widths=(25, 17, 27, 50, 61), headings_style=head, line_height=3.3, padding=0.9,
+    with pdf.table(col_widths=(29, 17, 28, 48, 58), headings_style=head, line_height=3.3, padding=0.9,
                    text_align=("LEFT", "LEFT", "LEFT", "LEFT", "LEFT"), repeat_headings=1,
                    borders_layout="SINGLE_TOP_LINE") as table:
         row = table.row()
@@ -393,17 +387,19 @@ def _rule_table(doc: _Report, result: Any) -> None:
             row.cell(h)
         for r in result.rules:
             row = table.row()
-            row.cell(r.id)
+            row.cell(f"{r.name(lang)}\n{r.id}")
             label = _STATUS.get(r.status, (r.status, r.status))[1 if lang == "en" else 0]
             if r.original_status:
                 label += "*"
             row.cell(label, style=FontFace(emphasis="BOLD", color=STATUS_COLORS.get(r.status, (0, 0, 0))))
             thr = fmt_value(r.threshold, r.unit, lang)
             row.cell(f"{fmt_value(r.value, r.unit, lang)}\n/ {thr}")
-            src = f"\n[{r.value_source}]" if r.value_source else ""
+            src = f"\n[{provenance_label(r.value_source, lang)}]" if r.value_source else ""
             row.cell((r.message_en if lang == "en" else r.message_zh) + src)
-            tsrc = f"\n[{r.threshold_source}]" if r.threshold_source and r.threshold_source != "seed" else ""
-            row.cell(r.citation + tsrc)
+            tsrc = (f"\n[{provenance_label(r.threshold_source, lang)}]"
+                    if r.threshold_source and r.threshold_source != "seed" else "")
+            quote = f"\n{r.citation_quote}" if r.citation_quote and lang == "zh" else ""
+            row.cell(r.citation + quote + tsrc)
 
 
 def _overrides(doc: _Report, result: Any) -> None:
@@ -425,7 +421,7 @@ def _overrides(doc: _Report, result: Any) -> None:
         for r in rows:
             row = table.row()
             st = lambda s: _STATUS.get(s, (s, s))[1 if lang == "en" else 0]  # noqa: E731
-            for v in (r.id, st(r.original_status), st(r.status), r.override_reason or "", r.overridden_at or ""):
+            for v in (r.name(lang), st(r.original_status), st(r.status), r.override_reason or "", r.overridden_at or ""):
                 row.cell(str(v))
 
 

@@ -270,5 +270,34 @@ def humanize(text: str, sep: str = "；") -> str:
     return sep.join(out)
 
 
-__all__ = ["SOURCES", "SourceDoc", "cite", "cite_all", "cite_quotes", "cite_ref", "humanize", "section_text",
+_VALUE_SOURCES: dict[str, tuple[str, str]] = {
+    "illustrative": ("示意数据", "illustrative"),
+    "official file": ("正式文件", "official file"),
+    "derived": ("推算", "derived"),
+    "computed": ("计算", "computed"),
+    "missing": ("缺少数据", "missing"),
+    "unknown": ("来源不明", "unknown"),
+    "seed": ("来源文件规定", "stated by the source"),
+    "configurable default — not in sources": ("可配置默认值，来源文件未规定", "configurable default — not in sources"),
+}
+
+
+def provenance_label(text: str, lang: str = "zh") -> str:
+    """A value or threshold source as a planner reads it.
+
+    ``illustrative (sichuan.gpkg)`` → ``示意数据（sichuan.gpkg）``; ``configurable default — not in sources`` →
+    ``可配置默认值，来源文件未规定``; ``derived`` → ``推算``.  English returns the text unchanged; unknown
+    labels are returned as they are.
+    """
+    raw = str(text or "").strip()
+    if str(lang).lower().startswith("en") or not raw:
+        return raw
+    head, paren, rest = raw.partition(" (")
+    pair = _VALUE_SOURCES.get(head.strip())
+    if pair is None:
+        return raw
+    return pair[0] + (f"（{rest.rstrip(')')}）" if paren else "")
+
+
+__all__ = ["SOURCES", "SourceDoc", "cite", "cite_all", "cite_quotes", "cite_ref", "humanize", "provenance_label", "section_text",
            "source_for", "upgrade_citation"]

@@ -120,7 +120,7 @@ def test_human_output(tmp_path, capsys, parcel_gdf):
     assert cli.main(["inspect", str(path)]) == 0
     out = capsys.readouterr().out
     assert "面积 Area" in out and "洞 holes: 1" in out and "高新示范地块" in out
-    assert "EPSG:4490" in out and "亩 mu" in out
+    assert "EPSG:4490" in out and "亩）" in out and "mu)" in out and "平方米" in out
 
 
 def test_bowtie_repaired_exit_0_with_warning(tmp_path, capsys):

@@ -48,9 +48,10 @@ def pdf_pages(path) -> int:
 
 def test_formatting():
     assert fmt_value(0.975, "ratio") == "97.5%"
-    assert fmt_value(897359.29, "m2") == "897,359.3 m²"
+    assert fmt_value(897359.29, "m2") == "897,359.3 平方米（1,346.04 亩）"
+    assert fmt_value(897359.29, "m2", "en") == "897,359.3 m² (1,346.04 mu)"
     assert fmt_value(None, "m") == "—"
-    assert fmt_area(666.6666667) == "666.7 m² = 1.00 亩 = 0.0667 公顷"
+    assert fmt_area(666.6666667) == "666.7 平方米（1.00 亩，0.0667 公顷）"
 
 
 def test_chinese_report(tmp_path, result, frames):
@@ -183,3 +184,23 @@ def test_cli_snapshot_pdf_with_proposal(capsys, home, tmp_path, proposal_file):
                          "--out", pdf)
     assert code == 0, err
     assert pdf_pages(pdf) == 1
+
+
+def test_report_reads_in_chinese_with_document_citations_and_beijing_time(tmp_path, result, frames):
+    from geo.units import fmt_area
+
+    path = tmp_path / "r.pdf"
+    path.write_bytes(build_report(result, frames=frames))
+    flat = re.sub(r"\s+", "", pdf_text(path))
+    for r in result.rules:
+        assert r.name_zh in flat, r.id  # 生态保护红线, 城镇开发边界 …
+    assert "《四川省开发区发展规划（2023—2027年）》第八章第一节" in flat
+    assert "（川府发〔2021〕28号）" in flat
+    assert "seeds/" not in flat and ".txt" not in flat and "L1674" not in flat  # no file names or line refs
+    ub = result.rule("urban_boundary")
+    assert ub.status == "fail" and ub.value > 0
+    assert re.sub(r"\s+", "", fmt_area(ub.value)) in flat  # the area OUTSIDE the boundary is the figure shown
+    assert "平方米" in flat and "亩" in flat and "m²" not in flat
+    assert re.search(r"报告生成\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00", flat)
+    info = subprocess.run(["pdfinfo", "-isodates", str(path)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"CreationDate:\s+\S+\+08(:00)?", info), info

@@ -163,3 +163,12 @@ def test_old_check_documents_load_with_readable_citations(tmp_path):
                                 "threshold": None, "unit": "", "citation": "见附件", "message_zh": "", "message_en": ""})
     assert row.citation == "见附件" and row.name("zh") == "x"
     assert set(RULE_IDS) == set(RULE_NAMES)
+
+
+def test_provenance_labels_in_chinese():
+    from geo.sources import provenance_label
+
+    assert provenance_label("illustrative (sichuan.gpkg)") == "示意数据（sichuan.gpkg）"
+    assert provenance_label("official file (永久基本农田.shp)") == "正式文件（永久基本农田.shp）"
+    assert provenance_label("configurable default — not in sources") == "可配置默认值，来源文件未规定"
+    assert provenance_label("derived", "en") == "derived" and provenance_label("other words") == "other words"
