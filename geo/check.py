@@ -92,6 +92,7 @@ from geo.clock import now_iso
 from geo.errors import ParkmapError, bilingual
 from geo.jsonutil import json_value
 from geo.units import fmt_area, fmt_length, fmt_pct, fmt_value
+from geo.proposal import normalize_parcels, parcel_breakdown, parcels_to_json, union_parcels
 from geo.rules import PROPOSAL_TYPES, RULE_IDS, Rule, RuleSet, load_rules, rule_name
 from geo.sources import upgrade_citation
 
@@ -143,7 +144,11 @@ def _jsonable(value: Any) -> Any:
 
 
 def _fmt_m2(m2: float) -> tuple[str, str]:
-    """(中文, English) area text: ``396,248.2 平方米（594.37 亩）`` / ``396,248.2 m² (594.37 mu)``."""
+    """(中文, English) area text: ``396,248.2 平方米（594.37 亩）`` / ``396,248.2 m² (594.37 mu)``.
+
+    Formatted from the value as reported (rounded to 0.01 m²), so the message and the row's value agree.
+    """
+    m2 = _r(m2)
     return fmt_area(m2, "zh"), fmt_area(m2, "en")
 
 
@@ -971,6 +976,13 @@ class Proposal:
     removed : Polygon or MultiPolygon, optional
         调区: the parts taken out of the zone.
     name : str
+    parcels : list, optional
+        The 地块 of a multi-parcel scheme: ``{"label", "geometry"}`` dicts (or
+        ``(label, geometry)`` pairs), e.g. ``proposal_from_frame(gdf).parcels``
+        (:mod:`geo.proposal`).  The check gives one verdict for the whole
+        proposal and a per-parcel breakdown.  Default: each polygon part of
+        ``geometry`` is a parcel (地块1, 地块2 …).  ``geometry`` may be None when
+        parcels are given (their union is checked).
     """
 
     geometry: Any
@@ -980,12 +992,16 @@ class Proposal:
     major_project: bool = False
     removed: Any = None
     name: str = ""
+    parcels: Any = None
 
     def options(self) -> dict[str, Any]:
-        """The planner's choices as a JSON-safe dict (for the audit trail)."""
-        return {"zone_id": self.zone_id, "type": self.type, "chemical": bool(self.chemical),
-                "major_project": bool(self.major_project),
-                "removed": mapping(self.removed) if isinstance(self.removed, BaseGeometry) else self.removed}
+        """The planner's choices as a JSON-safe dict (for the audit trail; parcels with their geometries)."""
+        d = {"zone_id": self.zone_id, "type": self.type, "chemical": bool(self.chemical),
+             "major_project": bool(self.major_project),
+             "removed": mapping(self.removed) if isinstance(self.removed, BaseGeometry) else self.removed}
+        if self.parcels:
+            d["parcels"] = parcels_to_json(normalize_parcels(self.parcels, None))
+        return d
 
 
 @dataclass(frozen=True)
@@ -1112,7 +1128,9 @@ class CheckResult:
     (overlap polygons), ``urban_boundary_outside``, ``outside_province``
     (parts outside), ``removed``, and the lines ``river_link`` / ``park_link``
     (shortest line to the nearest river / own park).  Overlap polygons are
-    dissolved on first access.
+    dissolved on first access.  ``parcels`` lists the 地块 of the proposal
+    (``{label, area_m2, area_mu}``); the area rules break their value down by
+    parcel in ``details["parcels"]``.
     """
 
     name: str
@@ -1132,6 +1150,7 @@ class CheckResult:
     checked_at: str = ""
     warnings: list[str] = field(default_factory=list)
     original_verdict: str | None = None
+    parcels: list[dict[str, Any]] = field(default_factory=list)
     geometry: BaseGeometry | None = field(default=None, repr=False, compare=False)
     _geoms: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -1199,6 +1218,7 @@ class CheckResult:
             "area_mu": _r(self.area_mu, 4),
             "new_area_m2": _r(self.new_area_m2),
             "removed_area_m2": _r(self.removed_area_m2),
+            "parcels": [dict(p) for p in self.parcels],
             "rules": [r.to_dict() for r in self.rules],
             "overlaps": {k: _r(v) for k, v in self.overlaps.items()},
             "layers": self.layers,
@@ -1227,7 +1247,7 @@ class CheckResult:
             new_area_m2=d.get("new_area_m2"), removed_area_m2=d.get("removed_area_m2"),
             layers=d.get("layers") or {}, rules_version=d.get("rules_version"), rules_hash=d.get("rules_hash", ""),
             checked_at=d.get("checked_at", ""), warnings=list(d.get("warnings") or []),
-            original_verdict=d.get("original_verdict"),
+            original_verdict=d.get("original_verdict"), parcels=[dict(p) for p in d.get("parcels") or []],
             geometry=shape(d["geometry"]) if d.get("geometry") else None, _geoms=geoms,
         )
 
@@ -1283,6 +1303,13 @@ class _Ctx:
         self._ov: dict[str, LayerOverlap] = {}
         self.geoms: dict[str, Any] = {}
         self.overlaps: dict[str, float] = {}
+        self.parcels: list[dict[str, Any]] = normalize_parcels(p.parcels, geom)
+
+    def by_parcel(self, part: Any, total: float) -> list[dict[str, Any]]:
+        """The area value ``total`` (m² of ``part``, a geometry or a LayerOverlap) per parcel."""
+        if isinstance(part, LayerOverlap):
+            part = part.geometry() if len(self.parcels) > 1 and total > 0 else None
+        return parcel_breakdown(self.parcels, part, total)
 
     @property
     def gk(self) -> tuple[Any, BaseGeometry]:
@@ -1356,7 +1383,7 @@ def _rule_overlap_layer(ctx: _Ctx, rule: Rule, key: str) -> RuleResult:
     hits, n_hits = _hits(ctx, key, ov) if m2 else ([], 0)
     nzh, nen = _LAYER_NAMES[key]
     details = {"overlap_m2": _r(m2), "overlap_mu": _r(m2 / M2_PER_MU, 4), "share": _r(share, 6),
-               "hits_total": n_hits, "hits": hits}
+               "hits_total": n_hits, "hits": hits, "parcels": ctx.by_parcel(ov, m2)}
     src = ctx.index.layers[key].source.value_source
     if m2 <= rule.threshold_value:
         return _row(rule, PASS, _r(m2), f"不占用{nzh}", f"No overlap with {nen}", value_source=src, details=details)
@@ -1394,7 +1421,8 @@ def _outside_rule(ctx: _Ctx, rule: Rule, key: str, geom_key: str, zh_name: str, 
         ctx.geoms[geom_key] = out_geom
     share = min(out_m2 / ctx.area_m2, 1.0) if ctx.area_m2 else 0.0
     details: dict[str, Any] = {"outside_m2": _r(out_m2), "outside_mu": _r(out_m2 / M2_PER_MU, 4),
-                               "share_outside": _r(share, 6), "inside_m2": _r(max(ctx.area_m2 - out_m2, 0.0))}
+                               "share_outside": _r(share, 6), "inside_m2": _r(max(ctx.area_m2 - out_m2, 0.0)),
+                               "parcels": ctx.by_parcel(out_geom, out_m2)}
     if key == "urban_boundary":
         hits, n = _hits(ctx, key, ov)
         details.update(hits_total=n, hits=hits)
@@ -1469,7 +1497,7 @@ def rule_other_parks(ctx: _Ctx, rule: Rule) -> RuleResult:
             hits.append(info)
     share = min(m2 / ctx.area_m2, 1.0) if ctx.area_m2 else 0.0
     details = {"overlap_m2": _r(m2), "overlap_mu": _r(m2 / M2_PER_MU, 4), "share": _r(share, 6),
-               "hits_total": len(other.per_feature()), "hits": hits}
+               "hits_total": len(other.per_feature()), "hits": hits, "parcels": ctx.by_parcel(other, m2)}
     src = layer.source.value_source
     if m2 <= rule.threshold_value:
         return _row(rule, PASS, _r(m2), "不与其他开发区的园区重叠", "No overlap with another zone's parks",
@@ -1772,7 +1800,10 @@ def check_proposal(proposal: Proposal, index: ControlIndex, rules: RuleSet | Non
     if unknown:
         raise ParkmapError(f"未知规则 {', '.join(unknown)}", f"Unknown rules {', '.join(unknown)}", code="usage")
     zone = index.resolve_zone(proposal.zone_id)
-    geom, warnings = prepare_proposal_geometry(proposal.geometry)
+    raw_geom = proposal.geometry
+    if raw_geom is None and proposal.parcels:
+        raw_geom = union_parcels([p["geometry"] for p in normalize_parcels(proposal.parcels, None)])
+    geom, warnings = prepare_proposal_geometry(raw_geom)
     removed = None
     if proposal.removed is not None:
         removed, w2 = prepare_proposal_geometry(proposal.removed, "调出范围 / removed parts")
@@ -1810,6 +1841,8 @@ def check_proposal(proposal: Proposal, index: ControlIndex, rules: RuleSet | Non
         removed_area_m2=geodesic_area_m2(removed) if removed is not None else None,
         layers=layers, rules_version=rules.version, rules_hash=rules.hash, checked_at=_now(),
         warnings=warnings + list(index.warnings), geometry=geom, _geoms=ctx.geoms,
+        parcels=[{"label": p["label"], "area_m2": _r(a := geodesic_area_m2(p["geometry"])), "area_mu": _r(a / M2_PER_MU, 4)}
+                 for p in ctx.parcels],
     )
 
 

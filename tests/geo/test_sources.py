@@ -150,7 +150,7 @@ def test_old_check_documents_load_with_readable_citations(tmp_path):
     for new, was in zip(back.rules, res.rules):
         assert new.citation == was.citation and new.citation_ref == was.citation_ref
         assert new.citation_quote == was.citation_quote and new.name_zh == was.name_zh
-    # (parcels: see test_proposal.py)
+    assert back.parcels == []  # old documents have no parcel list
     # The same through a workspace row holding the old document.
     ws = Workspace(tmp_path)
     pid = ws.save_proposal("旧方案", res.geometry, "G511040")
