@@ -173,7 +173,7 @@ EXIT_ATTENTION = 1
 
 _TYPE_ALIASES = {"expand": "expand", "扩区": "expand", "adjust": "adjust", "调区": "adjust", "调位": "adjust"}
 _STATUS_MARK = {"pass": "✓", "fail": "✗", "warn": "!", "info": "i", "not_applicable": "–"}
-_NAME_COLUMNS = ("name", "名称", "NAME", "Name", "地块名称", "方案名称", "xmmc", "XMMC", "id", "ID", "编号")
+_STATUS_ZH = {"pass": "符合", "fail": "不符合", "warn": "需关注", "info": "提示", "not_applicable": "不适用"}
 
 
 def _proposal_type(value: str) -> str:
@@ -189,8 +189,11 @@ def add_check(sub: argparse._SubParsersAction) -> None:
     """Register ``check``."""
     p = sub.add_parser(
         "check", help="扩区/调区核查 / check expansion proposals",
-        description="按管控线和扩区条件核查文件中的每个面要素 / Check every polygon feature of FILE against the "
-                    "control lines and the eligibility rules. Exit 0 all pass, 1 any fail or attention, 2 bad input.")
+        description="按管控线和扩区条件核查方案：文件中的所有面要素（地块）作为一个方案，给出一个结论和分地块数据 / "
+                    "Check the proposal in FILE against the control lines and the eligibility rules: all polygon "
+                    "features (parcels, 地块) form one proposal with one verdict and a per-parcel breakdown "
+                    "(--feature N: only feature N; --each: every feature as its own proposal). "
+                    "Exit 0 all pass, 1 any fail or attention, 2 bad input.")
     p.add_argument("file", type=Path, help="方案文件 / proposal file (.gpkg .geojson .json .kml .kmz .shp .zip .txt)")
     p.add_argument("--zone", required=True, help="开发区编号或目录代码，如 S517077 / zone id or catalogue code")
     p.add_argument("--type", type=_proposal_type, default="expand", dest="ptype",
@@ -206,17 +209,26 @@ def add_check(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--crs", help="方案文件坐标系 / CRS of FILE, e.g. 4523")
     p.add_argument("--encoding", help="属性编码 / attribute encoding, e.g. gbk")
     p.add_argument("--layer", help="GeoPackage 图层 / GeoPackage layer of FILE")
+    p.add_argument("--feature", type=int, help="只核查第几个面要素（从 1 起） / check only this polygon feature (1-based)")
+    p.add_argument("--each", action="store_true",
+                   help="每个要素作为单独的方案分别核查 / check every feature as a separate proposal")
     p.add_argument("--save", action="store_true",
                    help="保存方案与核查记录到工作区（$PARKMAP_HOME） / save proposals and checks to the workspace")
     p.set_defaults(handler=run_check)
 
 
-def _feature_name(row: dict[str, Any], pos: int) -> str:
-    for col in _NAME_COLUMNS:
-        v = row.get(col)
-        if v is not None and str(v).strip() and str(v) != "nan":
-            return str(v).strip()
-    return f"#{pos + 1}"
+def read_proposals(gdf: Any, *, feature: int | None = None, each: bool = False, default_name: str = "") -> list[Any]:
+    """The proposals of a read file: one (all parcels, or ``feature`` N), or one per feature with ``each``.
+
+    Returns :class:`geo.proposal.ProposalParcels` objects.
+    """
+    from geo.proposal import proposal_from_frame
+
+    if each and feature is not None:
+        raise ParkmapError("--each 与 --feature 不能同时使用", "--each and --feature cannot be used together", code="usage")
+    if each:
+        return [proposal_from_frame(gdf, feature=i + 1, name=f"{default_name}#{i + 1}") for i in range(len(gdf))]
+    return [proposal_from_frame(gdf, feature=feature, name=default_name)]
 
 
 def check_document(path: Path, results: list[Any], *, zone: dict[str, Any], options: dict[str, Any],
@@ -265,12 +277,21 @@ def format_check_text(doc: dict[str, Any]) -> str:
     for p in doc["proposals"]:
         vzh, ven = VERDICTS[p["verdict"]]
         lines += ["", f"[{p['index']}] {p['name']} — 结论 Verdict: {vzh} {ven.upper()}   "
-                      f"面积 Area: {p['area_m2']:,.1f} m² = {p['area_mu']:,.2f} 亩 mu"]
+                      f"面积 Area: {fmt_area(p['area_m2'])} / {fmt_area(p['area_m2'], 'en')}"]
+        parcels = p.get("parcels") or []
+        if len(parcels) > 1:
+            lines.append(f"  地块 Parcels ({len(parcels)}): " + "；".join(f"{x['label']} {fmt_area(x['area_m2'])}"
+                                                                     for x in parcels))
         for r in p["rules"]:
             name = r.get("name_zh") or r["id"]
-            lines.append(f"  {_STATUS_MARK.get(r['status'], '?')} {name}（{r['id']}） {r['status']}  "
-                         f"数值 value {fmt_value(r['value'], r['unit'])} / 阈值 threshold {fmt_value(r['threshold'], r['unit'])}")
+            lines.append(f"  {_STATUS_MARK.get(r['status'], '?')} {name}（{r['id']}） {_STATUS_ZH.get(r['status'], '')} "
+                         f"{r['status']}  数值 value {fmt_value(r['value'], r['unit'])} / "
+                         f"阈值 threshold {fmt_value(r['threshold'], r['unit'])}")
             lines.append(f"      {r['message_zh']} / {r['message_en']}")
+            by = (r.get("details") or {}).get("parcels") or []
+            if len(by) > 1 and any(x.get("value") for x in by):
+                lines.append("      分地块 By parcel: " + "；".join(f"{x['label']} {fmt_value(x['value'], r['unit'])}"
+                                                             for x in by))
             if r.get("citation"):
                 lines.append(f"      依据 Basis: {r['citation']}")
         if p.get("saved"):
@@ -305,13 +326,9 @@ def run_check(args: argparse.Namespace) -> int:
             rres = read_vector(args.removed)
             removed = shapely.union_all(rres.gdf.geometry.values)
     warnings = list(res.warnings) + [w for w in lib_warnings if w not in res.warnings]
-    gdf = res.gdf
-    geom_col = gdf.geometry.name
-    proposals = []
-    for pos, ((_, row), geom) in enumerate(zip(gdf.iterrows(), gdf.geometry)):
-        attrs = row.drop(labels=[geom_col]).to_dict()
-        proposals.append(Proposal(geometry=geom, zone_id=zone["zone_id"], type=args.ptype, chemical=args.chemical,
-                                  major_project=args.major_project, removed=removed, name=_feature_name(attrs, pos)))
+    proposals = [Proposal(geometry=item.geometry, zone_id=zone["zone_id"], type=args.ptype, chemical=args.chemical,
+                          major_project=args.major_project, removed=removed, name=item.name, parcels=item.parcels)
+                 for item in read_proposals(res.gdf, feature=args.feature, each=args.each, default_name=args.file.stem)]
     results = [check_proposal(p, index, rules) for p in proposals]
     saved = None
     if args.save:
@@ -326,6 +343,8 @@ def run_check(args: argparse.Namespace) -> int:
     options = {"type": args.ptype, "chemical": bool(args.chemical), "major_project": bool(args.major_project),
                "removed": str(args.removed) if args.removed else None,
                "layers": str(args.layers) if args.layers else None}
+    if args.feature is not None or args.each:
+        options.update(feature=args.feature, each=bool(args.each))
     doc = check_document(args.file, results, zone=zone, options=options, rules=rules, index=index,
                          warnings=warnings, saved=saved)
     if args.json:
@@ -361,7 +380,8 @@ def _add_proposal_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--crs", help="方案文件坐标系 / CRS of the proposal file, e.g. 4523")
     p.add_argument("--encoding", help="属性编码 / attribute encoding, e.g. gbk")
     p.add_argument("--layer", help="GeoPackage 图层 / GeoPackage layer of the proposal file")
-    p.add_argument("--feature", type=int, help="文件中第几个面要素（从 1 起） / which polygon feature of the file (1-based)")
+    p.add_argument("--feature", type=int, help="只用文件中第几个面要素（从 1 起；默认全部地块作为一个方案） / only this "
+                                               "polygon feature of the file (1-based; default: all parcels as one proposal)")
 
 
 def add_snapshot(sub: argparse._SubParsersAction) -> None:
@@ -425,23 +445,13 @@ def _is_saved_id(ref: str) -> bool:
     return str(ref).strip().isdigit() and not Path(ref).exists()
 
 
-def _read_one_proposal(args: argparse.Namespace, path: Path) -> tuple[Any, str]:
-    """The proposal polygon of FILE (``--feature`` N, or its only feature) and its name."""
+def _read_one_proposal(args: argparse.Namespace, path: Path) -> Any:
+    """The proposal of FILE: all its polygon features (parcels) as one, or ``--feature`` N (ProposalParcels)."""
     from geo.io.read import read_vector
 
     with _captured_library_warnings():
         res = read_vector(path, crs=args.crs, encoding=args.encoding, layer=args.layer)
-    gdf = res.gdf
-    n = len(gdf)
-    if args.feature is None and n > 1:
-        raise ParkmapError(f"文件有 {n} 个面要素，报告一次只针对一个方案", f"The file has {n} polygon features; a report is "
-                           "for one proposal", f"用 --feature 1..{n} 选择 / choose one with --feature 1..{n}", code="usage")
-    pos = (args.feature or 1) - 1
-    if not 0 <= pos < n:
-        raise ParkmapError(f"--feature 应在 1–{n} 之间", f"--feature must be within 1–{n}", code="usage")
-    row = gdf.iloc[pos]
-    attrs = row.drop(labels=[gdf.geometry.name]).to_dict()
-    return gdf.geometry.iloc[pos], _feature_name(attrs, pos)
+    return read_proposals(res.gdf, feature=args.feature, default_name=path.stem)[0]
 
 
 def _check_file(args: argparse.Namespace, path: Path, zone_ref: str | None, save: bool) -> tuple[Any, Any]:
@@ -457,7 +467,7 @@ def _check_file(args: argparse.Namespace, path: Path, zone_ref: str | None, save
     zone = index.resolve_zone(zone_ref)
     if args.control_layers is not None:
         index = index.with_layers(args.control_layers)
-    geom, name = _read_one_proposal(args, path)
+    item = _read_one_proposal(args, path)
     removed = None
     if args.removed is not None:
         import shapely
@@ -465,8 +475,8 @@ def _check_file(args: argparse.Namespace, path: Path, zone_ref: str | None, save
         from geo.io.read import read_vector
 
         removed = shapely.union_all(read_vector(args.removed).gdf.geometry.values)
-    prop = Proposal(geometry=geom, zone_id=zone["zone_id"], type=args.ptype, chemical=args.chemical,
-                    major_project=args.major_project, removed=removed, name=name)
+    prop = Proposal(geometry=item.geometry, zone_id=zone["zone_id"], type=args.ptype, chemical=args.chemical,
+                    major_project=args.major_project, removed=removed, name=item.name, parcels=item.parcels)
     result = check_proposal(prop, index, load_rules(None))
     if not save:
         return result, None

@@ -1,12 +1,15 @@
 """PDF check report of one proposal (1–3 A4 pages; Chinese by default, English option).
 
 Page 1: title, zone, proposal, the verdict (large, coloured), key figures
-(area in m² / 亩 / 公顷, overlap per layer) and a map of the proposal with the
-overlap pieces highlighted (the static renderer of :mod:`geo.export`, zoomed
-to the proposal, same styles as the app).  Then: the rule table (id, status,
-value, threshold, unit, finding, citation), overrides with their reasons and
-original status, the audit record (check id, timestamps, rules hash, layer
-sources and content hashes) and the illustrative-data notice.
+(area in 平方米 / 亩 / 公顷, overlap per layer; outside the 城镇开发边界 and the
+province) and a map of the proposal with the overlap pieces highlighted (the
+static renderer of :mod:`geo.export`, zoomed to the proposal, same styles as
+the app).  Then: the rule table (rule name, status, value / threshold in
+Chinese units, finding, the documents cited — title, 文号, chapter — and the
+quoted words), for a multi-parcel proposal the per-parcel table (area and the
+area rules' values per 地块), overrides with their reasons and original
+status, the audit record (check id, Beijing-time timestamps, rules hash,
+layer sources and content hashes) and the illustrative-data notice.
 
 Written with fpdf2; Chinese text uses an embedded subset of the CJK font
 found by :func:`geo.export.find_cjk_font` (Noto Sans CJK SC), so the PDF shows
@@ -60,6 +63,12 @@ _T: dict[str, tuple[str, str]] = {
     "value": ("数值 / 阈值", "Value / threshold"),
     "finding": ("核查情况", "Finding"),
     "citation": ("依据", "Citation"),
+    "parcels": ("分地块核查", "By parcel"),
+    "parcel": ("地块", "Parcel"),
+    "parcels_note": ("方案由 {n}个地块组成，结论针对整个方案；下表为各地块的面积及各项面积类规则的数值。",
+                     "The proposal has {n} parcels; the verdict is for the whole proposal. Areas and the values of "
+                     "the area rules per parcel:"),
+    "total": ("合计（方案）", "Total (proposal)"),
     "overrides": ("人工改判", "Overrides"),
     "no_overrides": ("无人工改判。", "No overrides."),
     "original": ("原结果", "Original"),
@@ -402,6 +411,64 @@ def _rule_table(doc: _Report, result: Any) -> None:
             row.cell(r.citation + quote + tsrc)
 
 
+#: Area rules broken down by parcel, with their column heads (outside rules show the part outside).
+PARCEL_RULES: dict[str, tuple[str, str]] = {
+    "eco_redline": ("占生态保护红线", "Eco red line"),
+    "farmland": ("占永久基本农田", "Farmland"),
+    "urban_boundary": ("城镇开发边界外", "Outside urban boundary"),
+    "other_parks": ("占其他开发区园区", "Other zones' parks"),
+    "in_sichuan": ("四川省界外", "Outside Sichuan"),
+}
+
+
+def parcel_rows(result: Any) -> tuple[list[str], list[list[float | None]]]:
+    """(rule ids, one row per parcel: [area, value per rule]) for the report table; empty for one parcel."""
+    parcels = list(getattr(result, "parcels", None) or [])
+    if len(parcels) < 2:
+        return [], []
+    ids, by = [], {}
+    for r in result.rules:
+        vals = (r.details or {}).get("parcels") if r.id in PARCEL_RULES and r.status != "not_applicable" else None
+        if vals:
+            ids.append(r.id)
+            by[r.id] = {v["label"]: v["value"] for v in vals}
+    rows = [[p.get("area_m2")] + [by[i].get(p["label"]) for i in ids] for p in parcels]
+    return ids, rows
+
+
+def _parcels(doc: _Report, result: Any) -> None:
+    from fpdf.fonts import FontFace
+
+    ids, rows = parcel_rows(result)
+    if not rows:
+        return
+    pdf, lang = doc.pdf, doc.lang
+    doc.h2(_t("parcels", lang))
+    doc.para(_t("parcels_note", lang).format(n=len(rows)), size=8)
+    pdf.set_font("cjk", "", 7)
+    pdf.set_fill_color(255, 255, 255)
+    n = len(ids) + 2
+    first = 30.0
+    widths = (first,) + ((pdf.epw - first) / (n - 1),) * (n - 1)
+    heads = [_t("parcel", lang), _t("area", lang)] + [PARCEL_RULES[i][1 if lang == "en" else 0] for i in ids]
+    with pdf.table(col_widths=widths, headings_style=FontFace(emphasis="BOLD", fill_color=(232, 232, 232)),
+                   line_height=3.2, padding=0.8, borders_layout="SINGLE_TOP_LINE") as table:
+        row = table.row()
+        for h in heads:
+            row.cell(h)
+        for p, vals in zip(result.parcels, rows):
+            row = table.row()
+            row.cell(str(p["label"]))
+            for j, v in enumerate(vals):
+                bad = j > 0 and v
+                row.cell(units.fmt_area(v, lang), style=FontFace(color=(198, 40, 40)) if bad else None)
+        row = table.row()
+        row.cell(_t("total", lang), style=FontFace(emphasis="BOLD"))
+        row.cell(units.fmt_area(result.area_m2, lang), style=FontFace(emphasis="BOLD"))
+        for i in ids:
+            row.cell(units.fmt_area(result.rule(i).value, lang), style=FontFace(emphasis="BOLD"))
+
+
 def _overrides(doc: _Report, result: Any) -> None:
     from fpdf.fonts import FontFace
 
@@ -509,6 +576,7 @@ def build_report(result: Any, *, lang: str = "zh", audit: AuditInfo | None = Non
     _map(doc, result, frames, map_dpi)
     pdf.add_page()
     _rule_table(doc, result)
+    _parcels(doc, result)
     _overrides(doc, result)
     _audit(doc, result, audit, generated)
     if result.warnings:
@@ -541,4 +609,4 @@ def report_for_saved(workspace: Any, proposal_id: int, *, lang: str = "zh", fram
     return build_report(saved.to_result(), lang=lang, audit=AuditInfo.from_saved(saved), frames=frames, **kwargs)
 
 
-__all__ = ["AuditInfo", "REPORT_LAYERS", "build_report", "fmt_area", "fmt_value", "report_for_saved", "report_view"]
+__all__ = ["AuditInfo", "PARCEL_RULES", "REPORT_LAYERS", "build_report", "parcel_rows", "fmt_area", "fmt_value", "report_for_saved", "report_view"]

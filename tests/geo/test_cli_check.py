@@ -86,7 +86,7 @@ def test_all_pass_exits_0(tmp_path, capsys, passing):
     assert code == 0 and "符合 PASS" in out
 
 
-def test_json_schema_and_batch(tmp_path, capsys, passing, eco_square):
+def test_json_schema_and_multi_parcel_file(tmp_path, capsys, passing, eco_square):
     zone, geom = passing
     path = write(tmp_path / "batch.geojson", geom, eco_square, names=["东扩", "红线上"])
     code, doc = run_json(capsys, path, "--zone", zone)
@@ -96,27 +96,41 @@ def test_json_schema_and_batch(tmp_path, capsys, passing, eco_square):
     assert len(doc["rules_hash"]) == 64 and doc["rules_version"] >= 1
     assert set(doc["layers"]) >= {"eco_redline", "farmland", "urban_boundary", "rivers", "parks", "province"}
     assert all(len(v["hash"]) == 64 and "source" in v for v in doc["layers"].values())
-    assert doc["verdict"] == "fail" and doc["summary"]["proposals"] == 2
-    first, second = doc["proposals"]
-    assert (first["index"], first["name"], first["verdict"]) == (1, "东扩", "pass")
-    assert (second["name"], second["verdict"]) == ("红线上", "fail")
-    for p in doc["proposals"]:
-        assert p["schema"] == "parkmap.check/1"
-        assert isinstance(p["area_m2"], float) and p["area_m2"] > 0
-        assert [r["id"] for r in p["rules"]] == list(RULE_IDS)
-        for r in p["rules"]:
-            assert RULE_KEYS <= set(r)
-            assert r["status"] in ("pass", "fail", "warn", "info", "not_applicable")
-            assert r["citation"].startswith("《") and r["citation_ref"].startswith("seeds/")
-        assert set(p["overlaps"]) >= {"eco_redline", "farmland", "urban_boundary", "other_parks", "province"}
-        assert all(isinstance(v, float) for v in p["overlaps"].values())
-        assert "checked_at" not in p  # byte-stable output
-    eco = next(r for r in second["rules"] if r["id"] == "eco_redline")
-    assert eco["status"] == "fail" and eco["value"] == pytest.approx(second["area_m2"], rel=0.005)
-    assert second["overlaps"]["eco_redline"] == pytest.approx(second["area_m2"], rel=0.005)
+    # Two parcels of one scheme: ONE proposal, one verdict, the total area, a per-parcel breakdown.
+    assert doc["verdict"] == "fail" and doc["summary"] == {"proposals": 1, "pass": 0, "fail": 1, "attention": 0}
+    (p,) = doc["proposals"]
+    assert (p["index"], p["name"], p["verdict"]) == (1, "batch", "fail")
+    assert [x["label"] for x in p["parcels"]] == ["东扩", "红线上"]
+    assert p["area_m2"] == pytest.approx(sum(x["area_m2"] for x in p["parcels"]), rel=1e-6)
+    assert p["schema"] == "parkmap.check/1"
+    assert isinstance(p["area_m2"], float) and p["area_m2"] > 0
+    assert [r["id"] for r in p["rules"]] == list(RULE_IDS)
+    for r in p["rules"]:
+        assert RULE_KEYS <= set(r)
+        assert r["status"] in ("pass", "fail", "warn", "info", "not_applicable")
+        assert r["citation"].startswith("《") and r["citation_ref"].startswith("seeds/")
+        assert r["name_zh"] and r["name_en"]
+    assert set(p["overlaps"]) >= {"eco_redline", "farmland", "urban_boundary", "other_parks", "province"}
+    assert all(isinstance(v, float) for v in p["overlaps"].values())
+    assert "checked_at" not in p  # byte-stable output
+    eco = next(r for r in p["rules"] if r["id"] == "eco_redline")
+    red = p["parcels"][1]["area_m2"]
+    assert eco["status"] == "fail" and eco["value"] == pytest.approx(red, rel=0.005)
+    assert {x["label"]: x["value"] for x in eco["details"]["parcels"]} == pytest.approx({"东扩": 0, "红线上": red}, rel=0.005)
+    assert p["overlaps"]["eco_redline"] == pytest.approx(red, rel=0.005)
     # Same input, same bytes.
     _, again = run_json(capsys, path, "--zone", zone)
     assert again == doc
+    # --feature N picks one parcel; --each checks every feature on its own (one verdict each).
+    code, one = run_json(capsys, path, "--zone", zone, "--feature", "1")
+    assert code == 0 and one["proposals"][0]["name"] == "东扩" and one["proposals"][0]["verdict"] == "pass"
+    assert one["options"]["feature"] == 1
+    code, each = run_json(capsys, path, "--zone", zone, "--each")
+    assert code == 1 and [(x["name"], x["verdict"]) for x in each["proposals"]] == [("东扩", "pass"), ("红线上", "fail")]
+    assert each["summary"] == {"proposals": 2, "pass": 1, "fail": 1, "attention": 0}
+    code, out, _ = run(capsys, path, "--zone", zone)
+    assert "地块 Parcels (2): 东扩" in out and "分地块 By parcel: 东扩 0 平方米（0 亩）；红线上" in out
+    assert "依据 Basis: 《四川省开发区发展规划（2023—2027年）》第八章第一节" in out and "seeds/" not in out
 
 
 def test_attention_exits_1(tmp_path, capsys):
@@ -216,6 +230,8 @@ def test_bad_inputs_exit_2(tmp_path, capsys, passing):
     assert_bad(capsys, ok, "--zone", zone, "--removed", tmp_path / "none.gpkg")
     (tmp_path / "junk.geojson").write_text("{not json", encoding="utf-8")
     assert_bad(capsys, tmp_path / "junk.geojson", "--zone", zone)
+    assert "1–1" in assert_bad(capsys, ok, "--zone", zone, "--feature", "2")
+    assert "--each" in assert_bad(capsys, ok, "--zone", zone, "--feature", "1", "--each")
 
 
 def test_subprocess_end_to_end(tmp_path, passing, eco_square):
@@ -223,7 +239,9 @@ def test_subprocess_end_to_end(tmp_path, passing, eco_square):
     p = gb.run_cli("check", str(write(tmp_path / "b.gpkg", geom, eco_square)), "--zone", zone, "--json")
     assert p.returncode == 1, p.stderr
     doc = json.loads(p.stdout)
-    assert [x["verdict"] for x in doc["proposals"]] == ["pass", "fail"]
+    assert [x["verdict"] for x in doc["proposals"]] == ["fail"] and len(doc["proposals"][0]["parcels"]) == 2
+    p = gb.run_cli("check", str(tmp_path / "b.gpkg"), "--zone", zone, "--json", "--each")
+    assert [x["verdict"] for x in json.loads(p.stdout)["proposals"]] == ["pass", "fail"]
     p = gb.run_cli("check", str(tmp_path / "b.gpkg"), "--zone", "NOPE")
     assert p.returncode == 2 and p.stdout == "" and len(p.stderr.strip().splitlines()) == 1
     assert "Traceback" not in p.stderr and "Unknown zone id" in p.stderr

@@ -204,3 +204,38 @@ def test_report_reads_in_chinese_with_document_citations_and_beijing_time(tmp_pa
     assert re.search(r"报告生成\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00", flat)
     info = subprocess.run(["pdfinfo", "-isodates", str(path)], capture_output=True, text=True, check=True).stdout
     assert re.search(r"CreationDate:\s+\S+\+08(:00)?", info), info
+
+
+def test_cli_report_of_a_multi_parcel_file_has_one_verdict_and_a_parcel_table(capsys, home, tmp_path, result):
+    import shapely.affinity
+
+    from geo.area import buffer_m
+    from geo.check import Proposal, check_proposal, default_index
+    from geo.report import parcel_rows
+
+    south = shapely.affinity.translate(buffer_m(result.geometry.centroid, 300), xoff=0.03)  # a separate second parcel
+    parcels = [{"label": "北地块", "geometry": result.geometry}, {"label": "南地块", "geometry": south}]
+    two = check_proposal(Proposal(None, "S519119", parcels=parcels), default_index())
+    ids, rows = parcel_rows(two)
+    assert ids == ["eco_redline", "farmland", "urban_boundary", "other_parks", "in_sichuan"]
+    eco = ids.index("eco_redline") + 1
+    assert rows[0][0] == pytest.approx(result.area_m2, rel=1e-6)  # area column
+    assert rows[0][eco] == pytest.approx(result.rule("eco_redline").value, rel=1e-4)
+    assert sum(r[eco] for r in rows) == pytest.approx(two.rule("eco_redline").value, rel=1e-4)
+    assert parcel_rows(result) == ([], [])  # one parcel: no table
+
+    path = tmp_path / "two.geojson"
+    gpd.GeoDataFrame({"地块名称": ["北地块", "南地块"]}, geometry=[result.geometry, south], crs=4490).to_file(path)
+    out = tmp_path / "two.pdf"
+    code, stdout, err = run(capsys, "report", path, "--zone", "S519119", "--out", out, "--no-save")
+    assert code == 0, err
+    assert "verdict fail" in stdout  # one verdict for the file
+    flat = re.sub(r"\s+", "", pdf_text(out))
+    assert "分地块核查" in flat and "北地块" in flat and "南地块" in flat and "合计（方案）" in flat
+    assert 1 <= pdf_pages(out) <= 4
+    # --feature still picks one parcel: no parcel table.
+    one = tmp_path / "one.pdf"
+    code, _, err = run(capsys, "report", path, "--zone", "S519119", "--feature", "2", "--out", one, "--no-save")
+    assert code == 0, err
+    flat1 = re.sub(r"\s+", "", pdf_text(one))
+    assert "分地块核查" not in flat1 and "南地块" in flat1
