@@ -451,6 +451,36 @@ def local_gk_crs(geom_or_lonlat: BaseGeometry | tuple[float, float]) -> pyproj.C
     return _local_crs_for_zone(gk_zone_for_lon(lon))
 
 
+def default_gk_zone(geometry: Any) -> int:
+    """The CGCS2000 3-degree GK zone of a proposal: the zone of its centroid longitude.
+
+    Parameters
+    ----------
+    geometry : shapely geometry (lon/lat), GeoJSON mapping, or an object with a ``geometry``
+        (e.g. a :class:`geo.check.CheckResult`).
+
+    Returns
+    -------
+    int
+        e.g. 104.04 °E → 35 (CM 105 °E); Sichuan spans 33–36.
+
+    Raises
+    ------
+    ParkmapError
+        Empty or missing geometry.
+    """
+    g = geometry
+    if not isinstance(g, (BaseGeometry, dict)) and hasattr(g, "geometry"):
+        g = g.geometry
+    if isinstance(g, dict):
+        from shapely.geometry import shape
+
+        g = shape(g.get("geometry", g) if g.get("type") == "Feature" else g)
+    if not isinstance(g, BaseGeometry) or g.is_empty:
+        raise ParkmapError("没有方案几何，无法确定投影带", "No proposal geometry: cannot choose the GK zone", code="empty")
+    return gk_zone_for_lon(g.centroid.x)
+
+
 def project_geometry(geom: BaseGeometry, src: Any, dst: Any) -> BaseGeometry:
     """Transform a shapely geometry between two CRSs (x = lon/easting)."""
     t = transformer(_crs_key(src), _crs_key(dst))

@@ -64,7 +64,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo import clock
 from geo.area import M2_PER_MU, geodesic_area_m2, polygon_parts
-from geo.crs import EPSG_CGCS2000, local_gk_crs, transformer
+from geo.crs import EPSG_CGCS2000, default_gk_zone, local_gk_crs, transformer
 from geo.errors import ParkmapError
 from geo.units import fmt_area
 
@@ -1418,8 +1418,9 @@ def export_proposal_data(source: Any, fmt: str, *, zone: int | None = None, pref
         GeoPackage (layer ``proposal``, EPSG:4490), GeoJSON (RFC 7946),
         KML 2.2, or 界址点 TXT.
     zone : int, optional
-        TXT only: CGCS2000 3-degree GK zone (Sichuan 33–36); default from the
-        proposal's centre longitude.
+        TXT only: CGCS2000 3-degree GK zone (Sichuan 33–36); default
+        :func:`default_gk_zone` of the proposal (its centroid longitude:
+        104.04 °E → 35).
     prefixed : bool
         TXT only: eastings with the zone prefix (default) or without.
     name : str
@@ -1449,8 +1450,9 @@ def export_proposal_data(source: Any, fmt: str, *, zone: int | None = None, pref
         return _file_bytes(lambda p: write_geojson(gdf, p), ".geojson")
     if fmt == "kml":
         return kml_document(gdf, name or "parkmap")
-    if zone is not None:
-        _check_gk_zone(gdf, int(zone), prefixed)
+    if zone is None:  # the zone of the proposal itself (its centroid), not a fixed one
+        zone = default_gk_zone(gdf.geometry.iloc[0])
+    _check_gk_zone(gdf, int(zone), prefixed)
     txt = gdf.assign(地块号=[str(i + 1) for i in range(len(gdf))], 地块名称=gdf["part_zh"], 备注=gdf["part"])
     return format_jzd_text(txt, zone, prefixed).encode("utf-8")
 
@@ -1474,7 +1476,7 @@ DATA_SUFFIX: dict[str, str] = {"gpkg": ".gpkg", "geojson": ".geojson", "kml": ".
 
 
 __all__ = [
-    "DATA_FORMATS", "DATA_SUFFIX", "PAPER_MM", "PART_NAMES", "RENDERERS", "PageLayout", "PageSize", "PageText",
+    "DATA_FORMATS", "DATA_SUFFIX", "default_gk_zone", "PAPER_MM", "PART_NAMES", "RENDERERS", "PageLayout", "PageSize", "PageText",
     "Snapshot", "browser_available", "check_dpi", "draw_map", "export_proposal_data", "find_cjk_font",
     "fit_extent", "kml_document", "page_layout", "page_text", "parse_page_size", "png_to_pdf", "print_page_html",
     "proposal_parts", "render_browser", "render_snapshot", "render_static", "render_static_map", "snapshot_html",

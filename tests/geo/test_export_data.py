@@ -116,3 +116,34 @@ def test_bad_requests_raise_bilingual_errors(result, kwargs):
 def test_nothing_to_export():
     with pytest.raises(ParkmapError):
         export_proposal_data({"farmland": LineString([(104, 30), (104.1, 30.1)])}, "kml")
+
+
+def test_txt_zone_follows_the_proposal_by_default(tmp_path, result):
+    from geo.crs import default_gk_zone
+
+    chengdu = buffer_m(shapely.Point(104.04, 30.66), 300)
+    assert default_gk_zone(chengdu) == 35
+    assert default_gk_zone(shapely.geometry.mapping(chengdu)) == 35
+    assert default_gk_zone(result) == 34  # a CheckResult: 石棉, 102.4 °E
+    assert [default_gk_zone(buffer_m(shapely.Point(*p), 100)) for p in ZONE_POINTS.values()] == list(ZONE_POINTS)
+    with pytest.raises(ParkmapError):
+        default_gk_zone(shapely.Polygon())
+    data = export_proposal_data(chengdu, "txt")  # no zone given: 35, not a fixed 34
+    text = data.decode("utf-8")
+    assert "带号=35" in text
+    east = float(text.split("\r\n")[13].split(",")[3])
+    assert int(east // 1e6) == 35
+    res = read_vector(_write(tmp_path, data, "txt"))
+    assert res.source_crs.epsg == 4523
+    _assert_round_trip(proposal_parts(chengdu), res.gdf)
+    assert "带号=34" in export_proposal_data(result, "txt").decode("utf-8")
+
+
+def test_txt_default_zone_is_the_centroids_not_the_extents_centre():
+    # A big block east of 103.5 °E (zone 35) with a thin strip reaching west to 102.9 °E: the
+    # extent's centre (103.35 °E) lies in zone 34, the centroid in zone 35.
+    block = shapely.box(103.6, 30.0, 103.8, 30.2)
+    strip = shapely.box(102.9, 30.0, 103.6, 30.002)
+    geom = shapely.union_all([block, strip])
+    assert geom.centroid.x > 103.5 and (geom.bounds[0] + geom.bounds[2]) / 2 < 103.5
+    assert "带号=35" in export_proposal_data(geom, "txt").decode("utf-8")
