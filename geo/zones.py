@@ -1,9 +1,11 @@
-"""Pure queries over the zone tables: pinyin sorting and search, industry filters, aggregates."""
+"""Pure queries over the zone tables: pinyin sorting and search, industry filters, aggregates,
+and the zone nearest an uploaded proposal (:func:`nearest_zone`)."""
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
-from typing import Iterable
+from typing import Any, Iterable
 
 import pandas as pd
 
@@ -159,3 +161,73 @@ def industry_mix(links: pd.DataFrame, industries: pd.DataFrame, zone_ids: Iterab
     names = industries.set_index("id")["name_zh"]
     table.index = [names.get(i, i) for i in table.index]
     return table
+
+
+def nearest_zone(parks_gdf: Any, geometry: Any) -> tuple[str, float]:
+    """The zone whose parks are nearest a proposal, and the distance in metres.
+
+    Used to preselect the zone of an uploaded proposal.  The distance is 0 when
+    the proposal touches or overlaps a park (several overlapped zones: the one
+    with the largest overlap).  Distances are planar in the proposal's own
+    3-degree Gauss–Krüger zone (:func:`geo.crs.local_gk_crs`).
+
+    The parks' spatial index (``parks_gdf.sindex``, an STRtree built once per
+    frame and cached by geopandas) finds the nearest park in degrees; only the
+    parks that can be nearer in metres (within that distance divided by the
+    cosine of the latitude) are then projected and measured.
+
+    Parameters
+    ----------
+    parks_gdf : GeoDataFrame
+        Parks with a ``zone_id`` column (e.g. ``geo.dataset.load_layer("parks")``).
+    geometry : shapely geometry or GeoJSON mapping
+        The proposal, lon/lat EPSG:4490.
+
+    Returns
+    -------
+    (zone_id, distance_m)
+
+    Raises
+    ------
+    ParkmapError
+        No parks, no ``zone_id`` column, or an empty proposal.
+    """
+    import numpy as np
+    import shapely
+    from shapely.geometry import shape
+    from shapely.geometry.base import BaseGeometry
+
+    from geo.area import geodesic_area_m2
+    from geo.crs import EPSG_CGCS2000, local_gk_crs, project_geometry, to_cgcs2000
+    from geo.errors import ParkmapError
+
+    if parks_gdf is None or len(parks_gdf) == 0 or "zone_id" not in getattr(parks_gdf, "columns", ()):
+        raise ParkmapError("没有可比较的园区（需含 zone_id 的园区图层）", "No parks to compare with (a parks layer with "
+                           "zone_id is needed)", code="empty")
+    geom = shape(geometry) if isinstance(geometry, dict) else geometry
+    if not isinstance(geom, BaseGeometry) or geom.is_empty:
+        raise ParkmapError("方案几何为空", "The proposal geometry is empty", code="empty")
+    parks = parks_gdf
+    if parks.crs is not None and parks.crs.to_epsg() not in (EPSG_CGCS2000, 4326):
+        parks = to_cgcs2000(parks)
+    sidx = parks.sindex
+    zone_ids = parks["zone_id"].astype(str).to_numpy()
+    geoms = parks.geometry.values
+    hits = sidx.query(geom, predicate="intersects")
+    if len(hits):
+        if len(set(zone_ids[hits])) == 1:
+            return str(zone_ids[hits[0]]), 0.0
+        areas = [geodesic_area_m2(shapely.intersection(geom, geoms[i])) for i in hits]
+        return str(zone_ids[hits[int(np.argmax(areas))]]), 0.0
+    (_, nearest), deg = sidx.nearest(geom, return_all=False, return_distance=True)
+    d_deg = float(deg[0])
+    lat = min(max(abs(geom.bounds[1]), abs(geom.bounds[3])) + d_deg, 89.0)
+    reach = d_deg / math.cos(math.radians(lat)) * 1.01 + 1e-9
+    cand = sidx.query(geom, predicate="dwithin", distance=reach)
+    if not len(cand):
+        cand = np.asarray(nearest)
+    crs = local_gk_crs(geom)
+    g = project_geometry(geom, EPSG_CGCS2000, crs)
+    dist = [g.distance(project_geometry(geoms[i], EPSG_CGCS2000, crs)) for i in cand]
+    best = int(np.argmin(dist))
+    return str(zone_ids[cand[best]]), float(dist[best])
