@@ -141,9 +141,12 @@ class Workflow:
         """What is saved with the proposal so that reopening restores it."""
         from shapely.geometry import mapping
 
+        from geo.proposal import normalize_parcels, parcels_to_json
+
         return {"type": self.type, "chemical": bool(self.chemical), "major_project": bool(self.major_project),
                 "removed": mapping(self.removed) if self.removed is not None else None,
-                "official_dir": self.official_dir, "parcels": list(self.parcels)}
+                "official_dir": self.official_dir,
+                "parcels": parcels_to_json(normalize_parcels(self.parcels, None)) if self.parcels else []}
 
     # ----------------------------------------------------------------- changes
 

@@ -340,6 +340,27 @@ def _add_labels_links(m: folium.Map, view: MapView, labels: list, links: list) -
         render.add_enclave_links(m, [(_shift(*k.owner, gcj), _shift(*k.host, gcj), k.label) for k in links], view.lang)
 
 
+def drawn_geometry(drawings: list[dict[str, Any]] | None, gcj02: bool) -> tuple[Any, list[Any]]:
+    """The proposal drawn on the map: ``(geometry in CGCS2000, the polygons drawn)`` or ``(None, [])``.
+
+    Every polygon or rectangle drawn counts (several make one multi-parcel
+    proposal).  Drawn over Gaode tiles the coordinates are GCJ-02; they are
+    shifted back here, before anything measures or saves them.
+    """
+    from shapely.geometry import shape
+    from shapely.ops import unary_union
+
+    from geo.crs import transform_geometry_gcj02
+
+    polys = [shape(d["geometry"]) for d in drawings or []
+             if (d.get("geometry") or {}).get("type") in ("Polygon", "MultiPolygon")]
+    if not polys:
+        return None, []
+    if gcj02:
+        polys = [transform_geometry_gcj02(p, to_gcj=False) for p in polys]
+    return (polys[0] if len(polys) == 1 else unary_union(polys)), polys
+
+
 def legend_markdown_html(rows: list[tuple[str, str, str]]) -> str:
     """The legend as an HTML block for the page beside the map (never over it); labels escaped."""
     sw = {
@@ -355,4 +376,4 @@ def legend_markdown_html(rows: list[tuple[str, str, str]]) -> str:
 
 
 __all__ = ["LEVEL_ZOOMS", "MAP_HEIGHT", "PROVINCE_CENTER", "PROVINCE_ZOOM", "base_map", "bounds_for_view",
-           "cache_info", "layer_groups", "legend_markdown_html", "level_for_zoom", "view_for_bounds"]
+           "cache_info", "drawn_geometry", "layer_groups", "legend_markdown_html", "level_for_zoom", "view_for_bounds"]
