@@ -1841,9 +1841,17 @@ def check_proposal(proposal: Proposal, index: ControlIndex, rules: RuleSet | Non
         removed_area_m2=geodesic_area_m2(removed) if removed is not None else None,
         layers=layers, rules_version=rules.version, rules_hash=rules.hash, checked_at=_now(),
         warnings=warnings + list(index.warnings), geometry=geom, _geoms=ctx.geoms,
-        parcels=[{"label": p["label"], "area_m2": _r(a := geodesic_area_m2(p["geometry"])), "area_mu": _r(a / M2_PER_MU, 4)}
-                 for p in ctx.parcels],
+        parcels=_parcel_areas(ctx),
     )
+
+
+def _parcel_areas(ctx: _Ctx) -> list[dict[str, Any]]:
+    """``[{label, area_m2, area_mu}]`` of the proposal's parcels (one parcel: the proposal's area)."""
+    out = []
+    for p in ctx.parcels:
+        a = ctx.area_m2 if len(ctx.parcels) == 1 else geodesic_area_m2(p["geometry"])
+        out.append({"label": p["label"], "area_m2": _r(a), "area_mu": _r(a / M2_PER_MU, 4)})
+    return out
 
 
 def check_many(proposals: Iterable[Proposal], index: ControlIndex, rules: RuleSet | None = None) -> list[CheckResult]:

@@ -172,3 +172,9 @@ def test_provenance_labels_in_chinese():
     assert provenance_label("official file (永久基本农田.shp)") == "正式文件（永久基本农田.shp）"
     assert provenance_label("configurable default — not in sources") == "可配置默认值，来源文件未规定"
     assert provenance_label("derived", "en") == "derived" and provenance_label("other words") == "other words"
+
+
+def test_rules_sources_table_matches_the_registry():
+    text = (REPO / "data" / "rules_sources.md").read_text(encoding="utf-8")
+    for key, doc in SOURCES.items():
+        assert f"| {key} | {doc.label}" in text, key
