@@ -1,39 +1,46 @@
 """parkmap — 四川开发区规划地图 (Streamlit front).
 
-A thin page: data come from ``geo.dataset``, queries from ``geo.zones``, map
-layers from ``layers``. Run: ``streamlit run app.py``.
+A thin page.  Data come from ``geo.dataset``; the proposal being worked on
+lives in one :class:`geo.workflow.Workflow` (``st.session_state["wf"]``) that
+every panel reads and changes through its methods; the map is
+:mod:`layers.live` (a mounted base map whose layers are swapped in place, so
+the planner's pan and zoom survive reruns); tables and texts come from
+:mod:`layers.present` and :mod:`geo.catalog`.  Run: ``streamlit run app.py``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
+import tempfile
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-import tempfile
-from pathlib import Path
-
-import folium
-from folium.plugins import Draw
-from shapely.geometry import shape
-
+from geo import catalog
 from geo import zones as zq
 from geo.check import ControlIndex, Proposal, apply_override, check_proposal
 from geo.dataset import gpkg_path, list_layers, load_layer
 from geo.errors import ParkmapError
 from geo.io.read import read_vector
+from geo.proposal import parcel_label, proposal_from_frame
+from geo.units import fmt_area, fmt_length
+from geo.workflow import Workflow
 from geo.workspace import Workspace
-from layers import render
-from layers.compose import MapView, compose_map, geometry_bounds, load_frames
+from layers import live, render
 from layers.assets import use_local_assets
+from layers.compose import MapView, geometry_bounds, load_frames, plan_legend, zone_bounds
 from layers.i18n import t
+from layers.present import (compare_table, md_escape, overlap_table, rule_table, saved_table, style_rule_table,
+                            verdict_html)
 from layers.specs import CLASS_EN, GROUPS, LEVEL_EN, SPEC_BY_ID, SPECS
 
 st.set_page_config(page_title="parkmap · 四川开发区", page_icon="🗺", layout="wide")
-
-
+log = logging.getLogger("parkmap.app")
+ss = st.session_state
 
 # --------------------------------------------------------------------------- cached data
 
@@ -51,59 +58,32 @@ def frames() -> dict[str, pd.DataFrame]:
 
 @st.cache_resource(show_spinner=False)
 def control_index(path: str) -> ControlIndex:
-    """STRtree indexes of the control lines, built once per data file and reused by every check."""
+    """STRtree indexes of the control lines, built once per data file, only when a check first needs them."""
     return ControlIndex.from_dataset(path)
 
 
 @st.cache_resource(show_spinner=False)
 def official_index(path: str, layers_dir: str) -> ControlIndex:
-    """The control index with official layers from ``layers_dir`` replacing the illustrative ones."""
     return control_index(path).with_layers(layers_dir)
 
 
-def active_index(lang: str) -> ControlIndex:
-    """The index checks run against: official layers when the planner imported them, else the embedded ones."""
-    layers_dir = st.session_state.get("official_dir")
-    if layers_dir:
-        return official_index(str(gpkg_path()), layers_dir)
-    return control_index(str(gpkg_path()))
+@st.cache_resource(show_spinner=False)
+def zone_lookup() -> tuple[dict[str, str], list[str], dict[str, str]]:
+    """zone id → short name, zone ids sorted by pinyin, zone id → host prefecture name."""
+    data = frames()
+    z = data["zones"]
+    short = dict(zip(z["zone_id"], z["short_name"]))
+    order = zq.sort_by_pinyin(z["short_name"])
+    pos = {n: i for i, n in enumerate(order)}
+    ids = sorted(short, key=lambda k: (pos[short[k]], k))
+    pref = data["prefectures"].set_index("adcode")["short_name"]
+    return short, ids, {k: str(pref.get(a, "")) for k, a in zip(z["zone_id"], z["host_prefecture_adcode"])}
 
 
-def official_layers_input(lang: str) -> None:
-    """Upload official control-line files; they are kept under $PARKMAP_HOME/layers/<content hash>/."""
-    import hashlib
-
-    with st.expander(t("official_layers", lang)):
-        st.caption(t("official_hint", lang))
-        files = st.file_uploader(t("official_layers", lang), accept_multiple_files=True, key="official_upload",
-                                 label_visibility="collapsed")
-        if not files:
-            st.session_state.pop("official_dir", None)
-            return
-        digest = hashlib.sha256(b"".join(f.name.encode() + f.getvalue() for f in files)).hexdigest()[:16]
-        target = Workspace().home / "layers" / digest
-        if not target.exists():
-            tmp = target.with_name(target.name + ".tmp")
-            tmp.mkdir(parents=True, exist_ok=True)
-            for f in files:
-                (tmp / Path(f.name).name).write_bytes(f.getvalue())
-            tmp.rename(target)  # complete folders only
-        try:
-            idx = official_index(str(gpkg_path()), str(target))
-        except ParkmapError as exc:
-            st.error(str(exc))
-            st.session_state.pop("official_dir", None)
-            return
-        st.session_state["official_dir"] = str(target)
-        used = {k: v for k, v in idx.layer_sources().items() if not v.get("illustrative", True)}
-        st.caption(f"{t('official_in_use', lang)}: " + ", ".join(sorted(used)))
-
-
-@st.cache_data(show_spinner=False)
-def pinyin_sorted_prefectures() -> list[tuple[str, str]]:
-    pref = frames()["prefectures"]
-    names = dict(zip(pref["name"], pref["adcode"]))
-    return [(names[n], n) for n in zq.sort_by_pinyin(names)]
+@st.cache_resource(show_spinner=False)
+def upload_cache() -> dict:
+    """Parsed uploads by content hash (bounded): a file is read once, not at every click."""
+    return {}
 
 
 def tianditu_key() -> str | None:
@@ -116,23 +96,42 @@ def tianditu_key() -> str | None:
         return None
 
 
+def workflow() -> Workflow:
+    """The one workflow state of this session."""
+    if "wf" not in ss:
+        ss["wf"] = Workflow()
+    return ss["wf"]
+
+
+def zone_label(zone_id: str, lang: str) -> str:
+    short, _, pref = zone_lookup()
+    if not zone_id:
+        return t("no_zone", lang)
+    return t("zone_label", lang).format(short=short.get(zone_id, zone_id), pref=pref.get(zone_id, ""))
+
+
 # --------------------------------------------------------------------------- state
 
 
 def init_state() -> None:
-    ss = st.session_state
     ss.setdefault("selected_zone", "")
-    for key in ("prop_src", "saved_pick"):
-        if ss.get(f"pending_{key}") is not None:
-            ss[key] = ss.pop(f"pending_{key}")
+    ss.setdefault("map_epoch", 0)
+    ss.setdefault("upload_epoch", 0)
     if ss.get("pending_zone") is not None:
-        ss["zone_pick"] = ss["pending_zone"]
-        ss["selected_zone"] = ss["pending_zone"]
-        ss["pending_zone"] = None
+        zid = ss.pop("pending_zone")
+        ss["zone_pick"] = zid
+        select_zone(zid)
+    ss.pop("pending_zone", None)
+
+
+def select_zone(zone_id: str) -> None:
+    ss["selected_zone"] = zone_id or ""
+    if zone_id and workflow().geometry is None:
+        workflow().suggest_zone(zone_id)
 
 
 def on_zone_pick() -> None:
-    st.session_state["selected_zone"] = st.session_state.get("zone_pick") or ""
+    select_zone(ss.get("zone_pick") or "")
 
 
 # --------------------------------------------------------------------------- sidebar
@@ -140,19 +139,16 @@ def on_zone_pick() -> None:
 
 def sidebar(data: dict) -> dict:
     sb = st.sidebar
-    lang_label = sb.radio(t("language"), ["中文", "English"], horizontal=True, key="lang")
-    lang = "en" if lang_label == "English" else "zh"
+    lang = sb.radio(t("language"), ["zh", "en"], horizontal=True, key="lang", format_func=lambda k: t(f"lang_{k}"))
     sb.title(t("app_title", lang))
-
-    basemaps = ["none", "osm", "tianditu_vec", "tianditu_img", "gaode"]
-    basemap = sb.selectbox(t("basemap", lang), basemaps, key="basemap",
+    basemap = sb.selectbox(t("basemap", lang), list(render.BASEMAPS), key="basemap",
                            format_func=lambda b: t(f"basemap_{b.replace('tianditu', 'tdt')}", lang))
-
-    prefs = pinyin_sorted_prefectures()
-    view_opts = [""] + [a for a, _ in prefs]
-    pref_names = dict((a, n) for a, n in prefs)
-    view = sb.selectbox(t("view", lang), view_opts, key="view",
-                        format_func=lambda a: pref_names.get(a, t("view_province", lang)))
+    pref = data["prefectures"]
+    names = dict(zip(pref["adcode"], pref["name"]))
+    order = zq.sort_by_pinyin(pref["name"])
+    by_name = dict(zip(pref["name"], pref["adcode"]))
+    view = sb.selectbox(t("view", lang), [""] + [by_name[n] for n in order], key="view",
+                        format_func=lambda a: names.get(a, t("view_province", lang)))
 
     sb.subheader(t("layers", lang))
     active: list[str] = []
@@ -163,18 +159,17 @@ def sidebar(data: dict) -> dict:
                 active.append(s.id)
 
     regions = data["regions"]
-    reg_sorted = regions.sort_values("region_id")
-    kind_order = {"economic_region": 0, "metropolitan_area": 1, "twin_city_circle": 2, "economic_belt": 3, "cooperation_platform": 4}
+    kind_order = {"economic_region": 0, "metropolitan_area": 1, "twin_city_circle": 2, "economic_belt": 3,
+                  "cooperation_platform": 4}
     reg_sorted = regions.assign(_k=regions["kind"].map(kind_order)).sort_values(["_k", "region_id"])
     reg_label = dict(zip(regions["region_id"], regions["name_en" if lang == "en" else "name_zh"]))
-    default_regions = list(regions.loc[regions["kind"] == "economic_region", "region_id"])
-    picked_regions = sb.multiselect(t("regions_pick", lang), list(reg_sorted["region_id"]), default=default_regions,
-                                    key="regions_pick", format_func=lambda r: reg_label.get(r, r))
-
+    # the five economic regions and all three economic belts are shown at start
+    default_regions = list(regions.loc[regions["kind"].isin(["economic_region", "economic_belt"]), "region_id"])
+    picked = sb.multiselect(t("regions_pick", lang), list(reg_sorted["region_id"]), default=default_regions,
+                            key="regions_pick", format_func=lambda r: reg_label.get(r, r))
     color_by = sb.radio(t("zone_color", lang), ["class", "level"], horizontal=True, key="color_by",
                         format_func=lambda c: t(f"by_{c}", lang))
 
-    # industry filter: a system, then an industry, then (for advantage industries) a chain
     ind = data["industries"]
     mode = sb.radio(t("industry_mode", lang), ["advantage", "cluster", "fp1"], key="industry_mode",
                     format_func=lambda m: t(f"mode_{m}", lang))
@@ -182,65 +177,150 @@ def sidebar(data: dict) -> dict:
              "fp1": ["five_plus_one"]}[mode]
     pool = ind[ind["kind"].isin(kinds) & (ind["id"] != "fp1-system")]
     name_col = "name_en" if lang == "en" else "name_zh"
-    names = dict(zip(pool["id"], pool[name_col]))
+    inames = dict(zip(ind["id"], ind[name_col]))
+    if ss.get("industry") not in [""] + list(pool["id"]):
+        ss["industry"] = ""
     industry = sb.selectbox(t("industry", lang), [""] + list(pool["id"]), key="industry",
-                            format_func=lambda i: names.get(i, t("industry_none", lang)))
+                            format_func=lambda i: inames.get(i, t("industry_none", lang)))
     chain = ""
     if industry and mode == "advantage":
         chains = ind[ind["parent"] == industry]
-        cnames = dict(zip(chains["id"], chains[name_col]))
+        if ss.get("chain") not in [""] + list(chains["id"]):
+            ss["chain"] = ""
         chain = sb.selectbox(t("industry_detail", lang), [""] + list(chains["id"]), key="chain",
-                             format_func=lambda i: cnames.get(i, t("industry_all", lang)))
+                             format_func=lambda i: inames.get(i, t("industry_all", lang)))
 
     sb.subheader(t("zone_search", lang))
-    q = sb.text_input(t("zone_search", lang), key="zone_q", label_visibility="collapsed", placeholder="成都高新 / cdgx / chengdu")
-    zones = data["zones"]
-    matches = zq.search_zones(zones, q)
+    q = sb.text_input(t("zone_search", lang), key="zone_q", label_visibility="collapsed",
+                      placeholder="成都高新 / cdgx / chengdu")
+    matches = zq.search_zones(data["zones"], q)
     opts = [""] + list(matches["zone_id"])
-    sel = st.session_state.get("selected_zone", "")
+    sel = ss.get("selected_zone", "")
     if sel and sel not in opts:
         opts.insert(1, sel)
-    if st.session_state.get("zone_pick") not in opts:
-        st.session_state["zone_pick"] = ""
-    short = dict(zip(zones["zone_id"], zones["short_name"]))
+    if ss.get("zone_pick") not in opts:
+        ss["zone_pick"] = sel if sel in opts else ""
     sb.selectbox(t("zone_pick", lang), opts, key="zone_pick", on_change=on_zone_pick,
-                 format_func=lambda z: f"{short[z]} · {z}" if z else t("no_zone", lang))
-    return {
-        "lang": lang, "basemap": basemap, "view": view, "active": active, "regions": picked_regions,
-        "color_by": color_by, "industry": chain or industry, "industry_mode": mode,
-    }
+                 format_func=lambda z: zone_label(z, lang))
+    ind_id = chain or industry
+    hosts = zq.zones_for_industry(data["zone_industries"], data["industries"], ind_id) if ind_id \
+        else pd.DataFrame(columns=["zone_id", "role", "citations"])
+    return {"lang": lang, "basemap": basemap, "view": view, "active": active, "regions": picked,
+            "color_by": color_by, "industry": ind_id, "industry_mode": mode, "hosts": hosts}
 
 
 # --------------------------------------------------------------------------- map
 
 
-def map_view(data: dict, ui: dict, selected: str, hosts: pd.DataFrame, proposal=None, check_geoms=None) -> MapView:
-    """The view state shown on screen; exports render the very same state."""
+def map_state() -> dict:
+    return ss.setdefault("mapview", {"center": list(live.PROVINCE_CENTER), "zoom": live.PROVINCE_ZOOM, "seen": None})
+
+
+def _retarget(data: dict, ui: dict) -> None:
+    """Zoom to a zone, prefecture or proposal only when one is newly chosen; otherwise keep the planner's view."""
+    mv, w = map_state(), workflow()
+    selected = ss.get("selected_zone", "")
+    seen = (selected, w.focus, ui["view"])
+    old = mv["seen"] or ("", 0, "")
+    if mv["seen"] == seen:
+        return
     bounds = None
-    if proposal is not None:
-        bounds = geometry_bounds(proposal)
-    elif ui["view"] and not selected:
+    if w.focus != old[1] and w.geometry is not None:
+        bounds = geometry_bounds(w.geometry)
+    elif selected and selected != old[0]:
+        try:
+            bounds = zone_bounds(data, selected)
+        except KeyError:
+            bounds = None
+    elif ui["view"] != old[2]:
         pref = data["prefectures"]
-        bounds = tuple(pref[pref["adcode"] == ui["view"]].total_bounds)
+        bounds = tuple(pref[pref["adcode"] == ui["view"]].total_bounds) if ui["view"] else \
+            tuple(data["province"].total_bounds)
+    if bounds is not None:
+        center, zoom = live.view_for_bounds(bounds)
+        mv.update(center=list(center), zoom=zoom)
+    mv["seen"] = seen
+
+
+def current_view(data: dict, ui: dict, *, for_export: bool = False) -> MapView:
+    """The view on screen; exports render the same state over the planner's current extent."""
+    w, mv = workflow(), map_state()
+    short = zone_lookup()[0]
+    result = w.current_result(short)
     return MapView(
-        bounds=bounds, basemap=ui["basemap"], active=tuple(ui["active"]), regions=tuple(ui["regions"]),
-        color_by=ui["color_by"], highlighted=selected, industry=ui["industry"],
-        hosts=dict(zip(hosts["zone_id"], hosts["role"])), proposal=proposal, overlaps=dict(check_geoms or {}),
-        lang=ui["lang"], prefecture=ui["view"], tianditu_key=tianditu_key(),
+        bounds=live.bounds_for_view(mv["center"], mv["zoom"]) if for_export else None,
+        basemap=ui["basemap"], active=tuple(ui["active"]), regions=tuple(ui["regions"]), color_by=ui["color_by"],
+        highlighted=ss.get("selected_zone", ""), industry=ui["industry"],
+        hosts=dict(zip(ui["hosts"]["zone_id"], ui["hosts"]["role"])), proposal=w.geometry,
+        overlaps=dict(result.geometries) if result is not None else {}, lang=ui["lang"], prefecture=ui["view"],
+        tianditu_key=tianditu_key(),
     )
 
 
-def build_map(view: MapView, data: dict) -> folium.Map:
-    """The interactive map: the composed view plus the drawing tools."""
-    m = compose_map(view, data)
-    Draw(export=False, position="topleft",
-         draw_options={"polyline": False, "circle": False, "marker": False, "circlemarker": False,
-                       "polygon": {"allowIntersection": False, "showArea": True}, "rectangle": True},
-         edit_options={"edit": False, "remove": True}).add_to(m)
-    return use_local_assets(m)  # Leaflet and plugins from static/vendor, no CDN
+@st.fragment
+def map_area(data: dict, ui: dict) -> None:
+    """The map (a fragment: panning and zooming rerun only this part)."""
+    _retarget(data, ui)
+    mv = map_state()
+    view = current_view(data, ui)
+    level = live.level_for_zoom(mv["zoom"])
+    groups = live.layer_groups(view, data, level, live.bounds_for_view(mv["center"], mv["zoom"]))
+    m = use_local_assets(live.base_map(ui["basemap"], ui["lang"], tianditu_key()))
+    out = st_folium(m, key=f"map{ss['map_epoch']}", height=live.MAP_HEIGHT, use_container_width=True,
+                    center=mv["center"], zoom=mv["zoom"], feature_group_to_add=groups,
+                    returned_objects=["last_active_drawing", "all_drawings", "center", "zoom"]) or {}
+    with st.expander(t("legend_fold", ui["lang"]), expanded=True):
+        st.html(live.legend_markdown_html(plan_legend(view, data)))
+    c, z = out.get("center"), out.get("zoom")
+    if c and z is not None:
+        mv.update(center=[float(c["lat"]), float(c["lng"])], zoom=float(z))
+        if live.level_for_zoom(z) != level:
+            st.rerun(scope="fragment")  # redraw at the new detail level
+    if _take_drawing(out, view.gcj02, data):
+        st.rerun()
+    props = (out.get("last_active_drawing") or {}).get("properties") or {}
+    zid = props.get("zone_id")
+    if zid and zid in zone_lookup()[0] and zid != ss.get("selected_zone") and zid != ss.get("last_click"):
+        ss["last_click"] = zid
+        ss["pending_zone"] = zid
+        st.rerun()
+
+
+def _take_drawing(out: dict, gcj: bool, data: dict) -> bool:
+    """Drawn polygons (all of them: one proposal) become the proposal, in CGCS2000 (see live.drawn_geometry)."""
+    drawings = out.get("all_drawings") or []
+    raw = repr([d.get("geometry") for d in drawings]).encode()
+    if not drawings or ss.get("drawn_raw") == raw:
+        return False
+    ss["drawn_raw"] = raw
+    geom, polys = live.drawn_geometry(drawings, gcj)
+    if geom is None:
+        return False
+    parcels = [{"label": parcel_label(i), "geometry": p} for i, p in enumerate(polys)] if len(polys) > 1 else []
+    workflow().set_geometry(geom, source="drawn", parcels=parcels)
+    _suggest_nearest(data, geom)
+    return True
+
+
+def _suggest_nearest(data: dict, geom) -> None:
+    w = workflow()
+    if w.zone_by_planner:
+        return
+    zid, dist = zq.nearest_zone(data["parks"], geom)
+    w.suggest_zone(zid, dist)
 
 
 # --------------------------------------------------------------------------- panels
+
+
+def source_text(ref: str, lang: str) -> str:
+    """A data source as a planner reads it: document title and section, never a file name."""
+    from geo.sources import humanize
+
+    ref = str(ref or "")
+    if ref.startswith("illustrative"):
+        return t("illustrative", lang)
+    return humanize(ref.split(":")[0] if ref.startswith("catalogue_2018:") else ref)
 
 
 def zone_panel(data: dict, zone_id: str, lang: str) -> None:
@@ -251,41 +331,37 @@ def zone_panel(data: dict, zone_id: str, lang: str) -> None:
     z = zones.loc[zone_id]
     pref = data["prefectures"].set_index("adcode")["name"]
     cty = data["counties"].set_index("adcode")["name"]
-    st.subheader(f"{z['short_name']}")
-    st.caption(f"{z['name']} · {zone_id}")
+    st.subheader(md_escape(z["short_name"]))
+    st.caption(md_escape(z["name"]))
     parks = data["parks"][data["parks"]["zone_id"] == zone_id]
     c1, c2, c3 = st.columns(3)
     c1.metric(t("n_parks", lang), int(len(parks)))
     c2.metric(t("park_area", lang), f"{parks['area_m2'].sum() / 1e4:,.1f}")
     c3.metric(t("approved_area", lang), f"{float(z['approved_area_ha']):,.2f}")
-
     cls = CLASS_EN.get(z["zone_class"], z["zone_class"]) if lang == "en" else z["zone_class"]
     lvl = LEVEL_EN.get(z["level"], z["level"]) if lang == "en" else z["level"]
+    cat = source_text("catalogue_2018", lang)
+    first = source_text(z["sources"].split("|")[0], lang)
     rows = [
-        (t("code", lang), z["catalogue_code"] or "—", "catalogue_2018" if z["catalogue_code"] else z["sources"]),
-        (t("class", lang), cls, z["sources"].split("|")[0]),
-        (t("level", lang), lvl, z["sources"].split("|")[0]),
-        (t("approved_date", lang), z["approved_date"] or "—", "catalogue_2018" if z["catalogue_code"] else "—"),
-        (t("approved_area", lang), f"{float(z['approved_area_ha']):,.2f}", z["area_source"]),
-        (t("main_industries", lang), z["main_industries"].replace("|", "、") or "—", "catalogue_2018" if z["catalogue_code"] else "—"),
-        (t("prefecture", lang), pref.get(z["host_prefecture_adcode"], ""), "zones.csv"),
-        (t("county", lang), cty.get(z["host_county_adcode"], ""), z["location_note"] or "zones.csv"),
-        (t("owner", lang), pref.get(z["owner_prefecture_adcode"], ""), "zones.csv"),
-        (t("regions", lang), _region_names(data, z["regions"], lang), "regions.yaml"),
-        (t("location_confidence", lang), z["location_confidence"], "zones.csv"),
+        (t("code", lang), z["catalogue_code"] or "—", cat if z["catalogue_code"] else first),
+        (t("class", lang), cls, first), (t("level", lang), lvl, first),
+        (t("approved_date", lang), z["approved_date"] or "—", cat if z["catalogue_code"] else "—"),
+        (t("approved_area", lang), f"{float(z['approved_area_ha']):,.2f}", source_text(z["area_source"], lang)),
+        (t("main_industries", lang), z["main_industries"].replace("|", "、") or "—", cat if z["catalogue_code"] else "—"),
+        (t("prefecture", lang), pref.get(z["host_prefecture_adcode"], ""), ""),
+        (t("county", lang), cty.get(z["host_county_adcode"], ""), z["location_note"] or ""),
+        (t("owner", lang), pref.get(z["owner_prefecture_adcode"], ""), ""),
+        (t("regions", lang), _region_names(data, z["regions"], lang), ""),
         (t("geometry_source", lang), t("illustrative", lang), "data/SOURCES.md"),
-        (t("sources", lang), z["sources"].replace("|", "；"), ""),
+        (t("sources", lang), source_text(z["sources"], lang), ""),
     ]
     st.markdown(f"**{t('attributes', lang)}**")
     st.dataframe(pd.DataFrame(rows, columns=[t("field", lang), t("value", lang), t("source", lang)]),
                  hide_index=True, width="stretch")
-
     st.markdown(f"**{t('parks', lang)}**")
     st.dataframe(pd.DataFrame({t("name", lang): parks["name"], t("area_ha", lang): parks["area_ha"],
                                t("county", lang): parks["host_county_adcode"].map(cty),
-                               t("geometry_source", lang): parks["geometry_source"]}),
-                 hide_index=True, width="stretch")
-
+                               t("geometry_source", lang): t("illustrative", lang)}), hide_index=True, width="stretch")
     links = data["zone_industries"]
     ind = data["industries"].set_index("id")
     zl = links[links["zone_id"] == zone_id]
@@ -293,16 +369,13 @@ def zone_panel(data: dict, zone_id: str, lang: str) -> None:
     if zl.empty:
         st.caption("—")
     else:
-        name_col = "name_en" if lang == "en" else "name_zh"
-        st.dataframe(pd.DataFrame({
-            t("industry", lang): zl["industry_id"].map(ind[name_col]),
-            t("role", lang): zl["role"],
-            t("citation", lang): zl["citation"],
-        }), hide_index=True, width="stretch")
-
+        st.dataframe(pd.DataFrame({t("industry", lang): zl["industry_id"].map(ind["name_en" if lang == "en" else "name_zh"]),
+                                   t("role", lang): zl["role"],
+                                   t("citation", lang): [source_text(c, lang) for c in zl["citation"]]}),
+                     hide_index=True, width="stretch")
     st.markdown(f"**{t('indicators', lang)}**")
     ir = data["indicators"].set_index("zone_id").loc[zone_id]
-    flag = lambda s: t(s, lang) if s in ("illustrative", "derived") else s  # noqa: E731
+    flag = lambda s: t(s, lang) if s in ("illustrative", "derived") else source_text(s, lang)  # noqa: E731
     st.dataframe(pd.DataFrame([
         (t("land_dev_rate", lang), f"{float(ir['land_dev_rate']):.1%}", flag(ir["land_dev_rate_source"])),
         (t("revenue_per_mu", lang), f"{float(ir['revenue_per_mu']):,.1f}", flag(ir["revenue_per_mu_source"])),
@@ -316,236 +389,323 @@ def _region_names(data: dict, ids: str, lang: str) -> str:
     return "、".join(reg.get(r, r) for r in str(ids).split(",") if r) or "—"
 
 
-def industry_panel(data: dict, ui: dict, hosts: pd.DataFrame) -> None:
+@st.fragment
+def list_panel(data: dict, ui: dict) -> None:
+    """开发区一览: the zone table (the industry filter's hit list), the 亩均 comparison, CSV and Excel."""
     lang = ui["lang"]
-    ind = data["industries"].set_index("id")
-    name_col = "name_en" if lang == "en" else "name_zh"
+    pref = data["prefectures"]
+    names = dict(zip(pref["adcode"], pref["name"]))
+    c1, c2, c3 = st.columns(3)
+    p = c1.selectbox(t("filter_prefecture", lang), [""] + [dict(zip(pref["name"], pref["adcode"]))[n]
+                     for n in zq.sort_by_pinyin(pref["name"])], key="list_pref",
+                     format_func=lambda a: names.get(a, t("filter_all", lang)))
+    lvl = c2.selectbox(t("filter_level", lang), ["", "国家级", "省级"], key="list_level",
+                       format_func=lambda v: (LEVEL_EN.get(v, v) if lang == "en" else v) or t("filter_all", lang))
+    cls = c3.selectbox(t("filter_class", lang), ["", "经开区", "高新区", "综保区", "其他产业园区"], key="list_class",
+                       format_func=lambda v: (CLASS_EN.get(v, v) if lang == "en" else v) or t("filter_all", lang))
+    hits = list(ui["hosts"]["zone_id"]) if ui["industry"] else None
     if ui["industry"]:
-        st.markdown(f"**{ind.loc[ui['industry'], name_col]}** · {t('zones_highlighted', lang)}: {len(hosts)}"
-                    f"（{t('role_key', lang)} {int((hosts['role'] == '重点依托').sum())}，"
-                    f"{t('role_dir', lang)} {int((hosts['role'] == '发展方向').sum())}）")
-        counts = zq.count_by_prefecture(data["zones"], hosts["zone_id"])
-        pref = data["prefectures"].set_index("adcode")["short_name"]
-        by_pref = pd.DataFrame({t("count_by_pref", lang): counts.rename(index=pref)})
-        by_pref = by_pref.loc[zq.sort_by_pinyin(by_pref.index)]
-        st.bar_chart(by_pref, height=180)
-    mix = zq.industry_mix(data["zone_industries"], data["industries"],
-                          hosts["zone_id"] if ui["industry"] else None)
+        industry_summary(data, ui)
+        st.caption(md_escape(t("industry_hits", lang)))
+    table = catalog.zone_table(data["zones"], pref, data["indicators"], prefecture=p, level=lvl, zone_class=cls,
+                               zone_ids=hits, lang=lang)
+    shown = catalog.labelled(table, lang)
+    st.caption(t("list_count", lang).format(n=len(table)))
+    st.dataframe(shown, hide_index=True, width="stretch", height=320)
+    d1, d2 = st.columns(2)
+    d1.download_button(t("download_csv", lang), catalog.to_csv_bytes(shown), file_name="开发区一览.csv",
+                       mime="text/csv", key="list_csv", on_click="ignore")
+    d2.download_button(t("download_xlsx", lang), catalog.to_xlsx_bytes(shown), file_name="开发区一览.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="list_xlsx",
+                       on_click="ignore")
+    short = zone_lookup()[0]
+    picked = st.multiselect(t("compare_zones", lang), list(table.index), key="list_compare",
+                            format_func=lambda z: short.get(z, z), max_selections=8)
+    if picked:
+        st.dataframe(catalog.compare_indicators(table, picked, lang), width="stretch")
+        st.caption(t("illustrative_values", lang))
+
+
+def industry_summary(data: dict, ui: dict) -> None:
+    """The industry filter: how many zones host it, by role and by prefecture, and the industry mix."""
+    lang, hosts = ui["lang"], ui["hosts"]
+    ind = data["industries"].set_index("id")
+    name = ind.loc[ui["industry"], "name_en" if lang == "en" else "name_zh"]
+    st.markdown(f"**{md_escape(name)}** · {t('zones_highlighted', lang)}: {len(hosts)}"
+                f"（{t('role_key', lang)} {int((hosts['role'] == '重点依托').sum())}，"
+                f"{t('role_dir', lang)} {int((hosts['role'] == '发展方向').sum())}）")
+    counts = zq.count_by_prefecture(data["zones"], hosts["zone_id"])
+    pref = data["prefectures"].set_index("adcode")["short_name"]
+    by_pref = pd.DataFrame({t("count_by_pref", lang): counts.rename(index=pref)})
+    st.bar_chart(by_pref.loc[zq.sort_by_pinyin(by_pref.index)], height=180)
+    mix = zq.industry_mix(data["zone_industries"], data["industries"], hosts["zone_id"])
     if lang == "en":
-        mix.index = [ind.set_index("name_zh").loc[i, "name_en"] if i in set(ind["name_zh"]) else i for i in mix.index]
+        en = dict(zip(data["industries"]["name_zh"], data["industries"]["name_en"]))
+        mix.index = [en.get(i, i) for i in mix.index]
     st.caption(t("industry_mix", lang))
     st.bar_chart(mix, height=200)
 
 
-# --------------------------------------------------------------------------- expansion check
+# --------------------------------------------------------------------------- proposal input and check
 
 
-STATUS_ICON = {"pass": "✅", "fail": "❌", "warn": "⚠️", "info": "ℹ️", "not_applicable": "—"}
-UPLOAD_TYPES = ["zip", "gpkg", "geojson", "json", "kml", "kmz", "txt", "shp", "dbf", "shx", "prj", "cpg"]
-
-
-def _read_upload(files, lang: str):
-    """Read uploaded file(s) into a ReadResult; a shapefile may come as its loose parts. Errors → None + message."""
-    if not files:
-        return None
-    files = files if isinstance(files, list) else [files]
+def _read_upload(files: list, lang: str):
+    """((ReadResult, parcel summary) or an error message, digest) of the uploaded file(s), read once per content."""
+    digest = hashlib.sha256(b"".join(f.name.encode() + b"\0" + f.getvalue() for f in files)).hexdigest()
+    cache = upload_cache()
+    if digest in cache:
+        return cache[digest], digest
     with tempfile.TemporaryDirectory(prefix="parkmap-upload-") as tmp:
         paths = []
         for f in files:
             target = Path(tmp) / Path(f.name).name  # never trust a client path
             target.write_bytes(f.getvalue())
             paths.append(target)
-        main = next((p for p in paths if p.suffix.lower() == ".shp"), paths[0])
+        main_file = next((p for p in paths if p.suffix.lower() == ".shp"), paths[0])
         try:
-            return read_vector(main)
+            read = read_vector(main_file)
+            res = (read, _parcel_summary(read.gdf))  # the parcel picker's labels, once per file
         except ParkmapError as exc:
-            st.error(str(exc))
-            return None
+            res = str(exc)
+    while len(cache) >= 8:
+        cache.pop(next(iter(cache)))
+    cache[digest] = res
+    return res, digest
 
 
-def _proposal_input(data: dict, lang: str):
-    """The proposal geometry, its name and its source, from the map, a file or the workspace."""
-    src = st.radio(t("prop_source", lang), ["draw", "upload", "saved"], horizontal=True, key="prop_src",
-                   format_func=lambda k: t(f"src_{k}", lang))
-    if src == "draw":
-        geom = st.session_state.get("drawn_geom")
-        st.caption(t("draw_hint", lang) if geom is not None else f"{t('draw_hint', lang)} {t('no_drawing', lang)}")
-        return geom, "drawn", None
-    if src == "upload":
-        files = st.file_uploader(t("upload_label", lang), type=UPLOAD_TYPES, accept_multiple_files=True, key="upload")
-        res = _read_upload(files, lang)
-        if res is None:
-            return None, "", None
-        gdf = res.gdf
-        i = 0
-        if len(gdf) > 1:
-            i = st.selectbox(t("feature_pick", lang), list(range(len(gdf))), key="upload_feature",
-                             format_func=lambda k: f"#{k + 1} · {gdf.iloc[k].drop(labels='geometry').astype(str).head(3).to_dict()}")
-        st.caption(f"{t('read_ok', lang)}: {files[0].name} · EPSG:{res.source_crs.epsg} ({res.source_crs.method})"
-                   + (f" · {res.encoding}" if res.encoding else ""))
-        for w in res.warnings:
-            st.warning(w)
-        return gdf.geometry.iloc[i], f"upload:{files[0].name}", None
-    ws = Workspace()
-    saved = ws.list_proposals()
-    if saved.empty:
-        st.info(t("no_saved", lang))
-        return None, "", None
-    pid = st.selectbox(t("src_saved", lang), list(saved["id"]), key="saved_pick",
-                       format_func=lambda k: f"#{k} · {saved.set_index('id').loc[k, 'name']}")
-    prop = ws.get_proposal(int(pid))
-    return prop.geometry, f"saved:{pid}", prop
+UPLOAD_TYPES = ["zip", "gpkg", "geojson", "json", "kml", "kmz", "txt", "shp", "dbf", "shx", "prj", "cpg"]
 
 
-def _verdict_banner(result, lang: str) -> None:
-    text = f"{t('verdict', lang)}：{t('verdict_' + result.verdict, lang)}"
-    if result.original_verdict and result.original_verdict != result.verdict:
-        text += f"（{t('original', lang)}：{t('verdict_' + result.original_verdict, lang)}）"
-    {"pass": st.success, "fail": st.error}.get(result.verdict, st.warning)(text)
-    st.caption(f"{t('area', lang)}: {result.area_m2:,.0f} m² = {result.area_mu:,.1f} 亩 = {result.area_m2 / 1e4:,.2f} ha")
+def proposal_input(data: dict, lang: str) -> None:
+    """The current proposal: summary, 清除方案, draw hint, upload (several parcels are one proposal)."""
+    w = workflow()
+    short = zone_lookup()[0]
+    if w.geometry is None:
+        st.info(t("no_proposal", lang))
+    else:
+        kind, _, detail = w.source.partition(":")
+        src = t(f"src_label_{kind}", lang) + (f" {detail}" if detail else "")
+        text = f"**{t('proposal_now', lang)}**：{md_escape(w.display_name(short))} · {md_escape(src)} · " \
+               f"{md_escape(fmt_area(_area(w.geometry), lang))}"
+        if len(w.parcels) > 1:
+            text += f" · {len(w.parcels)} {t('parcels', lang)}"
+        st.markdown(text)
+        if st.button(t("clear_proposal", lang), key="clear_proposal"):
+            w.clear()
+            ss["map_epoch"] += 1  # a fresh map drops the drawn shapes
+            ss["upload_epoch"] += 1
+            ss.pop("drawn_raw", None)
+            st.rerun()
+    st.caption(t("draw_hint", lang))
+    files = st.file_uploader(t("upload_label", lang), type=UPLOAD_TYPES, accept_multiple_files=True,
+                             key=f"upload{ss['upload_epoch']}")
+    if not files:
+        return
+    res, digest = _read_upload(list(files), lang)
+    if isinstance(res, str):
+        st.error(md_escape(res))
+        return
+    res, summary = res
+    gdf = res.gdf
+    pick: object = "all"
+    if len(gdf) > 1:
+        labels = [f"{lab} · {fmt_area(a, lang)}" if a is not None else lab for lab, a in summary]
+        pick = st.selectbox(t("parcels", lang), ["all"] + list(range(len(gdf))), key=f"parcel{ss['upload_epoch']}",
+                            format_func=lambda k: t("parcel_all", lang).format(n=len(gdf)) if k == "all" else labels[k])
+    st.caption(md_escape(f"{t('read_ok', lang)}: {files[0].name} · EPSG:{res.source_crs.epsg}"
+                         + (f" · {res.encoding}" if res.encoding else "")))
+    for msg in res.warnings:
+        st.warning(md_escape(msg))
+    if ss.get("applied_upload") != (digest, pick, ss["upload_epoch"]):
+        ss["applied_upload"] = (digest, pick, ss["upload_epoch"])
+        try:
+            pp = proposal_from_frame(gdf, feature=None if pick == "all" else int(pick) + 1)
+        except ParkmapError as exc:
+            st.error(md_escape(str(exc)))
+            return
+        w.set_geometry(pp.geometry, source=f"upload:{Path(files[0].name).name}",
+                       parcels=pp.parcels if len(pp.parcels) > 1 else [])
+        if pp.name and not w.name:
+            w.name = pp.name  # the scheme's own name from the file (方案名称) until the planner types one
+        _suggest_nearest(data, pp.geometry)
+        st.rerun()
 
 
-def _num(v) -> str:
-    """A measured value or threshold as text: integers plain, others to 4 significant digits."""
-    if v is None or v == "":
-        return ""
-    if isinstance(v, (int, float)):
-        return f"{int(v):,}" if float(v).is_integer() else f"{v:,.4g}"
-    return str(v)
+def _parcel_summary(gdf) -> list[tuple[str, float | None]]:
+    """(label, area m²) of each feature: 地块名称 (or 地块N) and its area."""
+    try:
+        return [(p["label"], p["area_m2"]) for p in proposal_from_frame(gdf).parcels]
+    except ParkmapError:
+        return [(parcel_label(i), None) for i in range(len(gdf))]
 
 
-def rule_table(result, lang: str) -> pd.DataFrame:
-    """One row per rule: status, measured value, threshold, unit, citation, message, value source."""
-    rows = []
-    for r in result.rules:
-        cit = r.citation if isinstance(r.citation, str) else "；".join(map(str, r.citation))
-        status = f"{STATUS_ICON.get(r.status, '')} {t('st_' + r.status, lang)}"
-        if r.original_status:
-            status += f"（{t('original', lang)}：{t('st_' + r.original_status, lang)}；{r.override_reason}）"
-        rows.append({
-            t("rule", lang): r.id, t("status", lang): status,
-            t("measured", lang): _num(r.value),
-            t("threshold", lang): _num(r.threshold),
-            t("unit", lang): r.unit, t("citation", lang): cit,
-            t("message", lang): r.message_en if lang == "en" else r.message_zh,
-            t("value_source", lang): r.value_source,
-        })
-    return pd.DataFrame(rows)
+def _area(geom) -> float:
+    from geo.area import geodesic_area_m2
+
+    return float(geodesic_area_m2(geom))
+
+
+def _bind(key: str, value) -> None:
+    """Show the workflow's value in a widget (set before the widget is created)."""
+    ss[key] = value
 
 
 def check_panel(data: dict, ui: dict) -> None:
     lang = ui["lang"]
-    geom, source, saved = _proposal_input(data, lang)
-    if geom is not None and st.session_state.get("proposal_geom") is not geom:
-        changed = st.session_state.get("proposal_wkb") != geom.wkb
-        st.session_state["proposal_geom"] = geom
-        st.session_state["proposal_wkb"] = geom.wkb
-        if changed:
-            st.session_state.pop("check_result", None)
-            st.session_state.pop("check_ids", None)
-            st.rerun()  # redraw the map with the new proposal
-    zones = data["zones"]
-    ids = [z for z in zq.sort_by_pinyin(zones["short_name"])]
-    by_name = dict(zip(zones["short_name"], zones["zone_id"]))
-    zone_ids = [by_name[n] for n in ids]
-    default_zone = (saved.zone_id if saved else "") or st.session_state.get("selected_zone") or zone_ids[0]
-    short = dict(zip(zones["zone_id"], zones["short_name"]))
-    zone_id = st.selectbox(t("check_zone", lang), zone_ids, index=zone_ids.index(default_zone) if default_zone in zone_ids else 0,
-                           key="check_zone", format_func=lambda z: f"{short[z]} · {z}")
-    opts = (saved.options if saved else {}) or {}
+    w = workflow()
+    short, ids, _ = zone_lookup()
+    proposal_input(data, lang)
+    _bind("check_zone", w.zone_id if w.zone_id in ids else "")
+    st.selectbox(t("check_zone", lang), [""] + ids, key="check_zone", format_func=lambda z: zone_label(z, lang),
+                 on_change=lambda: w.set_zone(ss["check_zone"]))
+    if w.zone_distance_m is not None and w.zone_id and not w.zone_by_planner:
+        st.caption(md_escape(t("nearest_zone", lang).format(zone=short.get(w.zone_id, ""),
+                                                            dist=fmt_length(w.zone_distance_m, lang))))
     c1, c2, c3 = st.columns([2, 1, 1])
-    ptype = c1.radio(t("check_type", lang), ["expand", "adjust"], key="check_type", horizontal=True,
-                     index=1 if opts.get("type") == "adjust" else 0, format_func=lambda k: t(f"type_{k}", lang))
-    chemical = c2.checkbox(t("chemical", lang), value=bool(opts.get("chemical")), key="check_chemical")
-    major = c3.checkbox(t("major_project", lang), value=bool(opts.get("major_project")), key="check_major")
-    name = st.text_input(t("prop_name", lang), value=(saved.name if saved else f"{short[zone_id]} 扩区方案"), key="check_name")
+    _bind("check_type", w.type)
+    c1.radio(t("check_type", lang), ["expand", "adjust"], key="check_type", horizontal=True,
+             format_func=lambda k: t(f"type_{k}", lang), on_change=lambda: w.set_options(type=ss["check_type"]))
+    _bind("check_chemical", w.chemical)
+    c2.checkbox(t("chemical", lang), key="check_chemical", on_change=lambda: w.set_options(chemical=ss["check_chemical"]))
+    _bind("check_major", w.major_project)
+    c3.checkbox(t("major_project", lang), key="check_major", on_change=lambda: w.set_options(major_project=ss["check_major"]))
+    _bind("check_name", w.display_name(short))
+    st.text_input(t("prop_name", lang), key="check_name", on_change=lambda: w.rename(ss["check_name"], short))
     official_layers_input(lang)
     if st.button(t("run_check", lang), type="primary", key="run_check"):
-        if geom is None:
+        if w.geometry is None or not w.zone_id:
             st.warning(t("need_geom", lang))
         else:
+            index = official_index(str(gpkg_path()), w.official_dir) if w.official_dir else control_index(str(gpkg_path()))
             try:
-                result = check_proposal(Proposal(geometry=geom, zone_id=zone_id, type=ptype, chemical=chemical,
-                                                 major_project=major, name=name), active_index(lang))
+                result = check_proposal(Proposal(geometry=w.geometry, zone_id=w.zone_id, type=w.type,
+                                                 chemical=w.chemical, major_project=w.major_project, removed=w.removed,
+                                                 name=w.display_name(short), parcels=w.parcels or None), index)
             except ParkmapError as exc:
-                st.error(str(exc))
+                st.error(md_escape(str(exc)))
             else:
-                st.session_state["check_result"] = result
-                st.session_state["check_source"] = source
-                st.session_state.pop("check_ids", None)
+                w.checked(result)
                 st.rerun()  # redraw the map with the overlaps
-    result = st.session_state.get("check_result")
+    result = w.current_result(short)
     if result is None:
+        if w.result is not None:
+            st.info(t("stale_result", lang))
         return
-    _verdict_banner(result, lang)
-    st.dataframe(rule_table(result, lang), hide_index=True, width="stretch")
-    st.caption(t("illustrative_values", lang))
-    ov = pd.DataFrame({t("layer", lang): list(result.overlaps), t("overlaps", lang): [round(v, 1) for v in result.overlaps.values()]})
-    st.dataframe(ov, hide_index=True, width="stretch")
+    result_view(result, lang)
 
+
+def result_view(result, lang: str) -> None:
+    w = workflow()
+    short = zone_lookup()[0]
+    st.markdown(verdict_html(result, lang), unsafe_allow_html=True)
+    st.dataframe(style_rule_table(rule_table(result, lang), lang), hide_index=True, width="stretch")
+    st.caption(t("illustrative_values", lang))
+    st.dataframe(overlap_table(result, lang), hide_index=True, width="stretch")
     with st.expander(t("override", lang)):
-        rid = st.selectbox(t("override_rule", lang), [r.id for r in result.rules if r.status != "not_applicable"], key="ovr_rule")
+        rules = {r.id: (r.name_en if lang == "en" else r.name_zh) or r.id for r in result.rules if r.status != "not_applicable"}
+        rid = st.selectbox(t("override_rule", lang), list(rules), key="ovr_rule", format_func=lambda k: rules[k])
         new_status = st.selectbox(t("override_status", lang), ["pass", "warn", "fail", "info"], key="ovr_status",
                                   format_func=lambda k: t(f"st_{k}", lang))
         reason = st.text_area(t("override_reason", lang), key="ovr_reason")
         if st.button(t("apply_override", lang), key="ovr_apply"):
             try:
-                ids = st.session_state.get("check_ids")
-                if ids:  # saved: the override is a new audit record beside the original
+                if w.check_id is not None:  # saved: the override is a new audit record beside the original
                     ws = Workspace()
-                    cid = ws.save_override(ids[1], rid, new_status, reason)
-                    st.session_state["check_ids"] = (ids[0], cid)
-                    st.session_state["check_result"] = ws.get_check(cid).to_result()
+                    cid = ws.save_override(w.check_id, rid, new_status, reason)
+                    w.saved(w.proposal_id, cid, ws.get_check(cid).to_result())
                 else:
-                    st.session_state["check_result"] = apply_override(result, rid, new_status, reason)
+                    w.checked(apply_override(result, rid, new_status, reason))
                 st.rerun()
             except ParkmapError as exc:
-                st.error(str(exc))
+                st.error(md_escape(str(exc)))
+    if w.check_id is None:
+        if st.button(t("save", lang), key="save_check"):
+            try:
+                ws = Workspace()
+                pid = w.proposal_id
+                if pid is not None and not w.saved_matches(ws.get_proposal(pid), short):
+                    pid = None
+                if pid is None:
+                    pid = ws.save_proposal(w.display_name(short), w.geometry, w.zone_id, w.options(), w.source)
+                cid = ws.save_check(pid, result)
+                w.saved(pid, cid)
+                st.rerun()
+            except ParkmapError as exc:
+                st.error(md_escape(str(exc)))
+    else:
+        saved = Workspace().get_check(w.check_id)
+        from layers.present import format_time
 
-    if st.button(t("save", lang), key="save_check"):
-        try:
-            ws = Workspace()
-            pid = saved.id if saved else ws.save_proposal(name, result.geometry or geom, zone_id,
-                                                          {"type": ptype, "chemical": chemical, "major_project": major},
-                                                          st.session_state.get("check_source", source))
-            cid = ws.save_check(pid, result)
-            st.session_state["check_ids"] = (pid, cid)
-            st.success(t("saved_ok", lang).format(pid=pid, cid=cid))
-        except ParkmapError as exc:
-            st.error(str(exc))
-    if st.session_state.get("check_ids"):
-        pid, cid = st.session_state["check_ids"]
-        st.caption(f"{t('audit', lang)}: #{pid} / #{cid} · rules {result.rules_hash[:12]} · "
-                   + ", ".join(f"{k} {v[:8]}" for k, v in result.layer_hashes.items()))
+        st.success(t("saved_ok", lang).format(pid=w.proposal_id, cid=w.check_id)
+                   + f" · {format_time(saved.created_at)}（{'北京时间' if lang == 'zh' else 'Beijing time'}）")
+        with st.expander(t("audit_details", lang)):
+            st.caption(md_escape(f"{t('rules_version', lang)}: {result.rules_version} · {result.rules_hash[:12]}"))
+            st.caption(md_escape(f"{t('layer_versions', lang)}: "
+                                 + "，".join(f"{k} {v[:8]}" for k, v in result.layer_hashes.items())))
+
+
+def official_layers_input(lang: str) -> None:
+    """Upload official control-line files; kept under $PARKMAP_HOME/layers/<content hash>/ and bound to the proposal."""
+    w = workflow()
+    with st.expander(t("official_layers", lang)):
+        st.caption(t("official_hint", lang))
+        files = st.file_uploader(t("official_layers", lang), accept_multiple_files=True,
+                                 key=f"official_upload{ss['upload_epoch']}", label_visibility="collapsed")
+        if files:
+            digest = hashlib.sha256(b"".join(f.name.encode() + f.getvalue() for f in files)).hexdigest()[:16]
+            target = Workspace().home / "layers" / digest
+            if not target.exists():
+                tmp = target.with_name(target.name + ".tmp")
+                tmp.mkdir(parents=True, exist_ok=True)
+                for f in files:
+                    (tmp / Path(f.name).name).write_bytes(f.getvalue())
+                tmp.rename(target)  # complete folders only
+            try:
+                official_index(str(gpkg_path()), str(target))
+            except ParkmapError as exc:
+                st.error(md_escape(str(exc)))
+                return
+            if w.official_dir != str(target):
+                w.set_official_dir(str(target))
+        if w.official_dir:
+            if not Path(w.official_dir).is_dir():
+                w.set_official_dir(None)
+                return
+            idx = official_index(str(gpkg_path()), w.official_dir)
+            used = {k for k, v in idx.layer_sources().items() if not v.get("illustrative", True)}
+            st.caption(md_escape(f"{t('official_in_use', lang)}: " + ", ".join(sorted(used))))
 
 
 def saved_panel(data: dict, lang: str) -> None:
     ws = Workspace()
+    short = zone_lookup()[0]
     show_deleted = st.checkbox(t("show_deleted", lang), key="show_deleted")
     table = ws.list_proposals(include_deleted=show_deleted)
     if table.empty:
         st.info(t("no_saved", lang))
         return
-    st.dataframe(table[["id", "name", "zone_id", "area_m2", "created_at", "n_checks", "last_verdict", "deleted"]],
-                 hide_index=True, width="stretch")
+    st.dataframe(saved_table(table, short, lang), hide_index=True, width="stretch")
+    names = dict(zip(table["id"], table["name"]))
     picked = st.multiselect(t("pick_saved", lang), list(table["id"]), key="saved_multi",
-                            format_func=lambda k: f"#{k} · {table.set_index('id').loc[k, 'name']}")
+                            format_func=lambda k: f"#{k} · {names.get(k, '')}")
     c1, c2, c3, c4 = st.columns(4)
     if c1.button(t("reopen", lang), key="saved_reopen", disabled=len(picked) != 1):
         pid = int(picked[0])
         checks = ws.checks_for(pid)
         prop = ws.get_proposal(pid)
-        st.session_state["proposal_geom"] = prop.geometry
-        st.session_state["proposal_wkb"] = prop.geometry.wkb
-        if checks:
-            st.session_state["check_result"] = checks[-1].to_result()
-            st.session_state["check_ids"] = (pid, checks[-1].id)
-        st.session_state["pending_prop_src"] = "saved"
-        st.session_state["pending_saved_pick"] = pid
+        workflow().reopen(prop, checks[-1] if checks else None)
+        ss["upload_epoch"] += 1
+        ss["pending_zone"] = prop.zone_id
+        ss["pending_tab"] = "check"
         st.rerun()
     if c2.button(t("compare", lang), key="saved_compare", disabled=len(picked) < 2):
-        last = table.set_index("id").loc[picked, "last_check_id"].dropna().astype(int).tolist()
-        st.dataframe(ws.compare(last), width="stretch")
+        rows = table.set_index("id").loc[picked]
+        results = [(int(pid), str(r["name"]), ws.get_check(int(r["last_check_id"])).to_result())
+                   for pid, r in rows.iterrows() if pd.notna(r["last_check_id"])]
+        if len(results) < 2:
+            st.info(t("compare_need", lang))
+        else:
+            st.dataframe(compare_table(results, short, lang), width="stretch")
     if c3.button(t("delete", lang), key="saved_delete", disabled=not picked):
         for pid in picked:
             ws.soft_delete(int(pid))
@@ -564,54 +724,68 @@ def _offer(key: str, label: str, make, file_name: str, mime: str) -> None:
     if st.button(label, key=f"make_{key}"):
         try:
             with st.spinner("…"):
-                st.session_state[f"export_{key}"] = make()
+                ss[f"export_{key}"] = (make(), file_name)
         except ParkmapError as exc:
-            st.error(str(exc))
-    data = st.session_state.get(f"export_{key}")
-    if data:
-        st.download_button(f"⬇ {file_name}", data, file_name=file_name, mime=mime, key=f"dl_{key}")
+            st.error(md_escape(str(exc)))
+    got = ss.get(f"export_{key}")
+    if got:
+        st.download_button(f"⬇ {got[1]}", got[0], file_name=got[1], mime=mime, key=f"dl_{key}", on_click="ignore")
 
 
-def export_panel(data: dict, view: MapView, lang: str) -> None:
-    """Download buttons: map page (PNG/PDF), interactive HTML, check report and proposal data."""
+def export_panel(data: dict, ui: dict) -> None:
+    """Map page (PNG/PDF), interactive HTML, the check report and the proposal data; files named 区名_方案名_日期."""
+    from geo.crs import default_gk_zone
     from geo.export import export_proposal_data, snapshot_html, snapshot_pdf, snapshot_png
+    from geo.naming import export_filename
     from geo.report import AuditInfo, build_report
 
+    lang = ui["lang"]
+    w = workflow()
+    short = zone_lookup()[0]
+    zone_name = short.get(w.zone_id or ss.get("selected_zone", ""), "") or ("四川省" if lang == "zh" else "Sichuan")
+    pname = w.display_name(short) if w.geometry is not None else ("开发区地图" if lang == "zh" else "map")
     with st.expander(t("export", lang)):
+        view = current_view(data, ui, for_export=True)
         c1, c2, c3 = st.columns(3)
         size = c1.selectbox(t("page_size", lang), ["A4L", "A4P", "A3L", "A3P"], key="exp_size")
         dpi = c2.selectbox(t("dpi", lang), [150, 300], key="exp_dpi")
         renderer = c3.selectbox(t("renderer", lang), ["auto", "browser", "static"], key="exp_renderer",
                                 format_func=lambda k: t(f"renderer_{k}", lang))
-        stamp = pd.Timestamp.now().strftime("%Y%m%d-%H%M")
         b1, b2, b3 = st.columns(3)
         with b1:
             _offer("png", t("make_png", lang), lambda: snapshot_png(view, data, size, dpi, renderer=renderer),
-                   f"parkmap-{stamp}.png", "image/png")
+                   export_filename(zone_name, pname, "png"), "image/png")
         with b2:
             _offer("mappdf", t("make_pdf_map", lang), lambda: snapshot_pdf(view, data, size, dpi, renderer=renderer),
-                   f"parkmap-{stamp}.pdf", "application/pdf")
+                   export_filename(zone_name, pname, "pdf"), "application/pdf")
         with b3:
-            _offer("html", t("make_html", lang), lambda: snapshot_html(view, data), f"parkmap-{stamp}.html", "text/html")
-        result = st.session_state.get("check_result")
+            _offer("html", t("make_html", lang), lambda: snapshot_html(view, data),
+                   export_filename(zone_name, pname, "html"), "text/html")
+        result = w.current_result(short)
         if result is None:
             return
-        ids = st.session_state.get("check_ids")
-        audit = AuditInfo(check_id=ids[1], proposal_id=ids[0]) if ids else None
+        audit = AuditInfo(check_id=w.check_id, proposal_id=w.proposal_id) if w.check_id is not None else None
         _offer("report", t("make_report", lang), lambda: build_report(result, lang=lang, audit=audit, frames=data),
-               f"parkmap-report-{stamp}.pdf", "application/pdf")
+               export_filename(zone_name, f"{pname}_核查报告" if lang == "zh" else f"{pname}_check_report", "pdf"),
+               "application/pdf")
         d1, d2, d3 = st.columns(3)
         fmt = d1.selectbox(t("data_format", lang), ["gpkg", "geojson", "kml", "txt"], key="exp_fmt")
-        zone = d2.selectbox(t("gk_zone", lang), [33, 34, 35, 36], index=1, key="exp_zone")
+        own = default_gk_zone(w.geometry)
+        zones = sorted({33, 34, 35, 36, own})
+        if ss.get("exp_zone_for") != own:  # the default zone follows the proposal's longitude
+            ss["exp_zone"], ss["exp_zone_for"] = own, own
+        gk = d2.selectbox(t("gk_zone", lang), zones, key="exp_zone")
         prefixed = d3.checkbox(t("prefixed", lang), value=True, key="exp_prefixed")
         mime = {"gpkg": "application/geopackage+sqlite3", "geojson": "application/geo+json",
                 "kml": "application/vnd.google-earth.kml+xml", "txt": "text/plain"}[fmt]
         _offer(f"data_{fmt}", t("make_data", lang),
-               lambda: export_proposal_data(result, fmt, zone=zone if fmt == "txt" else None, prefixed=prefixed),
-               f"parkmap-proposal-{stamp}.{fmt}", mime)
+               lambda: export_proposal_data(result, fmt, zone=gk if fmt == "txt" else None, prefixed=prefixed),
+               export_filename(zone_name, pname, fmt), mime)
 
 
 # --------------------------------------------------------------------------- page
+
+TABS = ("zone", "check", "saved", "list")
 
 
 def main() -> None:
@@ -619,10 +793,6 @@ def main() -> None:
     data = frames()
     ui = sidebar(data)
     lang = ui["lang"]
-    selected = st.session_state.get("selected_zone", "")
-    hosts = zq.zones_for_industry(data["zone_industries"], data["industries"], ui["industry"]) if ui["industry"] \
-        else pd.DataFrame(columns=["zone_id", "role", "citations"])
-
     st.title(t("app_title", lang))
     if any(SPEC_BY_ID[a].illustrative for a in ui["active"]):
         st.warning(t("illustrative_notice", lang))
@@ -630,43 +800,31 @@ def main() -> None:
         st.info(t("tdt_no_key", lang))
     if render.is_gcj02(ui["basemap"]):
         st.caption(t("gcj_note", lang))
-
     col_map, col_panel = st.columns([3, 2], gap="medium")
-    proposal = st.session_state.get("proposal_geom")
-    result = st.session_state.get("check_result")
     with col_map:
-        view = map_view(data, ui, selected, hosts, proposal, result.geometries if result is not None else None)
-        m = build_map(view, data)
-        out = st_folium(m, key="map", height=660, use_container_width=True,
-                        returned_objects=["last_active_drawing", "all_drawings"])
-        _drawn(out)
-        clicked = ((out or {}).get("last_active_drawing") or {}).get("properties") or {}
-        zid = clicked.get("zone_id")
-        if zid and zid != selected and zid in set(data["zones"]["zone_id"]) and zid != st.session_state.get("last_click"):
-            st.session_state["last_click"] = zid
-            st.session_state["pending_zone"] = zid
-            st.rerun()
-        export_panel(data, view, lang)
-        industry_panel(data, ui, hosts)
+        map_area(data, ui)
+        if ui["industry"]:
+            hosts = ui["hosts"]
+            st.caption(f"{t('zones_highlighted', lang)}: {len(hosts)} · {t('tab_list', lang)}")
+        export_panel(data, ui)
     with col_panel:
-        tab_zone, tab_check, tab_saved = st.tabs([t("tab_zone", lang), t("tab_check", lang), t("tab_saved", lang)])
-        with tab_zone:
-            zone_panel(data, selected, lang)
-        with tab_check:
+        labels = {k: t(f"tab_{k}", lang) for k in TABS}
+        back = {t(f"tab_{k}", x): k for k in TABS for x in ("zh", "en")}
+        wanted = ss.pop("pending_tab", None) or back.get(ss.get("panel_tab", ""), "zone")
+        ss["panel_tab"] = labels[wanted]  # the open tab survives a language switch
+        tabs = dict(zip(TABS, st.tabs([labels[k] for k in TABS], key="panel_tab", on_change="rerun")))
+        with tabs["zone"]:
+            zone_panel(data, ss.get("selected_zone", ""), lang)
+        with tabs["check"]:
             check_panel(data, ui)
-        with tab_saved:
+        with tabs["saved"]:
             saved_panel(data, lang)
+        with tabs["list"]:
+            list_panel(data, ui)
 
 
-def _drawn(out: dict | None) -> None:
-    """Keep the last polygon drawn on the map as the candidate proposal."""
-    drawings = (out or {}).get("all_drawings") or []
-    polys = [d for d in drawings if (d.get("geometry") or {}).get("type") in ("Polygon", "MultiPolygon")]
-    if not polys:
-        return
-    geom = shape(polys[-1]["geometry"])
-    if st.session_state.get("drawn_wkb") != geom.wkb:
-        st.session_state["drawn_wkb"] = geom.wkb
-        st.session_state["drawn_geom"] = geom
-
-main()
+try:
+    main()
+except Exception:  # never a traceback on the page (st.rerun / st.stop are not Exceptions)
+    log.exception("parkmap: unexpected error")
+    st.error(f"{t('error_unexpected', 'zh')} / {t('error_unexpected', 'en')}")

@@ -45,23 +45,23 @@ def test_sidebar_widgets_and_defaults(at):
 
 
 def test_language_toggle(at):
-    at.radio(key="lang").set_value("English").run()
+    at.radio(key="lang").set_value("en").run()
     assert at.title[0].value == "Sichuan development zones planning map"
     assert at.selectbox(key="basemap").label == "Basemap"
     assert at.selectbox(key="basemap").options[0] == "None (offline)"
     assert any("Illustrative data" in w.value for w in at.warning)
-    at.radio(key="lang").set_value("中文").run()
+    at.radio(key="lang").set_value("zh").run()
     assert at.title[0].value == "四川开发区规划地图"
 
 
 def test_zone_search_pinyin_and_chinese(at):
     at.text_input(key="zone_q").input("cdgx").run()
     opts = at.selectbox(key="zone_pick").options
-    assert any("成都高新区 · G512045" == o for o in opts)
+    assert any("成都高新区（成都）" == o for o in opts)
     at.text_input(key="zone_q").input("射洪").run()
-    assert "射洪经开区 · S517077" in at.selectbox(key="zone_pick").options
+    assert "射洪经开区（遂宁）" in at.selectbox(key="zone_pick").options
     at.text_input(key="zone_q").input("shehong").run()
-    assert "射洪经开区 · S517077" in at.selectbox(key="zone_pick").options
+    assert "射洪经开区（遂宁）" in at.selectbox(key="zone_pick").options
 
 
 def test_zone_panel_multi_park_zone(at):
@@ -75,7 +75,9 @@ def test_zone_panel_multi_park_zone(at):
     # attributes carry sources
     attrs = at.dataframe[0].value
     assert {"字段", "值", "来源"} <= set(attrs.columns)
-    assert "catalogue_2018" in " ".join(attrs["来源"].astype(str))
+    sources = " ".join(attrs["来源"].astype(str))
+    assert "《中国开发区审核公告目录》（2018年版）" in sources  # named by title, not by a data key
+    assert "catalogue_2018" not in sources and ".txt" not in sources
 
 
 def test_zone_panel_industries_and_indicators(at):
@@ -83,7 +85,8 @@ def test_zone_panel_industries_and_indicators(at):
     frames = [e.value for e in at.dataframe]
     ind = next(df for df in frames if "角色" in df.columns)
     assert {"智能终端", "晶硅光伏材料"} <= set(ind["产业"])
-    assert ind["出处"].str.contains("seeds/002_b396a41d8a8b528f.txt").all()
+    assert ind["出处"].str.contains("《四川省开发区发展规划（2023—2027年）》第四章").all()
+    assert not ind["出处"].str.contains(".txt", regex=False).any()
     assert set(ind["角色"]) <= {"重点依托", "发展方向"}
     indic = next(df for df in frames if "数据来源标记" in df.columns)
     assert set(indic["数据来源标记"]) <= {"示意", "推算"}
@@ -119,6 +122,8 @@ def test_hostile_names_are_text(monkeypatch, hostile_data_dir):
     app.run()
     app.selectbox(key="zone_pick").set_value("S517077").run()
     assert not app.exception
-    assert any(HOSTILE in s.value for s in app.subheader)  # shown verbatim (Streamlit escapes text)
+    # the name is shown as text: every Markdown/HTML character escaped, so it renders verbatim
+    heads = [s.value for s in app.subheader]
+    assert any(h.replace("\\", "") == "射洪" + HOSTILE and "\\<img" in h for h in heads), heads
     st.cache_data.clear()
     st.cache_resource.clear()

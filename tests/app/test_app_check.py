@@ -39,27 +39,34 @@ def _proposal_txt(meters: float) -> bytes:
 
 
 def _rule_rows(app) -> dict[str, dict]:
-    table = next(df.value for df in app.dataframe if "规则" in df.value.columns)
-    return {r["规则"]: r for r in table.to_dict("records")}
+    """Rule rows by rule id (the table shows Chinese names; the id comes from the check result)."""
+    table = next(df.value for df in app.dataframe if "规则" in df.value.columns and "状态" in df.value.columns)
+    result = app.session_state["wf"].result
+    names = {(r.name_zh or r.id): r.id for r in result.rules}
+    return {names[r["规则"]]: r for r in table.to_dict("records")}
+
+
+def _upload(app, name, data, mime="text/plain"):
+    app.file_uploader(key=f"upload{app.session_state['upload_epoch']}").set_value((name, data, mime)).run()
+    return app
 
 
 def test_upload_check_override_save_reopen(at, tmp_path):
-    at.radio(key="prop_src").set_value("upload").run()
-    at.file_uploader(key="upload").set_value(("shehong.txt", _proposal_txt(400), "text/plain")).run()
+    _upload(at, "shehong.txt", _proposal_txt(400))
     assert not at.exception, at.exception
-    assert any("EPSG:" in c.value for c in at.caption)  # the file was read and its CRS reported
+    assert any("EPSG" in c.value and "4523" in c.value for c in at.caption)  # the file was read and its CRS reported
     at.selectbox(key="check_zone").set_value(ZONE).run()
     at.button(key="run_check").click().run()
     assert not at.exception, at.exception
-    banners = [e.value for e in at.success] + [e.value for e in at.error] + [e.value for e in at.warning]
-    assert any(b.startswith("结论：") for b in banners), banners
+    verdict = [m.value for m in at.markdown if m.value.startswith("结论：")]
+    assert verdict and "pm-badge" in verdict[0], verdict  # a coloured text badge, no emoji
     rows = _rule_rows(at)
     for rid in ("eco_redline", "farmland", "urban_boundary", "river_1km", "other_parks", "in_sichuan", "contiguity",
                 "land_dev_rate", "revenue_per_mu", "tax_per_mu", "bottom_third", "top10_priority"):
         assert rid in rows, rid
         assert rows[rid]["出处"], rid  # every row cites its source
     # the expansion ring touches the park: 集中连片 passes with distance 0
-    assert rows["contiguity"]["测量值"] == "0"
+    assert rows["contiguity"]["测量值"] == "0 米"
 
     # save: one proposal and one check record in the workspace
     at.button(key="save_check").click().run()
@@ -72,18 +79,19 @@ def test_upload_check_override_save_reopen(at, tmp_path):
     # exports of what is on screen: the map page (static renderer), the report, the data
     at.selectbox(key="exp_renderer").set_value("static").run()
     at.button(key="make_png").click().run()
-    png = at.session_state["export_png"]
+    png, fname = at.session_state["export_png"]
+    assert fname.startswith("射洪经开区_射洪扩区_") and fname.endswith(".png")
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     from PIL import Image
     import io
     assert Image.open(io.BytesIO(png)).size == (1754, 1240)  # A4 landscape at 150 dpi
     at.button(key="make_report").click().run()
     assert not at.exception, at.exception
-    assert at.session_state["export_report"][:5] == b"%PDF-"
+    assert at.session_state["export_report"][0][:5] == b"%PDF-"
     at.selectbox(key="exp_fmt").set_value("geojson").run()
     at.button(key="make_data_geojson").click().run()
     import json
-    doc = json.loads(at.session_state["export_data_geojson"])
+    doc = json.loads(at.session_state["export_data_geojson"][0])
     assert doc["features"] and any(f["properties"].get("part") for f in doc["features"])
 
     # override a rule with a reason: a new audit record, the original kept
@@ -94,14 +102,14 @@ def test_upload_check_override_save_reopen(at, tmp_path):
     at.button(key="ovr_apply").click().run()
     assert not at.exception, at.exception
     rows2 = _rule_rows(at)
-    assert "原结果" in rows2[target]["状态"] and "现场核实" in rows2[target]["状态"]
+    assert "已改判" in rows2[target]["状态"] and "原结果" in rows2[target]["状态"] and "现场核实" in rows2[target]["状态"]
     checks = ws.checks_for(pid)
     assert [c.kind for c in checks] == ["check", "override"]
     assert checks[1].parent_check_id == checks[0].id
     assert checks[0].result["rules"] != checks[1].result["rules"]  # the original stays as it was
 
     # reopen from the saved list: the latest (overridden) check comes back
-    at.session_state["check_result"] = None
+    at.button(key="clear_proposal").click().run()
     at.multiselect(key="saved_multi").set_value([pid]).run()
     at.button(key="saved_reopen").click().run()
     assert not at.exception, at.exception
@@ -119,9 +127,7 @@ def test_upload_check_override_save_reopen(at, tmp_path):
 
 
 def test_bad_upload_shows_bilingual_error(at):
-    at.radio(key="prop_src").set_value("upload").run()
-    at.file_uploader(key="upload").set_value(("bad.geojson", b'{"type":"LineString","coordinates":[[104,30],[104.1,30.1]]}',
-                                              "application/geo+json")).run()
+    _upload(at, "bad.geojson", b'{"type":"LineString","coordinates":[[104,30],[104.1,30.1]]}', "application/geo+json")
     assert not at.exception
     errors = [e.value for e in at.error]
     assert errors and " / " in errors[0] and "LineString" in errors[0]
@@ -131,9 +137,8 @@ def test_official_layer_import_replaces_illustrative(at):
     """An uploaded official 生态保护红线 file replaces the illustrative layer for the check."""
     park = load_layer("parks").query("zone_id == @ZONE").geometry.iloc[0]
     red = gpd.GeoDataFrame({"名称": ["官方红线（测试）"]}, geometry=[buffer_m(park, 2000)], crs="EPSG:4490")
-    at.radio(key="prop_src").set_value("upload").run()
-    at.file_uploader(key="upload").set_value(("shehong.txt", _proposal_txt(400), "text/plain")).run()
-    at.file_uploader(key="official_upload").set_value(
+    _upload(at, "shehong.txt", _proposal_txt(400))
+    at.file_uploader(key="official_upload0").set_value(
         ("生态保护红线.geojson", red.to_json().encode("utf-8"), "application/geo+json")).run()
     assert not at.exception, at.exception
     assert any("eco_redline" in c.value for c in at.caption)
@@ -142,4 +147,4 @@ def test_official_layer_import_replaces_illustrative(at):
     assert not at.exception, at.exception
     row = _rule_rows(at)["eco_redline"]
     assert "不符合" in row["状态"]
-    assert "生态保护红线.geojson" in row["数值来源"] or "official" in row["数值来源"]
+    assert "生态保护红线.geojson" in row["数值来源"] or "官方" in row["数值来源"]
