@@ -26,6 +26,7 @@ from typing import Any
 
 from geo import clock
 from geo import units
+from geo.controls import layer_name
 from geo.errors import ParkmapError
 from geo.sources import provenance_label
 
@@ -396,7 +397,7 @@ def _rule_table(doc: _Report, result: Any) -> None:
             row.cell(h)
         for r in result.rules:
             row = table.row()
-            row.cell(f"{r.name(lang)}\n{r.id}")
+            row.cell(r.name(lang))  # the rule by name; ids stay in the JSON
             label = _STATUS.get(r.status, (r.status, r.status))[1 if lang == "en" else 0]
             if r.original_status:
                 label += "*"
@@ -520,7 +521,7 @@ def _audit(doc: _Report, result: Any, audit: AuditInfo | None, generated: str) -
             row.cell(_t(h, lang))
         for key, info in (result.layers or {}).items():
             row = table.row()
-            row.cell(key)
+            row.cell(layer_name(key, lang))
             row.cell(str(info.get("source", "")))
             row.cell(_t("yes" if info.get("illustrative") else "no", lang))
             row.cell(str(info.get("features", "")))

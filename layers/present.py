@@ -111,15 +111,15 @@ def style_rule_table(frame: pd.DataFrame, lang: str) -> Any:
 
 def overlap_table(result: Any, lang: str) -> pd.DataFrame:
     """Overlap areas by layer in 平方米 and 亩 (layers named in Chinese)."""
-    from layers.compose import OVERLAP_STYLES
+    from geo.controls import layer_name
 
-    names = {"urban_boundary": ("城镇开发边界内", "Inside urban boundary"), "province": ("四川省内", "Inside Sichuan"),
-             "own_parks": ("本开发区园区", "Own parks"), "other_parks": ("其他开发区园区", "Other zones' parks"),
-             "eco_redline": ("生态保护红线", "Eco red line"), "farmland": ("永久基本农田", "Permanent farmland")}
+    inside = {"urban_boundary", "province"}  # these two hold the area inside the line
     rows = []
     for key, m2 in result.overlaps.items():
-        label = names.get(key, (OVERLAP_STYLES.get(key, {}).get("zh", key), OVERLAP_STYLES.get(key, {}).get("en", key)))
-        rows.append({t("layer", lang): label[1] if lang == "en" else label[0],
+        name = layer_name(key, lang)
+        if key in inside:
+            name = f"{name}内" if lang == "zh" else f"inside the {name}"
+        rows.append({t("layer", lang): name,
                      t("area", lang): fmt_area(float(m2 or 0.0), lang)})
     return pd.DataFrame(rows)
 
