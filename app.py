@@ -257,25 +257,41 @@ def current_view(data: dict, ui: dict, *, for_export: bool = False) -> MapView:
     )
 
 
+def guarded(fn):
+    """Run a page part; an unexpected error becomes one bilingual message (the traceback goes to the log)."""
+    import functools
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception:  # st.rerun / st.stop are not Exceptions and pass through
+            log.exception("parkmap: unexpected error in %s", fn.__name__)
+            st.error(f"{t('error_unexpected', 'zh')} / {t('error_unexpected', 'en')}")
+    return run
+
+
 @st.fragment
+@guarded
 def map_area(data: dict, ui: dict) -> None:
     """The map (a fragment: panning and zooming rerun only this part)."""
-    _retarget(data, ui)
     mv = map_state()
+    key = f"map{ss['map_epoch']}"
+    last = ss.get(key) or {}  # the map's last report (st_folium's on_change stores it before this rerun)
+    c, z = last.get("center"), last.get("zoom")
+    if c and z is not None and mv.get("reported") != (c, z):
+        mv["reported"] = (c, z)  # the planner's own pan/zoom, applied once
+        mv.update(center=[float(c["lat"]), float(c["lng"])], zoom=float(z))
+    _retarget(data, ui)
     view = current_view(data, ui)
     level = live.level_for_zoom(mv["zoom"])
     groups = live.layer_groups(view, data, level, live.bounds_for_view(mv["center"], mv["zoom"]))
-    m = use_local_assets(live.base_map(ui["basemap"], ui["lang"], tianditu_key()))
-    out = st_folium(m, key=f"map{ss['map_epoch']}", height=live.MAP_HEIGHT, use_container_width=True,
+    m = use_local_assets(live.base_map(ui["basemap"], tianditu_key()))
+    out = st_folium(m, key=key, height=live.MAP_HEIGHT, use_container_width=True,
                     center=mv["center"], zoom=mv["zoom"], feature_group_to_add=groups,
                     returned_objects=["last_active_drawing", "all_drawings", "center", "zoom"]) or {}
     with st.expander(t("legend_fold", ui["lang"]), expanded=True):
         st.html(live.legend_markdown_html(plan_legend(view, data)))
-    c, z = out.get("center"), out.get("zoom")
-    if c and z is not None:
-        mv.update(center=[float(c["lat"]), float(c["lng"])], zoom=float(z))
-        if live.level_for_zoom(z) != level:
-            st.rerun(scope="fragment")  # redraw at the new detail level
     if _take_drawing(out, view.gcj02, data):
         st.rerun()
     props = (out.get("last_active_drawing") or {}).get("properties") or {}
@@ -390,6 +406,7 @@ def _region_names(data: dict, ids: str, lang: str) -> str:
 
 
 @st.fragment
+@guarded
 def list_panel(data: dict, ui: dict) -> None:
     """开发区一览: the zone table (the industry filter's hit list), the 亩均 comparison, CSV and Excel."""
     lang = ui["lang"]
@@ -823,8 +840,4 @@ def main() -> None:
             list_panel(data, ui)
 
 
-try:
-    main()
-except Exception:  # never a traceback on the page (st.rerun / st.stop are not Exceptions)
-    log.exception("parkmap: unexpected error")
-    st.error(f"{t('error_unexpected', 'zh')} / {t('error_unexpected', 'en')}")
+guarded(main)()  # never a traceback on the page

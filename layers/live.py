@@ -5,9 +5,10 @@ On screen that would rebuild and re-send the whole Leaflet page at every
 click and reset the planner's pan and zoom.  Here instead:
 
 * :func:`base_map` holds only what never changes between reruns for one
-  basemap and language: tiles, the drawing tools (Chinese toolbar), the
-  coordinate readout (经纬度 and the 3° Gauss–Krüger zone) and the measure
-  tool (米 / 亩).  Its script is the same at every rerun, so streamlit-folium
+  basemap: tiles, the drawing tools, the coordinate readout (经纬度 and the 3°
+  Gauss–Krüger zone) and the measure tool (米 / 亩).  Their language is set by
+  a small script that travels with the layer groups (:func:`ui_group`), so a
+  language switch does not rebuild the map either.  Its script is the same at every rerun, so streamlit-folium
   keeps the map mounted and the planner's view stays where they left it.
 * :func:`layer_groups` resolves the view into one ``FeatureGroup`` per layer
   (via :func:`layers.compose.plan_layers`, the same plan the exports use) and
@@ -111,13 +112,33 @@ def bounds_for_view(center: tuple[float, float], zoom: float, width: int = MAP_W
 # --------------------------------------------------------------------------- base map
 
 
-class _DrawLocale(MacroElement):
-    """Chinese (or English) texts of the Leaflet.draw toolbar; runs before the toolbar is created."""
+#: Texts of the drawing toolbar and the coordinate readout, per language.
+UI_TEXTS: dict[str, dict[str, str]] = {
+    "zh": {"polygon": "绘制多边形方案范围", "rectangle": "绘制矩形方案范围", "cancel_title": "取消绘制",
+           "cancel": "取消", "finish_title": "完成绘制", "finish": "完成", "undo_title": "删除最后一个点",
+           "undo": "撤销上一点", "poly_start": "单击开始绘制", "poly_cont": "单击继续绘制",
+           "poly_end": "单击第一个点闭合", "rect_start": "按住并拖动绘制矩形", "rect_end": "松开鼠标完成",
+           "remove": "删除图形", "remove_disabled": "没有可删除的图形", "save_title": "保存修改",
+           "save": "保存", "clear_title": "清除全部图形", "clear": "全部清除", "remove_hint": "单击要删除的图形",
+           "zone": "3°带", "gcj": " · 高德坐标(GCJ-02)", "measure": "测量距离和面积"},
+    "en": {"polygon": "Draw the proposal as a polygon", "rectangle": "Draw the proposal as a rectangle",
+           "cancel_title": "Cancel drawing", "cancel": "Cancel", "finish_title": "Finish drawing",
+           "finish": "Finish", "undo_title": "Delete last point", "undo": "Delete last point",
+           "poly_start": "Click to start drawing", "poly_cont": "Click to continue",
+           "poly_end": "Click the first point to close", "rect_start": "Click and drag to draw",
+           "rect_end": "Release the mouse to finish", "remove": "Delete shapes",
+           "remove_disabled": "No shapes to delete", "save_title": "Save changes", "save": "Save",
+           "clear_title": "Clear all shapes", "clear": "Clear all", "remove_hint": "Click a shape to delete it",
+           "zone": "3° zone", "gcj": " · Gaode (GCJ-02)", "measure": "Measure distances and areas"},
+}
 
-    _template = Template("""{% macro script(this, kwargs) %}
-(function () {
+#: Runs with the layer groups (so at every language switch, without rebuilding the map): sets the
+#: language the coordinate readout uses and translates the drawing toolbar in place.
+_UI_SCRIPT = """
+(function (t) {
+  window.pmText = t;
   if (!window.L || !L.drawLocal) { return; }
-  var d = L.drawLocal, t = {{ this.texts }};
+  var d = L.drawLocal;
   d.draw.toolbar.buttons.polygon = t.polygon; d.draw.toolbar.buttons.rectangle = t.rectangle;
   d.draw.toolbar.actions.title = t.cancel_title; d.draw.toolbar.actions.text = t.cancel;
   d.draw.toolbar.finish.title = t.finish_title; d.draw.toolbar.finish.text = t.finish;
@@ -130,72 +151,60 @@ class _DrawLocale(MacroElement):
   d.edit.toolbar.actions.cancel.title = t.cancel_title; d.edit.toolbar.actions.cancel.text = t.cancel;
   d.edit.toolbar.actions.clearAll.title = t.clear_title; d.edit.toolbar.actions.clearAll.text = t.clear;
   d.edit.handlers.remove.tooltip.text = t.remove_hint;
-})();
-{% endmacro %}""")
-
-    TEXTS = {
-        "zh": {"polygon": "绘制多边形方案范围", "rectangle": "绘制矩形方案范围", "cancel_title": "取消绘制",
-               "cancel": "取消", "finish_title": "完成绘制", "finish": "完成", "undo_title": "删除最后一个点",
-               "undo": "撤销上一点", "poly_start": "单击开始绘制", "poly_cont": "单击继续绘制",
-               "poly_end": "单击第一个点闭合", "rect_start": "按住并拖动绘制矩形", "rect_end": "松开鼠标完成",
-               "remove": "删除图形", "remove_disabled": "没有可删除的图形", "save_title": "保存修改",
-               "save": "保存", "clear_title": "清除全部图形", "clear": "全部清除", "remove_hint": "单击要删除的图形"},
-        "en": {"polygon": "Draw the proposal as a polygon", "rectangle": "Draw the proposal as a rectangle",
-               "cancel_title": "Cancel drawing", "cancel": "Cancel", "finish_title": "Finish drawing",
-               "finish": "Finish", "undo_title": "Delete last point", "undo": "Delete last point",
-               "poly_start": "Click to start drawing", "poly_cont": "Click to continue",
-               "poly_end": "Click the first point to close", "rect_start": "Click and drag to draw",
-               "rect_end": "Release the mouse to finish", "remove": "Delete shapes",
-               "remove_disabled": "No shapes to delete", "save_title": "Save changes", "save": "Save",
-               "clear_title": "Clear all shapes", "clear": "Clear all", "remove_hint": "Click a shape to delete it"},
-    }
-
-    def __init__(self, lang: str) -> None:
-        super().__init__()
-        self._name = "DrawLocale"
-        import json
-
-        self.texts = json.dumps(self.TEXTS["en" if lang == "en" else "zh"], ensure_ascii=False)
+  var set = function (sel, title) { document.querySelectorAll(sel).forEach(function (a) { a.title = title; }); };
+  set('.leaflet-draw-draw-polygon', t.polygon); set('.leaflet-draw-draw-rectangle', t.rectangle);
+  set('.leaflet-draw-edit-remove', t.remove); set('.leaflet-control-measure-toggle', t.measure);
+  // the action buttons (完成/撤销/取消 …) are rebuilt from L.drawLocal whenever a tool is switched on
+})(%s);
+"""
 
 
-def _lng_formatter(lang: str, gcj: bool) -> str:
+def ui_group(lang: str) -> folium.FeatureGroup:
+    """An empty group whose script puts the toolbar and readout in ``lang`` (see :data:`_UI_SCRIPT`)."""
+    import json
+
+    js = _UI_SCRIPT % json.dumps(UI_TEXTS["en" if lang == "en" else "zh"], ensure_ascii=False)
+    return _Prerendered(js + "\nvar pmui_group = L.featureGroup();", "pmui_group", "ui")
+
+
+def _lng_formatter(gcj: bool) -> str:
     """JS: longitude with its 3° Gauss–Krüger zone and EPSG code (CGCS2000, zone number in the easting)."""
-    zone = "3°带" if lang == "zh" else "3° zone"
-    note = (" · 高德坐标(GCJ-02)" if lang == "zh" else " · Gaode (GCJ-02)") if gcj else ""
-    return ("function(lng){var z=Math.round(lng/3);"
-            f"return lng.toFixed(5)+'°E · {zone} '+z+' (EPSG:'+(4488+z)+')'+'{note}';}}")
+    note = "+(t.gcj||'')" if gcj else ""
+    return ("function(lng){var t=window.pmText||{},z=Math.round(lng/3);"
+            f"return lng.toFixed(5)+'°E · '+(t.zone||'3°')+' '+z+' (EPSG:'+(4488+z)+')'{note};}}")
 
 
 def _lat_formatter() -> str:
     return "function(lat){return lat.toFixed(5)+'°N';}"
 
 
-def base_map(basemap: str, lang: str, tianditu_key: str | None = None) -> folium.Map:
+def base_map(basemap: str, tianditu_key: str | None = None) -> folium.Map:
     """The mounted map: basemap tiles, drawing, coordinate readout and measure tool; no data layers.
 
-    Its Leaflet script depends only on ``basemap``, ``lang`` and the key, so
-    streamlit-folium keeps the same map (and the planner's view) across reruns.
+    Its Leaflet script depends only on ``basemap`` and the key (not on the
+    language: :func:`ui_group` translates the tools in place), so
+    streamlit-folium keeps the same map, and the planner's view, across
+    reruns and language switches.
     """
-    m = render.new_map(basemap, None, tianditu_key, lang)
+    m = render.new_map(basemap, None, tianditu_key, "zh")
     m.location = list(PROVINCE_CENTER)
     m.options["zoom"] = PROVINCE_ZOOM
-    _DrawLocale(lang).add_to(m)
     Draw(export=False, position="topleft",
          draw_options={"polyline": False, "circle": False, "marker": False, "circlemarker": False,
                        "polygon": {"allowIntersection": False, "showArea": True, "metric": True},
                        "rectangle": {"showArea": True, "metric": True}},
          edit_options={"edit": False, "remove": True}).add_to(m)
-    # 亩 = 10000/15 m²; leaflet-measure takes custom units as factor per m².
+    # 亩 = 10000/15 m²; leaflet-measure takes custom units as factor per m² (unit names in both languages).
     MeasureControl(position="topleft", primary_length_unit="meters", secondary_length_unit="kilometers",
                    primary_area_unit="sqmeters", secondary_area_unit="mu",
-                   units={"mu": {"factor": 0.0015, "display": "亩" if lang == "zh" else "mu", "decimals": 2},
-                          "meters": {"factor": 1, "display": "米" if lang == "zh" else "m", "decimals": 0},
-                          "kilometers": {"factor": 0.001, "display": "公里" if lang == "zh" else "km", "decimals": 2},
-                          "sqmeters": {"factor": 1, "display": "平方米" if lang == "zh" else "m²", "decimals": 0}},
+                   units={"mu": {"factor": 0.0015, "display": "亩 mu", "decimals": 2},
+                          "meters": {"factor": 1, "display": "米 m", "decimals": 0},
+                          "kilometers": {"factor": 0.001, "display": "公里 km", "decimals": 2},
+                          "sqmeters": {"factor": 1, "display": "平方米 m²", "decimals": 0}},
                    ).add_to(m)
     MousePosition(position="bottomleft", separator=" · ", empty_string="", lng_first=False, num_digits=5,
                   prefix="CGCS2000" if not render.is_gcj02(basemap) else "",
-                  lat_formatter=_lat_formatter(), lng_formatter=_lng_formatter(lang, render.is_gcj02(basemap)),
+                  lat_formatter=_lat_formatter(), lng_formatter=_lng_formatter(render.is_gcj02(basemap)),
                   ).add_to(m)
     return m
 
@@ -294,7 +303,7 @@ def layer_groups(view: MapView, frames: Mapping[str, pd.DataFrame], level: str,
     """
     token = _data_token(frames)
     lang, gcj = view.lang, view.gcj02
-    groups: list[folium.FeatureGroup] = []
+    groups: list[folium.FeatureGroup] = [ui_group(lang)]
     for lid in MAP_LAYERS:
         if lid not in view.active or (lid == "regions" and not view.regions):
             continue
@@ -376,4 +385,4 @@ def legend_markdown_html(rows: list[tuple[str, str, str]]) -> str:
 
 
 __all__ = ["LEVEL_ZOOMS", "MAP_HEIGHT", "PROVINCE_CENTER", "PROVINCE_ZOOM", "base_map", "bounds_for_view",
-           "cache_info", "drawn_geometry", "layer_groups", "legend_markdown_html", "level_for_zoom", "view_for_bounds"]
+           "cache_info", "drawn_geometry", "ui_group", "layer_groups", "legend_markdown_html", "level_for_zoom", "view_for_bounds"]
