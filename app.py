@@ -53,6 +53,9 @@ def frames() -> dict[str, pd.DataFrame]:
         data[n] = load_layer(n)
     if "pinyin" in list_layers():
         zq.use_pinyin_table(load_layer("pinyin"))
+    stat = gpkg_path().stat()
+    data["_token"] = f"{gpkg_path()}:{stat.st_size}:{stat.st_mtime_ns}"  # type: ignore[assignment]  # identity of the data drawn
+    live.use_disk_cache(Workspace().home / "cache" / "map")  # rendered layers survive a restart
     return data
 
 
@@ -216,6 +219,15 @@ def map_state() -> dict:
     return ss.setdefault("mapview", {"center": list(live.PROVINCE_CENTER), "zoom": live.PROVINCE_ZOOM, "seen": None})
 
 
+def _finite(*values) -> bool:
+    import math
+
+    try:
+        return all(math.isfinite(float(v)) for v in values)
+    except (TypeError, ValueError):
+        return False
+
+
 def _retarget(data: dict, ui: dict) -> None:
     """Zoom to a zone, prefecture or proposal only when one is newly chosen; otherwise keep the planner's view."""
     mv, w = map_state(), workflow()
@@ -279,7 +291,7 @@ def map_area(data: dict, ui: dict) -> None:
     key = f"map{ss['map_epoch']}"
     last = ss.get(key) or {}  # the map's last report (st_folium's on_change stores it before this rerun)
     c, z = last.get("center"), last.get("zoom")
-    if c and z is not None and mv.get("reported") != (c, z):
+    if c and z is not None and mv.get("reported") != (c, z) and _finite(c.get("lat"), c.get("lng"), z):
         mv["reported"] = (c, z)  # the planner's own pan/zoom, applied once
         mv.update(center=[float(c["lat"]), float(c["lng"])], zoom=float(z))
     _retarget(data, ui)
@@ -430,9 +442,9 @@ def list_panel(data: dict, ui: dict) -> None:
     st.caption(t("list_count", lang).format(n=len(table)))
     st.dataframe(shown, hide_index=True, width="stretch", height=320)
     d1, d2 = st.columns(2)
-    d1.download_button(t("download_csv", lang), catalog.to_csv_bytes(shown), file_name="开发区一览.csv",
+    d1.download_button(t("download_csv", lang), lambda: catalog.to_csv_bytes(shown), file_name="开发区一览.csv",
                        mime="text/csv", key="list_csv", on_click="ignore")
-    d2.download_button(t("download_xlsx", lang), catalog.to_xlsx_bytes(shown), file_name="开发区一览.xlsx",
+    d2.download_button(t("download_xlsx", lang), lambda: catalog.to_xlsx_bytes(shown), file_name="开发区一览.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="list_xlsx",
                        on_click="ignore")
     short = zone_lookup()[0]

@@ -346,13 +346,25 @@ def _spec_columns(spec: LayerSpec, gdf: pd.DataFrame) -> tuple[str, ...]:
     return tuple(c for c in dict.fromkeys(cols) if c in gdf.columns)
 
 
+def spec_frame(frames: Mapping[str, pd.DataFrame], view: MapView, layer_id: str, level: str,
+               bounds: Bounds | None = None, margin: float = 0.25) -> gpd.GeoDataFrame:
+    """The display features of one spec layer (picked regions, in bounds, simplified for ``level``)."""
+    return _spec_frame(frames, SPEC_BY_ID[layer_id], view, level, bounds, margin)
+
+
 def plan_spec_layer(view: MapView, frames: Mapping[str, pd.DataFrame], layer_id: str, level: str,
-                    bounds: Bounds | None = None, margin: float = 0.25) -> DrawLayer | None:
-    """Resolve one spec layer of ``view`` (None when it draws nothing, e.g. regions with none picked)."""
+                    bounds: Bounds | None = None, margin: float = 0.25,
+                    gdf: gpd.GeoDataFrame | None = None) -> DrawLayer | None:
+    """Resolve one spec layer of ``view`` (None when it draws nothing, e.g. regions with none picked).
+
+    ``gdf``: its display features when already resolved by :func:`spec_frame`
+    (the app caches them per detail level).
+    """
     spec = SPEC_BY_ID[layer_id]
     if layer_id == "regions" and not view.regions:
         return None
-    gdf = _spec_frame(frames, spec, view, level, bounds, margin)
+    if gdf is None:
+        gdf = _spec_frame(frames, spec, view, level, bounds, margin)
     title = spec.title(view.lang)
     if layer_id == "regions":
         style = _region_style(frames, spec)

@@ -30,6 +30,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import folium
@@ -47,6 +48,7 @@ from layers.compose import (
     plan_links,
     plan_proposal_layers,
     plan_spec_layer,
+    spec_frame,
 )
 from layers.i18n import t
 from layers.specs import HIGHLIGHT, SPEC_BY_ID
@@ -63,6 +65,37 @@ LEVEL_ZOOMS: tuple[tuple[float, str], ...] = ((11.25, "zone"), (8.75, "prefectur
 _CACHE_SIZE = 96
 _cache: OrderedDict[tuple, str] = OrderedDict()
 _lock = threading.Lock()
+#: Where rendered layer scripts are also kept across restarts (set by the app: $PARKMAP_HOME/cache/map).
+_disk: dict[str, Path | None] = {"dir": None}
+
+
+def _code_version() -> str:
+    """What a cached layer script depends on besides its key: this code, folium and streamlit-folium."""
+    import importlib.metadata as md
+
+    h = hashlib.sha1()
+    for name in ("live.py", "compose.py", "render.py", "specs.py", "i18n.py"):
+        h.update((Path(__file__).with_name(name)).read_bytes())
+    for dist in ("folium", "streamlit-folium", "branca"):
+        try:
+            h.update(md.version(dist).encode())
+        except md.PackageNotFoundError:
+            h.update(dist.encode())
+    return h.hexdigest()[:16]
+
+
+_VERSION = _code_version()
+
+
+def use_disk_cache(folder: str | Path | None) -> None:
+    """Also keep rendered layer scripts in ``folder`` (created 0700), so a restarted app draws its first map
+    without re-rendering; ``None`` turns it off.  Files are written atomically, one per layer state."""
+    if folder is None:
+        _disk["dir"] = None
+        return
+    path = Path(folder) / _VERSION
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _disk["dir"] = path
 
 
 # --------------------------------------------------------------------------- view
@@ -88,6 +121,8 @@ def view_for_bounds(bounds: tuple[float, float, float, float], width: int = MAP_
     11.25
     """
     w, s, e, n = (float(v) for v in bounds)
+    if not all(math.isfinite(v) for v in (w, s, e, n)):
+        return PROVINCE_CENTER, PROVINCE_ZOOM
 
     def merc(lat: float) -> float:
         r = math.radians(max(min(lat, 85.0), -85.0))
@@ -257,8 +292,15 @@ def _cached_group(key: tuple, title: str, build: Any) -> folium.FeatureGroup:
         if hit is not None:
             _cache.move_to_end(key)
     if hit is None:
-        js, outer = _render_group(repr(key), build)
-        hit = js + "\x00" + outer
+        folder = _disk["dir"]
+        path = folder / f"{hashlib.sha1(repr(key).encode()).hexdigest()}.js" if folder is not None else None
+        if path is not None and path.is_file():
+            hit = path.read_text(encoding="utf-8")
+        else:
+            js, outer = _render_group(repr(key), build)
+            hit = js + "\x00" + outer
+            if path is not None:
+                _write_atomic(path, hit)
         with _lock:
             _cache[key] = hit
             while len(_cache) > _CACHE_SIZE:
@@ -267,14 +309,48 @@ def _cached_group(key: tuple, title: str, build: Any) -> folium.FeatureGroup:
     return _Prerendered(js, outer, title)
 
 
+def _write_atomic(path: Path, text: str) -> None:
+    import os
+    import tempfile
+
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".js")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)  # readers see the whole file or none
+    except OSError:  # a read-only or full disk only costs speed
+        pass
+
+
 def cache_info() -> dict[str, int]:
     """Entries in the rendered-layer cache (tests, benchmarks)."""
     with _lock:
         return {"entries": len(_cache)}
 
 
-def _data_token(frames: Mapping[str, pd.DataFrame]) -> int:
-    return id(frames.get("zones"))
+_frames: OrderedDict[tuple, Any] = OrderedDict()
+
+
+def _display_frame(frames: Mapping[str, pd.DataFrame], view: MapView, layer_id: str, level: str) -> Any:
+    """A layer's simplified display features, kept per detail level: restyling (industry, colours, language)
+    does not simplify again."""
+    key = (_data_token(frames), layer_id, level, view.regions if layer_id == "regions" else ())
+    with _lock:
+        hit = _frames.get(key)
+    if hit is None:
+        hit = spec_frame(frames, view, layer_id, level)
+        with _lock:
+            _frames[key] = hit
+            while len(_frames) > 48:
+                _frames.popitem(last=False)
+    return hit
+
+
+def _data_token(frames: Mapping[str, pd.DataFrame]) -> str:
+    """Identity of the data drawn: ``frames["_token"]`` when the loader set one (stable across restarts,
+    e.g. the GeoPackage's size and mtime), else the object's id (this process only)."""
+    token = frames.get("_token")
+    return str(token) if token is not None else f"id{id(frames.get('zones'))}"
 
 
 def _spec_key(view: MapView, layer_id: str, level: str) -> tuple:
@@ -311,7 +387,7 @@ def layer_groups(view: MapView, frames: Mapping[str, pd.DataFrame], level: str,
         lview = replace(view, highlighted="") if lid == "parks" else view
 
         def build(m: folium.Map, _lid: str = lid, _v: MapView = lview) -> None:
-            lay = plan_spec_layer(_v, frames, _lid, level)
+            lay = plan_spec_layer(_v, frames, _lid, level, gdf=_display_frame(frames, _v, _lid, level))
             if lay is not None:
                 add_layer(m, lay, lang, gcj)
 
