@@ -331,14 +331,38 @@ def cache_info() -> dict[str, int]:
 _frames: OrderedDict[tuple, Any] = OrderedDict()
 
 
-def _display_frame(frames: Mapping[str, pd.DataFrame], view: MapView, layer_id: str, level: str) -> Any:
-    """A layer's simplified display features, kept per detail level: restyling (industry, colours, language)
-    does not simplify again."""
-    key = (_data_token(frames), layer_id, level, view.regions if layer_id == "regions" else ())
+#: Grid (degrees) the data window snaps to below the province level: small pans reuse the same window.
+CLIP_GRID: dict[str, float] = {"prefecture": 1.0, "zone": 0.25}
+
+
+def clip_window(bounds: tuple[float, float, float, float] | None, level: str) -> tuple[float, ...] | None:
+    """The area whose features are sent at ``level``: the view grown by one view on each side, snapped
+    outward to :data:`CLIP_GRID` (``None`` at province level: everything, simplified).
+
+    Zoomed in, the layers are drawn in full detail; sending the whole province at that detail would be
+    several MB, so only the surroundings of the view go, and a pan beyond them fetches the next window.
+
+    >>> clip_window((104.0, 30.6, 104.1, 30.7), "zone")
+    (103.75, 30.5, 104.25, 31.0)
+    """
+    if bounds is None or level not in CLIP_GRID:
+        return None
+    w, s, e, n = bounds
+    g = CLIP_GRID[level]
+    dx, dy = e - w, n - s
+    return (math.floor((w - dx) / g) * g, math.floor((s - dy) / g) * g,
+            math.ceil((e + dx) / g) * g, math.ceil((n + dy) / g) * g)
+
+
+def _display_frame(frames: Mapping[str, pd.DataFrame], view: MapView, layer_id: str, level: str,
+                   window: tuple[float, ...] | None = None) -> Any:
+    """A layer's simplified display features, kept per detail level and data window: restyling (industry,
+    colours, language) does not simplify again."""
+    key = (_data_token(frames), layer_id, level, window, view.regions if layer_id == "regions" else ())
     with _lock:
         hit = _frames.get(key)
     if hit is None:
-        hit = spec_frame(frames, view, layer_id, level)
+        hit = spec_frame(frames, view, layer_id, level, bounds=window, margin=0.0)
         with _lock:
             _frames[key] = hit
             while len(_frames) > 48:
@@ -353,9 +377,9 @@ def _data_token(frames: Mapping[str, pd.DataFrame]) -> str:
     return str(token) if token is not None else f"id{id(frames.get('zones'))}"
 
 
-def _spec_key(view: MapView, layer_id: str, level: str) -> tuple:
+def _spec_key(view: MapView, layer_id: str, level: str, window: tuple[float, ...] | None = None) -> tuple:
     """What a spec layer's drawing depends on (nothing else goes into its cache key)."""
-    key: tuple = (layer_id, level, view.lang, view.gcj02)
+    key: tuple = (layer_id, level, window, view.lang, view.gcj02)
     if layer_id in ("zones", "parks"):
         key += (view.color_by, view.industry, tuple(sorted(view.hosts.items())))
     if layer_id == "zones":
@@ -371,6 +395,9 @@ def layer_groups(view: MapView, frames: Mapping[str, pd.DataFrame], level: str,
                  bounds: tuple[float, float, float, float] | None = None) -> list[folium.FeatureGroup]:
     """One feature group per visible layer of ``view`` at detail ``level``, bottom first.
 
+    ``bounds`` is the area on screen: below the province level only the
+    features of its :func:`clip_window` are sent (and the labels in view).
+
     Spec layers are planned with :func:`layers.compose.plan_spec_layer` (the
     exports' plan) and cached by :func:`_spec_key`, so only a layer whose
     inputs changed is simplified and serialised again; the highlight outline,
@@ -379,6 +406,7 @@ def layer_groups(view: MapView, frames: Mapping[str, pd.DataFrame], level: str,
     """
     token = _data_token(frames)
     lang, gcj = view.lang, view.gcj02
+    window = clip_window(bounds, level)
     groups: list[folium.FeatureGroup] = [ui_group(lang)]
     for lid in MAP_LAYERS:
         if lid not in view.active or (lid == "regions" and not view.regions):
@@ -387,11 +415,12 @@ def layer_groups(view: MapView, frames: Mapping[str, pd.DataFrame], level: str,
         lview = replace(view, highlighted="") if lid == "parks" else view
 
         def build(m: folium.Map, _lid: str = lid, _v: MapView = lview) -> None:
-            lay = plan_spec_layer(_v, frames, _lid, level, gdf=_display_frame(frames, _v, _lid, level))
+            lay = plan_spec_layer(_v, frames, _lid, level, gdf=_display_frame(frames, _v, _lid, level, window))
             if lay is not None:
                 add_layer(m, lay, lang, gcj)
 
-        groups.append(_cached_group((token, "spec") + _spec_key(view, lid, level), SPEC_BY_ID[lid].title(lang), build))
+        groups.append(_cached_group((token, "spec") + _spec_key(view, lid, level, window), SPEC_BY_ID[lid].title(lang),
+                                    build))
     if view.highlighted:
         parks = frames["parks"]
         sel = parks[parks["zone_id"] == view.highlighted]
