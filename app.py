@@ -579,7 +579,7 @@ def _bind(key: str, value) -> None:
     ss[key] = value
 
 
-def check_panel(data: dict, ui: dict) -> None:
+def check_panel(data: dict, ui: dict, below) -> None:
     lang = ui["lang"]
     w = workflow()
     short, ids, _ = zone_lookup()
@@ -590,10 +590,10 @@ def check_panel(data: dict, ui: dict) -> None:
     if w.zone_distance_m is not None and w.zone_id and not w.zone_by_planner:
         st.caption(md_escape(t("nearest_zone", lang).format(zone=short.get(w.zone_id, ""),
                                                             dist=fmt_length(w.zone_distance_m, lang))))
-    c1, c2, c3 = st.columns([2, 1, 1])
     _bind("check_type", w.type)
-    c1.radio(t("check_type", lang), ["expand", "adjust"], key="check_type", horizontal=True,
+    st.radio(t("check_type", lang), ["expand", "adjust"], key="check_type", horizontal=True,
              format_func=lambda k: t(f"type_{k}", lang), on_change=lambda: w.set_options(type=ss["check_type"]))
+    c2, c3 = st.columns(2)
     _bind("check_chemical", w.chemical)
     c2.checkbox(t("chemical", lang), key="check_chemical", on_change=lambda: w.set_options(chemical=ss["check_chemical"]))
     _bind("check_major", w.major_project)
@@ -620,14 +620,19 @@ def check_panel(data: dict, ui: dict) -> None:
         if w.result is not None:
             st.info(t("stale_result", lang))
         return
-    result_view(result, lang)
+    st.markdown(verdict_html(result, lang), unsafe_allow_html=True)
+    with below:  # the rule table needs the page's full width
+        result_view(result, lang)
 
 
 def result_view(result, lang: str) -> None:
     w = workflow()
     short = zone_lookup()[0]
+    st.subheader(f"{t('check_result', lang)} · {md_escape(w.display_name(short))}")
     st.markdown(verdict_html(result, lang), unsafe_allow_html=True)
-    st.dataframe(style_rule_table(rule_table(result, lang), lang), hide_index=True, width="stretch")
+    table = rule_table(result, lang)
+    st.dataframe(style_rule_table(table, lang), hide_index=True, width="stretch",
+                 height=36 * (len(table) + 1) + 4)  # every rule visible without scrolling
     st.caption(t("illustrative_values", lang))
     st.dataframe(overlap_table(result, lang), hide_index=True, width="stretch")
     with st.expander(t("override", lang)):
@@ -830,6 +835,7 @@ def main() -> None:
     if render.is_gcj02(ui["basemap"]):
         st.caption(t("gcj_note", lang))
     col_map, col_panel = st.columns([3, 2], gap="medium")
+    below = st.container()  # full width, under the map and the panels: the check result
     with col_map:
         map_area(data, ui)
         if ui["industry"]:
@@ -845,7 +851,7 @@ def main() -> None:
         with tabs["zone"]:
             zone_panel(data, ss.get("selected_zone", ""), lang)
         with tabs["check"]:
-            check_panel(data, ui)
+            check_panel(data, ui, below)
         with tabs["saved"]:
             saved_panel(data, lang)
         with tabs["list"]:

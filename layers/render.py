@@ -159,8 +159,9 @@ def new_map(basemap: str = "none", bounds: tuple[float, float, float, float] | N
             tianditu_key: str | None = None, lang: str = "zh") -> folium.Map:
     """A folium map with the chosen basemap; ``none`` draws a plain background that works offline."""
     info = BASEMAPS.get(basemap, BASEMAPS["none"])
-    m = folium.Map(location=[30.6, 103.0], zoom_start=6, tiles=None, control_scale=True, prefer_canvas=False,
+    m = folium.Map(location=[30.6, 103.0], zoom_start=6, tiles=None, control_scale=False, prefer_canvas=False,
                    zoomSnap=0.25, zoomDelta=0.5)
+    _MetricScale().add_to(m)  # 米/公里 only: planners do not read miles
     # Only Leaflet itself: the map uses no Bootstrap, jQuery, Font Awesome or
     # awesome-markers, and every extra file delays the first drawn map.
     m.default_js = [(k, v) for k, v in m.default_js if k == "leaflet"]
@@ -204,6 +205,16 @@ class _NoScrollFocus(MacroElement):
   };
   k.addHooks();
 })({{ this._parent.get_name() }});
+{% endmacro %}"""
+    )
+
+
+class _MetricScale(MacroElement):
+    """Leaflet's scale bar in metres and kilometres only."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+L.control.scale({imperial: false, metric: true, maxWidth: 140}).addTo({{ this._parent.get_name() }});
 {% endmacro %}"""
     )
 
