@@ -140,9 +140,32 @@ def on_zone_pick() -> None:
 # --------------------------------------------------------------------------- sidebar
 
 
+#: Widgets whose option labels change with the language (their values never do).
+RELABELLED = ("basemap", "view", "regions_pick", "color_by", "industry_mode", "industry", "chain", "zone_pick",
+              "check_zone", "check_type", "ovr_rule", "ovr_status", "list_pref", "list_level", "list_class",
+              "exp_renderer", "panel_tab")
+
+
+def relabel_on_language_switch(lang: str) -> None:
+    """After a language switch, hand every choice widget its own value again.
+
+    The browser keeps a select box's choice as its label text; once the
+    labels are translated that text matches no option, and the choice would be
+    lost (the region list emptied) or go stale (“全省” left in English).
+    Setting the value from session state makes Streamlit send it with the
+    new label.
+    """
+    if ss.get("_lang_seen", lang) != lang:
+        for key in list(ss.keys()):
+            if isinstance(key, str) and (key in RELABELLED or key.startswith("parcel")) and key != "panel_tab":
+                ss[key] = ss[key]
+    ss["_lang_seen"] = lang
+
+
 def sidebar(data: dict) -> dict:
     sb = st.sidebar
     lang = sb.radio(t("language"), ["zh", "en"], horizontal=True, key="lang", format_func=lambda k: t(f"lang_{k}"))
+    relabel_on_language_switch(lang)
     sb.title(t("app_title", lang))
     basemap = sb.selectbox(t("basemap", lang), list(render.BASEMAPS), key="basemap",
                            format_func=lambda b: t(f"basemap_{b.replace('tianditu', 'tdt')}", lang))
@@ -167,9 +190,10 @@ def sidebar(data: dict) -> dict:
     reg_sorted = regions.assign(_k=regions["kind"].map(kind_order)).sort_values(["_k", "region_id"])
     reg_label = dict(zip(regions["region_id"], regions["name_en" if lang == "en" else "name_zh"]))
     # the five economic regions and all three economic belts are shown at start
-    default_regions = list(regions.loc[regions["kind"].isin(["economic_region", "economic_belt"]), "region_id"])
-    picked = sb.multiselect(t("regions_pick", lang), list(reg_sorted["region_id"]), default=default_regions,
-                            key="regions_pick", format_func=lambda r: reg_label.get(r, r))
+    ss.setdefault("regions_pick", list(regions.loc[regions["kind"].isin(["economic_region", "economic_belt"]),
+                                                   "region_id"]))
+    picked = sb.multiselect(t("regions_pick", lang), list(reg_sorted["region_id"]), key="regions_pick",
+                            format_func=lambda r: reg_label.get(r, r))
     color_by = sb.radio(t("zone_color", lang), ["class", "level"], horizontal=True, key="color_by",
                         format_func=lambda c: t(f"by_{c}", lang))
 
