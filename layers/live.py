@@ -35,7 +35,7 @@ from typing import Any
 
 import folium
 import pandas as pd
-from branca.element import MacroElement, Template
+from branca.element import Template
 from folium.plugins import Draw, MeasureControl, MousePosition
 
 from layers import render
@@ -476,16 +476,10 @@ def drawn_geometry(drawings: list[dict[str, Any]] | None, gcj02: bool) -> tuple[
 
 
 def legend_markdown_html(rows: list[tuple[str, str, str]]) -> str:
-    """The legend as an HTML block for the page beside the map (never over it); labels escaped."""
-    sw = {
-        "dot": '<span style="display:inline-block;width:11px;height:11px;border-radius:50%;background:{c};margin-right:6px"></span>',
-        "fill": '<span style="display:inline-block;width:14px;height:10px;background:{c};opacity:.75;border:1px solid #555;margin-right:6px"></span>',
-        "line": '<span style="display:inline-block;width:16px;height:0;border-top:3px solid {c};margin:0 6px 3px 0"></span>',
-        "dash": '<span style="display:inline-block;width:16px;height:0;border-top:2px dashed {c};margin:0 6px 3px 0"></span>',
-    }
+    """The legend as an HTML block for the page under the map (never over it); labels escaped."""
     items = "".join(
         f'<span class="pm-legend-row" data-color="{html.escape(c)}" style="display:inline-block;margin:0 14px 4px 0">'
-        f'{sw[k].format(c=html.escape(c))}{html.escape(label)}</span>' for k, c, label in rows)
+        f'{render.swatch(k, c)}{html.escape(label)}</span>' for k, c, label in rows)
     return f'<div class="parkmap-legend" style="font-size:13px;line-height:1.5">{items}</div>'
 
 

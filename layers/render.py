@@ -344,16 +344,24 @@ def legend_items(active: Iterable[str], color_by: str, lang: str, industry_activ
     return rows
 
 
+#: Legend swatches by kind (HTML; ``{c}`` is the colour).
+SWATCHES: dict[str, str] = {
+    "dot": '<span style="display:inline-block;width:11px;height:11px;border-radius:50%;background:{c};margin-right:6px"></span>',
+    "fill": '<span style="display:inline-block;width:14px;height:10px;background:{c};opacity:.75;border:1px solid #555;margin-right:6px"></span>',
+    "line": '<span style="display:inline-block;width:16px;height:0;border-top:3px solid {c};margin:0 6px 3px 0"></span>',
+    "dash": '<span style="display:inline-block;width:16px;height:0;border-top:2px dashed {c};margin:0 6px 3px 0"></span>',
+}
+
+
+def swatch(kind: str, color: str) -> str:
+    """One legend swatch (colour escaped)."""
+    return SWATCHES[kind].format(c=html.escape(color))
+
+
 def legend_html(rows: list[tuple[str, str, str]], lang: str) -> str:
     """HTML of the legend box."""
-    sw = {
-        "dot": '<span style="display:inline-block;width:11px;height:11px;border-radius:50%;background:{c};margin-right:6px"></span>',
-        "fill": '<span style="display:inline-block;width:14px;height:10px;background:{c};opacity:.75;border:1px solid #555;margin-right:6px"></span>',
-        "line": '<span style="display:inline-block;width:16px;height:0;border-top:3px solid {c};margin:0 6px 3px 0"></span>',
-        "dash": '<span style="display:inline-block;width:16px;height:0;border-top:2px dashed {c};margin:0 6px 3px 0"></span>',
-    }
     items = "".join(
-        f'<div class="legend-row" data-color="{c}">{sw[k].format(c=c)}{html.escape(label)}</div>' for k, c, label in rows
+        f'<div class="legend-row" data-color="{c}">{swatch(k, c)}{html.escape(label)}</div>' for k, c, label in rows
     )
     return f'<div style="font-weight:600;margin-bottom:3px">{html.escape(t("legend", lang))}</div>{items}'
 

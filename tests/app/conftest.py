@@ -7,12 +7,28 @@ traceback), so a broken page would otherwise still "pass": this wraps
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from layers.i18n import t
 
 INTERNAL = t("error_unexpected", "zh")
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+@pytest.fixture()
+def at(monkeypatch, tmp_path):
+    """The app on the embedded data with an empty workspace under ``tmp_path/home``, after its first run."""
+    monkeypatch.delenv("PARKMAP_DATA", raising=False)
+    monkeypatch.setenv("PARKMAP_HOME", str(tmp_path / "home"))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    app = AppTest.from_file(APP, default_timeout=240)
+    app.run()
+    return app
 
 
 @pytest.fixture(autouse=True)

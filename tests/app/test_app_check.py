@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import geopandas as gpd
-import pytest
-import streamlit as st
-from streamlit.testing.v1 import AppTest
 
 from geo.area import buffer_m
 from geo.dataset import load_layer
 from geo.io.jzd_txt import format_jzd_text
 from geo.workspace import Workspace
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
 ZONE = "S517077"  # 射洪经开区
 
 
-@pytest.fixture()
-def at(monkeypatch, tmp_path):
-    monkeypatch.delenv("PARKMAP_DATA", raising=False)
-    monkeypatch.setenv("PARKMAP_HOME", str(tmp_path / "home"))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    app = AppTest.from_file(APP, default_timeout=180)
-    app.run()
-    assert not app.exception, app.exception
-    return app
 
 
 def _proposal_txt(meters: float) -> bytes:
