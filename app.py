@@ -504,7 +504,15 @@ def industry_summary(data: dict, ui: dict) -> None:
 
 def _read_upload(files: list, lang: str):
     """((ReadResult, parcel summary) or an error message, digest) of the uploaded file(s), read once per content."""
-    digest = hashlib.sha256(b"".join(f.name.encode() + b"\0" + f.getvalue() for f in files)).hexdigest()
+    ids = tuple(getattr(f, "file_id", "") or id(f) for f in files)
+    known = ss.setdefault("upload_digests", {})
+    digest = known.get(ids)
+    if digest is None:  # hash once per uploaded file, not at every rerun (a 190 MB file takes ~0.3 s)
+        h = hashlib.sha256()
+        for f in files:
+            h.update(f.name.encode() + b"\0")
+            h.update(f.getbuffer())
+        digest = known[ids] = h.hexdigest()
     cache = upload_cache()
     if digest in cache:
         return cache[digest], digest
@@ -526,6 +534,8 @@ def _read_upload(files: list, lang: str):
     return res, digest
 
 
+#: Above this many parcels the parcel picker is a number field instead of a list.
+PICKER_MAX = 200
 UPLOAD_TYPES = ["zip", "gpkg", "geojson", "json", "kml", "kmz", "txt", "shp", "dbf", "shx", "prj", "cpg"]
 
 
@@ -561,10 +571,14 @@ def proposal_input(data: dict, lang: str) -> None:
     res, summary = res
     gdf = res.gdf
     pick: object = "all"
-    if len(gdf) > 1:
+    if 1 < len(gdf) <= PICKER_MAX:
         labels = [f"{lab} · {fmt_area(a, lang)}" if a is not None else lab for lab, a in summary]
         pick = st.selectbox(t("parcels", lang), ["all"] + list(range(len(gdf))), key=f"parcel{ss['upload_epoch']}",
                             format_func=lambda k: t("parcel_all", lang).format(n=len(gdf)) if k == "all" else labels[k])
+    elif len(gdf) > PICKER_MAX:  # a list of thousands of parcels is no picker: a number is
+        n = st.number_input(t("parcel_number", lang).format(n=len(gdf)), min_value=0, max_value=len(gdf), value=0,
+                            key=f"parcel_no{ss['upload_epoch']}")
+        pick = "all" if not n else int(n) - 1
     st.caption(md_escape(f"{t('read_ok', lang)}: {files[0].name} · EPSG:{res.source_crs.epsg}"
                          + (f" · {res.encoding}" if res.encoding else "")))
     for msg in res.warnings:

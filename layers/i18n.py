@@ -179,6 +179,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "src_label_saved": ("方案记录", "saved proposal"),
     "parcels": ("地块", "Parcels"),
     "parcel_all": ("全部 {n} 个地块（合并为一个方案）", "All {n} parcels (one proposal)"),
+    "parcel_number": ("地块序号（0 = 全部 {n} 个地块作为一个方案）", "Parcel number (0 = all {n} parcels as one proposal)"),
     "parcel_n": ("地块{i}", "Parcel {i}"),
     "nearest_zone": ("按最近园区推荐开发区：{zone}（距其最近园区 {dist}）",
                      "Suggested zone by nearest park: {zone} ({dist} to its nearest park)"),
