@@ -289,3 +289,16 @@ def test_zone_list_table_filters_and_downloads(at):
     at.multiselect(key="list_compare").set_value(list(tables and [OTHER, "G511040"])).run()
     cmp = next(df.value for df in at.dataframe if "亩均营业收入（万元/亩）" in list(df.value.index))
     assert cmp.shape[1] == 2 and cmp.astype(str).apply(lambda c: c.str.contains("示意")).any().any()
+
+
+def test_many_parcels_pick_by_number(at):
+    from shapely.geometry import box as _box
+
+    x0, y0 = _park().centroid.x, _park().centroid.y
+    cells = [_box(x0 + i * 0.002, y0, x0 + i * 0.002 + 0.001, y0 + 0.001) for i in range(250)]
+    _upload(at, "many.geojson", _geojson(cells), "application/geo+json")
+    assert not [s for s in at.selectbox if str(s.key).startswith("parcel")]  # no 250-entry list
+    wf = _wf(at)
+    assert len(wf.parcels) == 250 and wf.geometry.geom_type == "MultiPolygon"
+    at.number_input(key="parcel_no0").set_value(3).run()
+    assert _wf(at).geometry.equals(cells[2])
