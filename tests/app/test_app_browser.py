@@ -1,9 +1,10 @@
 """The real app in headless Chromium with no network beyond 127.0.0.1 (issue #3).
 
 Starts ``streamlit run app.py``, checks the Leaflet map inside the
-streamlit-folium iframe draws at least every zone and park in the data, clicks
-a zone and waits for the zone panel, and saves screenshots under
-``test-artifacts/``.
+streamlit-folium iframe draws at least every zone and park in the data, that
+the legend (below the map) and the illustrative notice (above it) are on the
+page and not over the map, clicks a zone and waits for the zone panel, and
+saves screenshots under ``test-artifacts/``.
 """
 
 from __future__ import annotations
@@ -14,16 +15,25 @@ import sys
 
 import pytest
 
-from tests.browser_support import ARTIFACTS, ROOT, free_port, make_driver, network, require_browser, stop, wait_http
+from tests.browser_support import (
+    ARTIFACTS,
+    ROOT,
+    free_port,
+    make_driver,
+    network,
+    require_browser,
+    stop,
+    wait_http,
+)
 
 require_browser()
 
-from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
-from geo.dataset import load_layer  # noqa: E402
-from tests.conftest import HOSTILE  # noqa: E402
+from geo.dataset import load_layer
+from tests.conftest import HOSTILE
 
 pytestmark = pytest.mark.timeout(400)
 
@@ -44,7 +54,8 @@ return out;
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory, hostile_data_dir):
     port = free_port(8620, 8700)
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PARKMAP_DATA=str(hostile_data_dir))
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PARKMAP_DATA=str(hostile_data_dir),
+               PARKMAP_HOME=str(tmp_path_factory.mktemp("home")))  # never the planner's own workspace
     log_path = tmp_path_factory.mktemp("log") / "streamlit.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(
@@ -87,10 +98,23 @@ def test_map_draws_all_zones_and_parks_and_click_fills_panel(driver, app_url):
     counts = driver.execute_script(COUNT_JS)
     assert counts["zones"] >= len(zones), counts
     assert counts["parks"] >= len(parks), counts
-    assert driver.execute_script("return document.querySelectorAll('.parkmap-legend .legend-row').length") >= 6
-    assert "示意数据" in driver.execute_script("return document.querySelector('.parkmap-notice').innerText")
+    # nothing is drawn over the map: the legend and the notice live on the page, not in the map
+    assert driver.execute_script("return document.querySelectorAll('.parkmap-legend, .parkmap-notice').length") == 0
     driver.switch_to.default_content()
+    # the legend is below the map (an expander 图例), the illustrative notice is the warning above it
+    rows = WebDriverWait(driver, 30).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".parkmap-legend .pm-legend-row"))
+    assert len(rows) >= 6 and all(r.text.strip() for r in rows), [r.text for r in rows]
+    frame_box = driver.find_element(By.CSS_SELECTOR, 'iframe[title="streamlit_folium.st_folium"]').rect
+    legend_box = driver.find_element(By.CSS_SELECTOR, ".parkmap-legend").rect
+    assert legend_box["y"] >= frame_box["y"] + frame_box["height"] - 1, (legend_box, frame_box)
+    notices = [a for a in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stAlert"]') if "示意数据" in a.text]
+    assert notices and notices[0].rect["y"] + notices[0].rect["height"] <= frame_box["y"] + 1, frame_box
     ARTIFACTS.mkdir(exist_ok=True)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", rows[0])
+    driver.save_screenshot(str(ARTIFACTS / "app_legend.png"))
+    driver.execute_script("window.scrollTo(0, 0); document.querySelectorAll('[data-testid=stMain]')"
+                          ".forEach(e => { e.scrollTop = 0; });")
     driver.save_screenshot(str(ARTIFACTS / "app_province.png"))
 
     # click the marker of 射洪经开区 (its name carries an HTML-injection string in this data copy)
