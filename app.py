@@ -55,7 +55,10 @@ def frames() -> dict[str, pd.DataFrame]:
         zq.use_pinyin_table(load_layer("pinyin"))
     stat = gpkg_path().stat()
     data["_token"] = f"{gpkg_path()}:{stat.st_size}:{stat.st_mtime_ns}"  # type: ignore[assignment]  # identity of the data drawn
-    live.use_disk_cache(Workspace().home / "cache" / "map")  # rendered layers survive a restart
+    try:
+        live.use_disk_cache(Workspace().home / "cache" / "map")  # rendered layers survive a restart
+    except (OSError, ParkmapError):  # a read-only home only costs speed
+        live.use_disk_cache(None)
     return data
 
 
@@ -193,7 +196,7 @@ def sidebar(data: dict) -> dict:
     ss.setdefault("regions_pick", list(regions.loc[regions["kind"].isin(["economic_region", "economic_belt"]),
                                                    "region_id"]))
     picked = sb.multiselect(t("regions_pick", lang), list(reg_sorted["region_id"]), key="regions_pick",
-                            format_func=lambda r: reg_label.get(r, r))
+                            format_func=lambda r: reg_label.get(r, r), placeholder=t("choose", lang))
     color_by = sb.radio(t("zone_color", lang), ["class", "level"], horizontal=True, key="color_by",
                         format_func=lambda c: t(f"by_{c}", lang))
 
@@ -422,7 +425,8 @@ def zone_panel(data: dict, zone_id: str, lang: str) -> None:
         st.caption("—")
     else:
         st.dataframe(pd.DataFrame({t("industry", lang): zl["industry_id"].map(ind["name_en" if lang == "en" else "name_zh"]),
-                                   t("role", lang): zl["role"],
+                                   t("role", lang): zl["role"].map({"重点依托": t("role_key", lang),
+                                                                    "发展方向": t("role_dir", lang)}).fillna(zl["role"]),
                                    t("citation", lang): [source_text(c, lang) for c in zl["citation"]]}),
                      hide_index=True, width="stretch")
     st.markdown(f"**{t('indicators', lang)}**")
@@ -473,7 +477,7 @@ def list_panel(data: dict, ui: dict) -> None:
                        on_click="ignore")
     short = zone_lookup()[0]
     picked = st.multiselect(t("compare_zones", lang), list(table.index), key="list_compare",
-                            format_func=lambda z: short.get(z, z), max_selections=8)
+                            format_func=lambda z: short.get(z, z), max_selections=8, placeholder=t("choose", lang))
     if picked:
         st.dataframe(catalog.compare_indicators(table, picked, lang), width="stretch")
         st.caption(t("illustrative_values", lang))
@@ -502,17 +506,28 @@ def industry_summary(data: dict, ui: dict) -> None:
 # --------------------------------------------------------------------------- proposal input and check
 
 
-def _read_upload(files: list, lang: str):
-    """((ReadResult, parcel summary) or an error message, digest) of the uploaded file(s), read once per content."""
+def _files_digest(files: list) -> str:
+    """SHA-256 of the uploaded files (names and bytes), computed once per upload, not at every rerun."""
     ids = tuple(getattr(f, "file_id", "") or id(f) for f in files)
     known = ss.setdefault("upload_digests", {})
-    digest = known.get(ids)
-    if digest is None:  # hash once per uploaded file, not at every rerun (a 190 MB file takes ~0.3 s)
+    if ids not in known:  # a 190 MB file takes ~0.3 s to hash
         h = hashlib.sha256()
         for f in files:
             h.update(f.name.encode() + b"\0")
             h.update(f.getbuffer())
-        digest = known[ids] = h.hexdigest()
+        known[ids] = h.hexdigest()
+    return known[ids]
+
+
+def _fresh_map() -> None:
+    """A new proposal from a file or the records: the shapes drawn before leave the map."""
+    ss["map_epoch"] += 1
+    ss.pop("drawn_raw", None)
+
+
+def _read_upload(files: list, lang: str):
+    """((ReadResult, parcel summary) or an error message, digest) of the uploaded file(s), read once per content."""
+    digest = _files_digest(files)
     cache = upload_cache()
     if digest in cache:
         return cache[digest], digest
@@ -548,8 +563,9 @@ def proposal_input(data: dict, lang: str) -> None:
     else:
         kind, _, detail = w.source.partition(":")
         src = t(f"src_label_{kind}", lang) + (f" {detail}" if detail else "")
-        text = f"**{t('proposal_now', lang)}**：{md_escape(w.display_name(short))} · {md_escape(src)} · " \
-               f"{md_escape(fmt_area(_area(w.geometry), lang))}"
+        colon = ": " if lang == "en" else "："
+        text = f"**{t('proposal_now', lang)}**{colon}{md_escape(w.display_name(short))} · {md_escape(src)} · " \
+               f"{md_escape(fmt_area(w.area_m2 or 0.0, lang))}"
         if len(w.parcels) > 1:
             text += f" · {len(w.parcels)} {t('parcels', lang)}"
         st.markdown(text)
@@ -592,8 +608,8 @@ def proposal_input(data: dict, lang: str) -> None:
             return
         w.set_geometry(pp.geometry, source=f"upload:{Path(files[0].name).name}",
                        parcels=pp.parcels if len(pp.parcels) > 1 else [])
-        if pp.name and not w.name:
-            w.name = pp.name  # the scheme's own name from the file (方案名称) until the planner types one
+        w.name_from_file(pp.name)  # the scheme's own name from the file (方案名称) until the planner types one
+        _fresh_map()
         _suggest_nearest(data, pp.geometry)
         st.rerun()
 
@@ -604,12 +620,6 @@ def _parcel_summary(gdf) -> list[tuple[str, float | None]]:
         return [(p["label"], p["area_m2"]) for p in proposal_from_frame(gdf).parcels]
     except ParkmapError:
         return [(parcel_label(i), None) for i in range(len(gdf))]
-
-
-def _area(geom) -> float:
-    from geo.area import geodesic_area_m2
-
-    return float(geodesic_area_m2(geom))
 
 
 def _bind(key: str, value) -> None:
@@ -724,14 +734,18 @@ def official_layers_input(lang: str) -> None:
         files = st.file_uploader(t("official_layers", lang), accept_multiple_files=True,
                                  key=f"official_upload{ss['upload_epoch']}", label_visibility="collapsed")
         if files:
-            digest = hashlib.sha256(b"".join(f.name.encode() + f.getvalue() for f in files)).hexdigest()[:16]
-            target = Workspace().home / "layers" / digest
+            target = Workspace().home / "layers" / _files_digest(list(files))[:16]
             if not target.exists():
-                tmp = target.with_name(target.name + ".tmp")
-                tmp.mkdir(parents=True, exist_ok=True)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                tmp = Path(tempfile.mkdtemp(prefix=".incoming-", dir=target.parent))  # one writer per folder
                 for f in files:
-                    (tmp / Path(f.name).name).write_bytes(f.getvalue())
-                tmp.rename(target)  # complete folders only
+                    (tmp / Path(f.name).name).write_bytes(f.getbuffer())
+                try:
+                    tmp.rename(target)  # complete folders only
+                except OSError:  # another session stored the same files first
+                    import shutil
+
+                    shutil.rmtree(tmp, ignore_errors=True)
             try:
                 official_index(str(gpkg_path()), str(target))
             except ParkmapError as exc:
@@ -739,6 +753,7 @@ def official_layers_input(lang: str) -> None:
                 return
             if w.official_dir != str(target):
                 w.set_official_dir(str(target))
+                st.rerun()  # the map and the result follow the new layer set
         if w.official_dir:
             if not Path(w.official_dir).is_dir():
                 w.set_official_dir(None)
@@ -759,14 +774,16 @@ def saved_panel(data: dict, lang: str) -> None:
     st.dataframe(saved_table(table, short, lang), hide_index=True, width="stretch")
     names = dict(zip(table["id"], table["name"]))
     picked = st.multiselect(t("pick_saved", lang), list(table["id"]), key="saved_multi",
-                            format_func=lambda k: f"#{k} · {names.get(k, '')}")
-    c1, c2, c3, c4 = st.columns(4)
+                            format_func=lambda k: f"#{k} · {names.get(k, '')}", placeholder=t("choose", lang))
+    c1, c2 = st.columns(2)
+    c3, c4 = st.columns(2)
     if c1.button(t("reopen", lang), key="saved_reopen", disabled=len(picked) != 1):
         pid = int(picked[0])
         checks = ws.checks_for(pid)
         prop = ws.get_proposal(pid)
-        workflow().reopen(prop, checks[-1] if checks else None)
+        workflow().reopen(prop, checks[-1] if checks else None, short)
         ss["upload_epoch"] += 1
+        _fresh_map()
         ss["pending_zone"] = prop.zone_id
         ss["pending_tab"] = "check"
         st.rerun()
@@ -791,16 +808,21 @@ def saved_panel(data: dict, lang: str) -> None:
 # --------------------------------------------------------------------------- export
 
 
-def _offer(key: str, label: str, make, file_name: str, mime: str) -> None:
-    """A button that renders on demand and a download button for the result (kept across reruns)."""
+def _offer(key: str, label: str, make, file_name: str, mime: str, fingerprint: str) -> None:
+    """A button that renders on demand and a download button for the result.
+
+    The file is offered only while ``fingerprint`` (what it was made from:
+    the proposal, its check, its name, the language, the map view) is still
+    what is on screen: a stale report or map is never handed out.
+    """
     if st.button(label, key=f"make_{key}"):
         try:
             with st.spinner("…"):
-                ss[f"export_{key}"] = (make(), file_name)
+                ss[f"export_{key}"] = (make(), file_name, fingerprint)
         except ParkmapError as exc:
             st.error(md_escape(str(exc)))
     got = ss.get(f"export_{key}")
-    if got:
+    if got and got[2] == fingerprint:
         st.download_button(f"⬇ {got[1]}", got[0], file_name=got[1], mime=mime, key=f"dl_{key}", on_click="ignore")
 
 
@@ -818,6 +840,10 @@ def export_panel(data: dict, ui: dict) -> None:
     pname = w.display_name(short) if w.geometry is not None else ("开发区地图" if lang == "zh" else "map")
     with st.expander(t("export", lang)):
         view = current_view(data, ui, for_export=True)
+        proposal_fp = repr((w.inputs_key(), w.display_name(short), w.check_id, w.result is not None and
+                            getattr(w.result, "original_verdict", None), lang))
+        view_fp = repr((proposal_fp, view.bounds, view.basemap, view.active, view.regions, view.color_by,
+                        view.highlighted, view.industry))
         c1, c2, c3 = st.columns(3)
         size = c1.selectbox(t("page_size", lang), ["A4L", "A4P", "A3L", "A3P"], key="exp_size")
         dpi = c2.selectbox(t("dpi", lang), [150, 300], key="exp_dpi")
@@ -826,33 +852,37 @@ def export_panel(data: dict, ui: dict) -> None:
         b1, b2, b3 = st.columns(3)
         with b1:
             _offer("png", t("make_png", lang), lambda: snapshot_png(view, data, size, dpi, renderer=renderer),
-                   export_filename(zone_name, pname, "png"), "image/png")
+                   export_filename(zone_name, pname, "png"), "image/png", view_fp + repr((size, dpi, renderer)))
         with b2:
             _offer("mappdf", t("make_pdf_map", lang), lambda: snapshot_pdf(view, data, size, dpi, renderer=renderer),
-                   export_filename(zone_name, pname, "pdf"), "application/pdf")
+                   export_filename(zone_name, pname, "pdf"), "application/pdf", view_fp + repr((size, dpi, renderer)))
         with b3:
             _offer("html", t("make_html", lang), lambda: snapshot_html(view, data),
-                   export_filename(zone_name, pname, "html"), "text/html")
+                   export_filename(zone_name, pname, "html"), "text/html", view_fp)
         result = w.current_result(short)
         if result is None:
             return
         audit = AuditInfo(check_id=w.check_id, proposal_id=w.proposal_id) if w.check_id is not None else None
         _offer("report", t("make_report", lang), lambda: build_report(result, lang=lang, audit=audit, frames=data),
                export_filename(zone_name, f"{pname}_核查报告" if lang == "zh" else f"{pname}_check_report", "pdf"),
-               "application/pdf")
+               "application/pdf", proposal_fp)
         d1, d2, d3 = st.columns(3)
         fmt = d1.selectbox(t("data_format", lang), ["gpkg", "geojson", "kml", "txt"], key="exp_fmt")
         own = default_gk_zone(w.geometry)
         zones = sorted({33, 34, 35, 36, own})
-        if ss.get("exp_zone_for") != own:  # the default zone follows the proposal's longitude
-            ss["exp_zone"], ss["exp_zone_for"] = own, own
-        gk = d2.selectbox(t("gk_zone", lang), zones, key="exp_zone")
+        picked = ss.get("exp_zone_pick") or {}
+        _bind("exp_zone", picked.get(w.geometry.wkb, own))  # the proposal's own zone unless the planner chose one
+
+        def keep_zone() -> None:
+            ss["exp_zone_pick"] = {w.geometry.wkb: ss["exp_zone"]}
+
+        gk = d2.selectbox(t("gk_zone", lang), zones, key="exp_zone", on_change=keep_zone)
         prefixed = d3.checkbox(t("prefixed", lang), value=True, key="exp_prefixed")
         mime = {"gpkg": "application/geopackage+sqlite3", "geojson": "application/geo+json",
                 "kml": "application/vnd.google-earth.kml+xml", "txt": "text/plain"}[fmt]
         _offer(f"data_{fmt}", t("make_data", lang),
                lambda: export_proposal_data(result, fmt, zone=gk if fmt == "txt" else None, prefixed=prefixed),
-               export_filename(zone_name, pname, fmt), mime)
+               export_filename(zone_name, pname, fmt), mime, proposal_fp + repr((gk, prefixed)))
 
 
 # --------------------------------------------------------------------------- page

@@ -39,9 +39,10 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "rank": ("同类排名", "Rank in class"),
     "indicator_source": ("指标来源", "Indicator source"),
 }
-LEVEL_EN = {"国家级": "national", "省级": "provincial"}
-CLASS_EN = {"经开区": "ETDZ", "高新区": "high-tech zone", "综保区": "comprehensive bonded zone",
-            "其他产业园区": "other industrial park"}
+#: English words for levels and classes (the same as the map's legend, layers.specs).
+LEVEL_EN = {"国家级": "National", "省级": "Provincial"}
+CLASS_EN = {"经开区": "Economic dev. zone", "高新区": "High-tech zone", "综保区": "Bonded zone",
+            "其他产业园区": "Other industrial park"}
 ILLUSTRATIVE = ("示意", "illustrative")
 
 

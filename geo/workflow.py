@@ -82,7 +82,11 @@ class Workflow:
     type, chemical, major_project
         Check options.
     name : str
-        The name typed by the planner (``""``: the default from the zone).
+        The proposal's own name (``""``: the default from the zone).
+    name_typed : bool
+        True when the planner typed ``name`` (or it was the saved name of a
+        reopened proposal); a name taken from a file's 方案名称 is not typed and
+        goes with its geometry.
     removed : geometry, optional
         调区: the parts taken out.
     official_dir : str, optional
@@ -96,6 +100,9 @@ class Workflow:
     focus : int
         Incremented whenever the map should zoom to the proposal (new geometry
         or reopen); the map keeps the planner's view otherwise.
+    geom_digest, area_m2
+        Computed once per geometry (a 50,000-parcel proposal takes a second to
+        measure): the digest keys results and map caches, the area is shown.
     """
 
     geometry: BaseGeometry | None = None
@@ -108,6 +115,7 @@ class Workflow:
     chemical: bool = False
     major_project: bool = False
     name: str = ""
+    name_typed: bool = False
     removed: BaseGeometry | None = None
     official_dir: str | None = None
     proposal_id: int | None = None
@@ -115,12 +123,14 @@ class Workflow:
     result: Any = None
     result_key: tuple = ()
     focus: int = 0
+    geom_digest: str = ""
+    area_m2: float | None = None
 
     # ----------------------------------------------------------------- reading
 
     def inputs_key(self) -> tuple:
         """Everything a check result depends on (the name is not among them)."""
-        return (self.geometry.wkb if self.geometry is not None else None, self.zone_id, self.type,
+        return (self.geom_digest or None, self.zone_id, self.type,
                 bool(self.chemical), bool(self.major_project),
                 self.removed.wkb if self.removed is not None else None, self.official_dir or "")
 
@@ -150,6 +160,15 @@ class Workflow:
 
     # ----------------------------------------------------------------- changes
 
+    def _set_geom(self, geometry: BaseGeometry | None) -> None:
+        import hashlib
+
+        from geo.area import geodesic_area_m2
+
+        self.geometry = geometry
+        self.geom_digest = hashlib.sha256(geometry.wkb).hexdigest() if geometry is not None else ""
+        self.area_m2 = float(geodesic_area_m2(geometry)) if geometry is not None else None
+
     def _drop_result(self) -> None:
         self.result = None
         self.result_key = ()
@@ -167,13 +186,16 @@ class Workflow:
             geometry is not None and self.geometry is not None and geometry.equals_exact(self.geometry, 0.0))
         if same and source == self.source:
             return False
-        self.geometry = geometry
+        if not same:
+            self._set_geom(geometry)
+            self.focus += 1
+            if not self.name_typed:
+                self.name = ""  # a name that came with the old geometry (a file's 方案名称) goes with it
         self.source = source
         self.parcels = list(parcels or [])
-        self.proposal_id = None  # a new geometry is a new proposal
+        self.proposal_id = None  # a new geometry or source is a new proposal record
+        self.check_id = None
         self.removed = None
-        if not same:
-            self.focus += 1
         self._changed()
         return not same
 
@@ -209,9 +231,22 @@ class Workflow:
         self._changed()
 
     def rename(self, text: str, zone_short: Mapping[str, str]) -> None:
-        """The planner typed a name; typing the default (or nothing) goes back to following the zone."""
+        """The planner typed a name; typing the default (or nothing) goes back to following the zone.
+
+        A renamed proposal is no longer the saved record: the result stays (the
+        name is not a check input) but it has to be saved again.
+        """
         text = (text or "").strip()
+        before = self.display_name(zone_short)
         self.name = "" if text == default_name(zone_short.get(self.zone_id, ""), self.type) else text
+        self.name_typed = bool(self.name)
+        if self.display_name(zone_short) != before:
+            self.check_id = None
+
+    def name_from_file(self, text: str) -> None:
+        """The scheme name a file carries (方案名称): used until the planner types one."""
+        if not self.name_typed and text:
+            self.name = text
 
     def checked(self, result: Any) -> None:
         """Keep ``result`` as the check of the current inputs (not yet saved)."""
@@ -227,11 +262,15 @@ class Workflow:
             self.result_key = self.inputs_key()
         self.source = f"saved:{proposal_id}"
 
-    def reopen(self, proposal: Any, last_check: Any = None) -> None:
-        """Restore a saved proposal completely (``geo.workspace.SavedProposal``) and its last check."""
+    def reopen(self, proposal: Any, last_check: Any = None, zone_short: Mapping[str, str] | None = None) -> None:
+        """Restore a saved proposal completely (``geo.workspace.SavedProposal``) and its last check.
+
+        A saved name equal to its zone's default (``<区名>扩区方案``) was never
+        typed: it keeps following the zone.
+        """
         opts = dict(proposal.options or {})
         removed = opts.get("removed")
-        self.geometry = proposal.geometry
+        self._set_geom(proposal.geometry)
         self.source = f"saved:{proposal.id}"
         self.parcels = list(opts.get("parcels") or [])
         self.zone_id = proposal.zone_id
@@ -242,7 +281,10 @@ class Workflow:
         self.major_project = bool(opts.get("major_project"))
         self.removed = shape(removed) if isinstance(removed, dict) else None
         self.official_dir = opts.get("official_dir") or None
-        self.name = proposal.name or ""
+        saved_name = proposal.name or ""
+        default = default_name((zone_short or {}).get(proposal.zone_id, ""), self.type)
+        self.name = "" if saved_name == default else saved_name
+        self.name_typed = bool(self.name)
         self.proposal_id = proposal.id
         self._drop_result()
         if last_check is not None:

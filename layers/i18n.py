@@ -183,6 +183,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "parcel_n": ("地块{i}", "Parcel {i}"),
     "nearest_zone": ("按最近园区推荐开发区：{zone}（距其最近园区 {dist}）",
                      "Suggested zone by nearest park: {zone} ({dist} to its nearest park)"),
+    "choose": ("请选择", "Choose"),
     "check_result": ("核查结果", "Check result"),
     "stale_result": ("方案或核查条件已变更，请重新核查。", "The proposal or its options changed: check again."),
     "rule_name": ("规则", "Rule"),

@@ -74,9 +74,11 @@ def _code_version() -> str:
     import importlib.metadata as md
 
     h = hashlib.sha1()
-    for name in ("live.py", "compose.py", "render.py", "specs.py", "i18n.py"):
-        h.update((Path(__file__).with_name(name)).read_bytes())
-    for dist in ("folium", "streamlit-folium", "branca"):
+    here = Path(__file__).parent
+    for path in [here / n for n in ("live.py", "compose.py", "render.py", "specs.py", "i18n.py")] + \
+            [here.parent / "geo" / n for n in ("crs.py", "catalog.py", "zones.py")]:
+        h.update(path.read_bytes())
+    for dist in ("folium", "streamlit-folium", "branca", "shapely", "geopandas", "pyproj"):
         try:
             h.update(md.version(dist).encode())
         except md.PackageNotFoundError:
@@ -203,10 +205,14 @@ def ui_group(lang: str) -> folium.FeatureGroup:
 
 
 def _lng_formatter(gcj: bool) -> str:
-    """JS: longitude with its 3° Gauss–Krüger zone and EPSG code (CGCS2000, zone number in the easting)."""
-    note = "+(t.gcj||'')" if gcj else ""
+    """JS: longitude with its 3° Gauss–Krüger zone and EPSG code (CGCS2000, zone number in the easting).
+
+    Over Gaode tiles the pointer's coordinates are GCJ-02: they are labelled so, without a CGCS2000 code.
+    """
+    if gcj:
+        return "function(lng){var t=window.pmText||{};return lng.toFixed(5)+'°E'+(t.gcj||' (GCJ-02)');}"
     return ("function(lng){var t=window.pmText||{},z=Math.round(lng/3);"
-            f"return lng.toFixed(5)+'°E · '+(t.zone||'3°')+' '+z+' (EPSG:'+(4488+z)+')'{note};}}")
+            "return lng.toFixed(5)+'°E · '+(t.zone||'3°')+' '+z+' (EPSG:'+(4488+z)+')';}")
 
 
 def _lat_formatter() -> str:
@@ -237,7 +243,7 @@ def base_map(basemap: str, tianditu_key: str | None = None) -> folium.Map:
                           "kilometers": {"factor": 0.001, "display": "公里 km", "decimals": 2},
                           "sqmeters": {"factor": 1, "display": "平方米 m²", "decimals": 0}},
                    ).add_to(m)
-    MousePosition(position="bottomleft", separator=" · ", empty_string="", lng_first=False, num_digits=5,
+    MousePosition(position="topright", separator=" · ", empty_string="", lng_first=False, num_digits=5,
                   prefix="CGCS2000" if not render.is_gcj02(basemap) else "",
                   lat_formatter=_lat_formatter(), lng_formatter=_lng_formatter(render.is_gcj02(basemap)),
                   ).add_to(m)
@@ -292,11 +298,16 @@ def _cached_group(key: tuple, title: str, build: Any) -> folium.FeatureGroup:
         if hit is not None:
             _cache.move_to_end(key)
     if hit is None:
-        folder = _disk["dir"]
+        folder = _disk["dir"] if len(key) > 1 and key[1] == "spec" else None  # proposals stay in memory only
         path = folder / f"{hashlib.sha1(repr(key).encode()).hexdigest()}.js" if folder is not None else None
         if path is not None and path.is_file():
-            hit = path.read_text(encoding="utf-8")
-        else:
+            try:
+                hit = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                hit = None
+            if hit is not None and hit.count("\x00") != 1:  # damaged: render again
+                hit = None
+        if hit is None:
             js, outer = _render_group(repr(key), build)
             hit = js + "\x00" + outer
             if path is not None:

@@ -45,11 +45,12 @@ def badge_html(status: str, text: str) -> str:
 def verdict_html(result: Any, lang: str) -> str:
     """The verdict line: badge, the original verdict when overridden, and the area."""
     word = t(f"verdict_{result.verdict}", lang)
-    out = f"{html.escape(t('verdict', lang))}：{badge_html(result.verdict, word)}"
+    colon = ": " if lang == "en" else "："
+    out = f"{html.escape(t('verdict', lang))}{colon}{badge_html(result.verdict, word)}"
     if result.original_verdict and result.original_verdict != result.verdict:
-        out += (f" <span style='color:#555'>（{html.escape(t('overridden', lang))}，{html.escape(t('original', lang))}："
+        out += (f" <span style='color:#555'>（{html.escape(t('overridden', lang))}，{html.escape(t('original', lang))}{colon}"
                 f"{html.escape(t('verdict_' + result.original_verdict, lang))}）</span>")
-    out += f"<br><span style='color:#444'>{html.escape(t('area', lang))}：{html.escape(fmt_area(result.area_m2, lang))}</span>"
+    out += f"<br><span style='color:#444'>{html.escape(t('area', lang))}{colon}{html.escape(fmt_area(result.area_m2, lang))}</span>"
     return out
 
 

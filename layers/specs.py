@@ -22,8 +22,7 @@ REGION_COLORS: tuple[str, ...] = (
     "#8dd3c7", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5",
     "#bc80bd", "#ccebc5", "#ffed6f", "#a6cee3", "#b2df8a", "#cab2d6", "#fdbf6f", "#d9d9d9",
 )
-CLASS_EN = {"经开区": "Economic dev. zone", "高新区": "High-tech zone", "综保区": "Bonded zone", "其他产业园区": "Other industrial park"}
-LEVEL_EN = {"国家级": "National", "省级": "Provincial"}
+from geo.catalog import CLASS_EN, LEVEL_EN  # noqa: E402,F401  (re-exported: one wording for the map, panels and list)
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ def test_upload_check_override_save_reopen(at, tmp_path):
     # exports of what is on screen: the map page (static renderer), the report, the data
     at.selectbox(key="exp_renderer").set_value("static").run()
     at.button(key="make_png").click().run()
-    png, fname = at.session_state["export_png"]
+    png, fname, _ = at.session_state["export_png"]
     assert fname.startswith("射洪经开区_射洪扩区_") and fname.endswith(".png")
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     from PIL import Image

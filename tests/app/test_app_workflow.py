@@ -117,11 +117,11 @@ def test_name_follows_zone_then_stays_and_reaches_record_report_and_gpkg(at, tmp
     ws = Workspace(tmp_path / "home")
     assert list(ws.list_proposals()["name"]) == ["射洪北片扩区"]
     at.button(key="make_report").click().run()
-    pdf, fname = at.session_state["export_report"]
+    pdf, fname, _ = at.session_state["export_report"]
     assert pdf[:5] == b"%PDF-" and "射洪北片扩区" in fname and fname.startswith("射洪经开区_")
     at.selectbox(key="exp_fmt").set_value("gpkg").run()
     at.button(key="make_data_gpkg").click().run()
-    data, fname = at.session_state["export_data_gpkg"]
+    data, fname, _ = at.session_state["export_data_gpkg"]
     path = tmp_path / "out.gpkg"
     path.write_bytes(data)
     import pyogrio
@@ -236,7 +236,7 @@ def test_txt_export_zone_follows_longitude(at):
     at.selectbox(key="exp_fmt").set_value("txt").run()
     assert at.selectbox(key="exp_zone").value == 35 == round(ring.centroid.x / 3)
     at.button(key="make_data_txt").click().run()
-    text, fname = at.session_state["export_data_txt"]
+    text, fname, _ = at.session_state["export_data_txt"]
     assert b"35" in text[:400] or "35".encode("gbk") in text and fname.endswith(".txt")
 
 
@@ -302,3 +302,19 @@ def test_many_parcels_pick_by_number(at):
     assert len(wf.parcels) == 250 and wf.geometry.geom_type == "MultiPolygon"
     at.number_input(key="parcel_no0").set_value(3).run()
     assert _wf(at).geometry.equals(cells[2])
+
+
+def test_stale_exports_are_not_offered(at):
+    _upload(at, "p.geojson", _geojson([_ring(300)]), "application/geo+json")
+    at.selectbox(key="check_zone").set_value(ZONE).run()
+    at.button(key="run_check").click().run()
+    at.button(key="make_report").click().run()
+    assert any(b.key == "dl_report" for b in at.get("download_button"))
+    at.checkbox(key="check_chemical").check().run()  # the inputs change: the old report must go
+    assert not any(b.key == "dl_report" for b in at.get("download_button"))
+    at.button(key="run_check").click().run()
+    assert not any(b.key == "dl_report" for b in at.get("download_button"))  # until made again
+    at.text_input(key="check_name").input("改名后").run()
+    at.button(key="make_report").click().run()
+    labels = [b.proto.label for b in at.get("download_button") if b.key == "dl_report"]
+    assert labels and "改名后" in labels[0]

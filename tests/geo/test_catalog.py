@@ -50,7 +50,7 @@ def test_labelled_english_and_downloads(layers):
     table = catalog.zone_table(zones, pref, ind, lang="en")
     shown = catalog.labelled(table, "en")
     assert list(shown.columns)[:2] == ["Zone", "Prefecture"]
-    assert set(table["level"]) <= {"national", "provincial"}
+    assert set(table["level"]) <= {"National", "Provincial"}
     csv = catalog.to_csv_bytes(catalog.labelled(catalog.zone_table(zones, pref, ind)))
     assert csv.startswith(b"\xef\xbb\xbf") and "开发区".encode() in csv
     hostile = pd.DataFrame({"名称": ["=HYPERLINK(\"http://x\")", "正常"]})

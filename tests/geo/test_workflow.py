@@ -123,3 +123,34 @@ def test_same_geometry_again_keeps_the_result():
     wf.checked(FakeResult())
     assert wf.set_geometry(A, source="drawn") is False
     assert wf.current_result(SHORT) is not None
+
+
+def test_review_fixes_names_and_saved_ids():
+    # a saved default name keeps following the zone after reopen
+    wf = Workflow()
+    saved = FakeSaved(3, "成都高新区扩区方案", "Z1", A, {"type": "expand"})
+    wf.reopen(saved, FakeCheck(5, FakeResult()), SHORT)
+    assert wf.name == "" and wf.display_name(SHORT) == "成都高新区扩区方案"
+    wf.set_zone("Z2")
+    assert wf.display_name(SHORT) == "阿坝工业园扩区方案"
+    # renaming a saved proposal: the result stays, the saved ids no longer describe it
+    wf2 = Workflow()
+    wf2.reopen(FakeSaved(4, "东区", "Z1", A, {}), FakeCheck(6, FakeResult(name="东区")), SHORT)
+    assert wf2.check_id == 6
+    wf2.rename("东区二期", SHORT)
+    assert wf2.check_id is None and wf2.current_result(SHORT).name == "东区二期"
+    # a file's scheme name goes with its geometry; a typed name stays
+    wf3 = Workflow()
+    wf3.set_geometry(A, source="upload:a.txt")
+    wf3.name_from_file("A方案")
+    assert wf3.display_name(SHORT) == "A方案"
+    wf3.set_geometry(B, source="drawn")
+    assert wf3.name == ""
+    wf3.rename("我的", SHORT)
+    wf3.set_geometry(A, source="drawn")
+    assert wf3.name == "我的"
+    # the same geometry from another source is a new record: no stale check id
+    wf4 = Workflow()
+    wf4.reopen(FakeSaved(9, "x", "Z1", A, {}), FakeCheck(10, FakeResult()), SHORT)
+    wf4.set_geometry(A, source="upload:a.txt")
+    assert wf4.proposal_id is None and wf4.check_id is None

@@ -52,9 +52,16 @@ def test_disk_cache_survives_a_restart(frames, tmp_path, monkeypatch):
     first = [g.js for g in live.layer_groups(_view(), frames, "province")[1:]]
     assert list(tmp_path.rglob("*.js"))
     live._cache.clear()  # a new process: memory empty, files on disk
-    monkeypatch.setattr(live, "_render_group", lambda key, build: pytest.fail("rendered again"))
+    rendered = []
+    real = live._render_group
+    monkeypatch.setattr(live, "_render_group", lambda key, build: rendered.append(key) or real(key, build))
     again = [g.js for g in live.layer_groups(_view(), frames, "province")[1:]]
     assert again == first
+    assert rendered and not any("'spec'" in k for k in rendered)  # data layers come from disk; only labels render
+    for f in tmp_path.rglob("*.js"):  # a damaged file is rendered again, not trusted
+        f.write_text("garbage", encoding="utf-8")
+    live._cache.clear()
+    assert [g.js for g in live.layer_groups(_view(), frames, "province")[1:]] == first
 
 
 def test_base_map_is_language_neutral_and_ui_script_translates():
