@@ -316,11 +316,17 @@ def map_area(data: dict, ui: dict) -> None:
     """The map (a fragment: panning and zooming rerun only this part)."""
     mv = map_state()
     key = f"map{ss['map_epoch']}"
+    if mv.get("instance") != (key, ui["basemap"]):  # a new map is mounted (new epoch or basemap) ...
+        mv["instance"] = (key, ui["basemap"])
+        mv["skip_default"] = True  # ... whose first report is its own start view, not the planner's
     last = ss.get(key) or {}  # the map's last report (st_folium's on_change stores it before this rerun)
     c, z = last.get("center"), last.get("zoom")
     if c and z is not None and mv.get("reported") != (c, z) and _finite(c.get("lat"), c.get("lng"), z):
-        mv["reported"] = (c, z)  # the planner's own pan/zoom, applied once
-        mv.update(center=[float(c["lat"]), float(c["lng"])], zoom=float(z))
+        mv["reported"] = (c, z)
+        start = (abs(float(c["lat"]) - live.PROVINCE_CENTER[0]) < 1e-6
+                 and abs(float(c["lng"]) - live.PROVINCE_CENTER[1]) < 1e-6 and float(z) == live.PROVINCE_ZOOM)
+        if not (mv.pop("skip_default", False) and start):
+            mv.update(center=[float(c["lat"]), float(c["lng"])], zoom=float(z))  # the planner's own pan/zoom
     _retarget(data, ui)
     view = current_view(data, ui)
     level = live.level_for_zoom(mv["zoom"])

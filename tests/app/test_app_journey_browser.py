@@ -606,7 +606,7 @@ T = {
            "export": "导出", "report": "生成核查报告 PDF", "report_re": "核查报告", "pref": "（遂宁）",
            "nearest": "按最近园区推荐开发区", "upload": "上传方案文件"},
     "en": {"lang": "English", "tabs": ("Zone", "Expansion check", "Saved proposals", "Zone list"), "check": "Check",
-           "verdict": "Verdict：", "saved": "Saved:", "name_label": "Proposal name", "zone_label": "Zone to expand",
+           "verdict": "Verdict: ", "saved": "Saved:", "name_label": "Proposal name", "zone_label": "Zone to expand",
            "export": "Export", "report": "Make check report PDF", "report_re": "check[-_]report", "pref": " (遂宁)",
            "nearest": "Suggested zone by nearest park", "upload": "Upload a proposal"},
 }
