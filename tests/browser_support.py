@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
 import urllib.request
 from pathlib import Path
 
@@ -112,3 +115,29 @@ def network(drv) -> tuple[list[str], list[str]]:
     return list(requested.values()), failed
 
 
+
+
+@contextlib.contextmanager
+def streamlit_app(log_dir: Path, env: dict[str, str] | None = None, *, drop: tuple[str, ...] = (),
+                  ports: tuple[int, int] = (8600, 8900), timeout: float = 120.0) -> Iterator[tuple[str, Path]]:
+    """Run ``streamlit run app.py`` headless on 127.0.0.1 and a free port; yields ``(url, log path)``.
+
+    ``env`` adds variables (e.g. a temporary ``PARKMAP_HOME``), ``drop`` removes
+    some; the process is stopped on exit.
+    """
+    port = free_port(*ports)
+    full = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
+    for key in drop:
+        full.pop(key, None)
+    log_path = Path(log_dir) / "streamlit.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+             "--server.port", str(port), "--server.headless", "true", "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=full, stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_http(f"http://127.0.0.1:{port}/_stcore/health", timeout=timeout)
+            yield f"http://127.0.0.1:{port}", log_path
+        finally:
+            stop(proc)

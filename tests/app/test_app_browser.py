@@ -9,21 +9,15 @@ saves screenshots under ``test-artifacts/``.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 
 import pytest
 
 from tests.browser_support import (
     ARTIFACTS,
-    ROOT,
-    free_port,
     make_driver,
     network,
     require_browser,
-    stop,
-    wait_http,
+    streamlit_app,
 )
 
 require_browser()
@@ -53,21 +47,10 @@ return out;
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory, hostile_data_dir):
-    port = free_port(8620, 8700)
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PARKMAP_DATA=str(hostile_data_dir),
-               PARKMAP_HOME=str(tmp_path_factory.mktemp("home")))  # never the planner's own workspace
-    log_path = tmp_path_factory.mktemp("log") / "streamlit.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-             "--server.port", str(port), "--server.headless", "true", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_http(f"http://127.0.0.1:{port}/_stcore/health", timeout=90)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            stop(proc)
+    env = {"PARKMAP_DATA": str(hostile_data_dir),
+           "PARKMAP_HOME": str(tmp_path_factory.mktemp("home"))}  # never the planner's own workspace
+    with streamlit_app(tmp_path_factory.mktemp("log"), env, ports=(8620, 8700), timeout=90) as (url, log_path):
+        yield url
     text = log_path.read_text()
     assert "Traceback" not in text, text
 

@@ -22,10 +22,7 @@ Screenshots go to ``test-artifacts/journey_*.png``.
 from __future__ import annotations
 
 import math
-import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -33,13 +30,10 @@ import pytest
 
 from tests.browser_support import (
     ARTIFACTS,
-    ROOT,
-    free_port,
     make_driver,
     network,
     require_browser,
-    stop,
-    wait_http,
+    streamlit_app,
 )
 
 require_browser()
@@ -77,22 +71,10 @@ ERROR_TEXTS = ("程序内部错误", "Internal error", "KeyError", "Traceback")
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """``(url, PARKMAP_HOME, log path)`` of one app process for the module; its log must stay traceback-free."""
-    port = free_port(8700, 8800)
     home = tmp_path_factory.mktemp("home")
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PARKMAP_HOME=str(home))
-    env.pop("PARKMAP_DATA", None)  # the embedded data
-    log_path = tmp_path_factory.mktemp("log") / "streamlit.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-             "--server.port", str(port), "--server.headless", "true", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_http(f"http://127.0.0.1:{port}/_stcore/health", timeout=120)
-            yield f"http://127.0.0.1:{port}", home, log_path
-        finally:
-            stop(proc)
+    with streamlit_app(tmp_path_factory.mktemp("log"), {"PARKMAP_HOME": str(home)}, drop=("PARKMAP_DATA",),
+                       ports=(8700, 8800)) as (url, log_path):  # the embedded data
+        yield url, home, log_path
     text = log_path.read_text()
     assert "Traceback" not in text, text
 
