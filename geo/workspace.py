@@ -174,7 +174,7 @@ class Workspace:
                                f"设置环境变量 {HOME_ENV} / set {HOME_ENV}", code="workspace") from exc
         self.path = self.home / DB_NAME
         with self._connect() as con:
-            con.execute("PRAGMA journal_mode=WAL")
+            self._wal(con)
             with self._tx(con):
                 for stmt in _split_sql(_SCHEMA):
                     con.execute(stmt)
@@ -185,6 +185,25 @@ class Workspace:
                                    code="workspace")
 
     # -- plumbing -------------------------------------------------------------------------------
+    @staticmethod
+    def _wal(con: sqlite3.Connection, attempts: int = 60) -> None:
+        """Switch to WAL, retrying while another process holds the lock.
+
+        Two processes opening a new workspace at once can get "database is
+        locked" from this pragma without SQLite's busy handler waiting (seen
+        under load in the concurrency test); a short backoff makes it wait.
+        """
+        import time
+
+        for attempt in range(attempts):
+            try:
+                con.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc) or attempt == attempts - 1:
+                    raise
+                time.sleep(min(0.02 * (attempt + 1), 0.5))
+
     @contextmanager
     def _connect(self) -> Iterator[Any]:
         try:

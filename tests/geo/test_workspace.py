@@ -198,10 +198,16 @@ def _writer(home: str, tag: str, n: int, doc: str, start) -> None:
     res = json.loads(doc)
     geom = shapely.geometry.shape(res["geometry"])
     start.wait(60)
-    ws = W(home)
-    for i in range(n):
-        pid = ws.save_proposal(f"{tag}-{i}", geom, "Z1", {"i": i}, source=tag)
-        ws.save_check(pid, res)
+    try:
+        ws = W(home)
+        for i in range(n):
+            pid = ws.save_proposal(f"{tag}-{i}", geom, "Z1", {"i": i}, source=tag)
+            ws.save_check(pid, res)
+    except BaseException:  # say why in the test's failure message, not only as an exit code
+        import traceback
+
+        Path(home, f"writer-{tag}.err").write_text(traceback.format_exc(), encoding="utf-8")
+        raise
 
 
 def test_two_processes_save_concurrently(tmp_path, result):
@@ -216,7 +222,8 @@ def test_two_processes_save_concurrently(tmp_path, result):
     start.set()
     for p in procs:
         p.join(300)
-    assert [p.exitcode for p in procs] == [0, 0]
+    errors = "\n".join(f.read_text(encoding="utf-8") for f in sorted(tmp_path.glob("writer-*.err")))
+    assert [p.exitcode for p in procs] == [0, 0], errors
     ws = Workspace(tmp_path)
     listed = ws.list_proposals()
     assert len(listed) == 2 * n
