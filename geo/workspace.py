@@ -1,26 +1,33 @@
-"""Saved proposals and the audit trail of checks.
+"""Saved proposals, checks, accounts and the audit trail.
 
 One SQLite file, ``$PARKMAP_HOME/workspace.sqlite`` (``PARKMAP_HOME`` defaults
-to ``~/.parkmap``), in WAL mode.
+to ``~/.parkmap``), in WAL mode; the folder is ``0700`` and the file ``0600``
+(readable by its owner only).
 
-Durability and concurrency
-    Every save runs in one ``BEGIN IMMEDIATE`` transaction (the write lock is
-    taken up front; a second session waits up to ``busy_timeout``), with
-    ``synchronous=FULL``.  A crash or an exception mid-save rolls the
-    transaction back: earlier records are never touched, and no half record
-    is left.  Each call opens its own connection, so the object can be shared
-    by threads (Streamlit sessions) and processes.
+Opening
+    Before anything is created or altered the file is inspected read-only:
+    ``PRAGMA quick_check`` (a damaged file is refused, naming the path and how
+    to restore from a backup) and ``schema_version`` (a newer or unknown
+    version is refused and the file left byte-identical).  A version-1 file is
+    migrated in one transaction.  Then a quick audit verify
+    (:func:`geo.audit.verify` on the triggers, counters and newest rows); on a
+    mismatch the workspace stays readable but refuses every write
+    (:attr:`Workspace.tamper`).  Each write re-runs that quick verify inside its
+    transaction.
 
-Records
+Records (all append-only, hash-chained: :mod:`geo.audit`)
     * ``proposals``: name, zone, options, source, geometry (WKB + GeoJSON,
-      lon/lat EPSG:4490), geodesic area, created_at; a soft-delete flag is the
-      only field that ever changes.
-    * ``checks``: immutable.  Each check stores its inputs (options, zone),
-      the geometry checked, the content hashes of the layers and of the rules
-      used, the whole result document (``parkmap.check/1``, with the overlap
-      geometries) and a timestamp.  An override is a new check row pointing
-      at the check it amends (``parent_check_id``).
-    * ``events``: append-only log (save, check, override, delete, restore).
+      lon/lat EPSG:4490), geodesic area, who and when;
+    * ``checks``: inputs, geometry, layer and rule hashes, the whole result
+      document; an override is a new row pointing at the check it amends;
+    * ``events``: every save, check, override, deletion, restore, report, layer
+      import, login and account change, with the user and role;
+    * ``users``: accounts; a password change or disabling is a new row.
+
+Durability
+    Every write is one ``BEGIN IMMEDIATE`` transaction with
+    ``synchronous=FULL``: a crash or error leaves nothing half-written.
+    A proposal and its check are saved together (:meth:`Workspace.save_checked`).
 """
 
 from __future__ import annotations
@@ -28,7 +35,8 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+import stat
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,62 +47,22 @@ import shapely
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
+from geo import audit
 from geo.area import geodesic_area_m2
+from geo.auth import Actor, local_actor
 from geo.clock import now_iso
 from geo.errors import ParkmapError
 
 #: Environment variable naming the workspace folder.
 HOME_ENV = "PARKMAP_HOME"
 DB_NAME = "workspace.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = audit.SCHEMA_VERSION
 BUSY_TIMEOUT_MS = 30_000
+#: Rows per table re-hashed by the quick verify on open and before each write.
+QUICK_ROWS = 20
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS proposals (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    name TEXT NOT NULL,
-    zone_id TEXT NOT NULL,
-    options_json TEXT NOT NULL,
-    source TEXT NOT NULL DEFAULT '',
-    geom_wkb BLOB NOT NULL,
-    geom_geojson TEXT NOT NULL,
-    area_m2 REAL NOT NULL,
-    created_at TEXT NOT NULL,
-    deleted INTEGER NOT NULL DEFAULT 0,
-    deleted_at TEXT
-);
-CREATE TABLE IF NOT EXISTS checks (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    proposal_id INTEGER NOT NULL REFERENCES proposals(id),
-    parent_check_id INTEGER REFERENCES checks(id),
-    kind TEXT NOT NULL DEFAULT 'check',
-    created_at TEXT NOT NULL,
-    verdict TEXT NOT NULL,
-    inputs_json TEXT NOT NULL,
-    geom_wkb BLOB,
-    geom_geojson TEXT,
-    layer_hashes_json TEXT NOT NULL,
-    rules_hash TEXT NOT NULL,
-    result_json TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS checks_by_proposal ON checks(proposal_id, id);
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    at TEXT NOT NULL,
-    action TEXT NOT NULL,
-    proposal_id INTEGER,
-    check_id INTEGER,
-    detail_json TEXT NOT NULL DEFAULT '{}'
-);
-CREATE TRIGGER IF NOT EXISTS checks_immutable BEFORE UPDATE ON checks
-BEGIN SELECT RAISE(ABORT, 'checks are immutable'); END;
-CREATE TRIGGER IF NOT EXISTS checks_no_delete BEFORE DELETE ON checks
-BEGIN SELECT RAISE(ABORT, 'checks are immutable'); END;
-"""
+_RESTORE_HINT = ("从备份恢复：停止程序，把最近的备份（parkmap backup 生成）复制为该文件 / restore from a backup: stop "
+                 "parkmap and copy your latest backup (made with parkmap backup) over this file")
 
 
 def _now() -> str:
@@ -125,11 +93,14 @@ class SavedProposal:
     created_at: str
     deleted: bool
     deleted_at: str | None
+    created_by: str = ""
+    created_role: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "zone_id": self.zone_id, "options": self.options,
                 "source": self.source, "geometry": mapping(self.geometry), "area_m2": self.area_m2,
-                "created_at": self.created_at, "deleted": self.deleted, "deleted_at": self.deleted_at}
+                "created_at": self.created_at, "created_by": self.created_by, "created_role": self.created_role,
+                "deleted": self.deleted, "deleted_at": self.deleted_at}
 
 
 @dataclass(frozen=True)
@@ -147,52 +118,170 @@ class SavedCheck:
     layer_hashes: dict[str, str]
     rules_hash: str
     result: dict[str, Any]
+    created_by: str = ""
+    created_role: str = ""
 
     def to_result(self):
         """The stored document as a :class:`geo.check.CheckResult`."""
         from geo.check import CheckResult
 
-        return CheckResult.from_dict(self.result)
+        try:
+            return CheckResult.from_dict(self.result)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ParkmapError(f"核查记录 #{self.id} 的内容无法读取（{type(exc).__name__}）",
+                               f"Check record #{self.id} cannot be read ({type(exc).__name__})",
+                               _RESTORE_HINT, code="workspace-damaged") from exc
+
+
+@dataclass(frozen=True)
+class SaveItem:
+    """One proposal and its check, for :meth:`Workspace.save_checked`."""
+
+    name: str
+    geometry: BaseGeometry
+    zone_id: str
+    result: Any
+    options: dict[str, Any] | None = None
+    source: str = ""
+
+
+def _db_error(path: Path, exc: BaseException) -> ParkmapError:
+    """A workspace error naming the file and the cause (read-only, full disk, locked, damaged)."""
+    text = str(exc)
+    low = text.lower()
+    if "readonly" in low or "read-only" in low or isinstance(exc, PermissionError):
+        zh, en = "工作区文件只读，无法写入", "the workspace is read-only"
+        hint = f"检查 {path} 及其文件夹的写权限 / check write permission on {path} and its folder"
+    elif "disk is full" in low or "no space" in low:
+        zh, en = "磁盘已满，无法写入工作区", "the disk is full"
+        hint = "清理磁盘空间后重试 / free disk space and retry"
+    elif "locked" in low or "busy" in low:
+        zh, en = "工作区被其他程序长时间占用", "the workspace is locked by another program"
+        hint = "稍后重试 / retry in a moment"
+    elif "not a database" in low or "malformed" in low or "corrupt" in low:
+        return ParkmapError(f"工作区文件已损坏：{path}", f"workspace damaged: {path}", _RESTORE_HINT,
+                            code="workspace-damaged")
+    else:
+        zh, en, hint = "工作区读写失败", "the workspace could not be read or written", None
+    return ParkmapError(f"{zh}：{path}（{text}）", f"{en}: {path} ({text})", hint, code="workspace")
 
 
 class Workspace:
-    """Saved proposals and checks in ``<home>/workspace.sqlite``.
+    """Saved proposals, checks, accounts and events in ``<home>/workspace.sqlite``.
 
     Parameters
     ----------
     home : str or Path, optional
-        Folder of the workspace; default :func:`default_home`.  Created if needed.
+        Folder of the workspace; default :func:`default_home`.  Created
+        (mode 0700) if needed.
+
+    Attributes
+    ----------
+    tamper : geo.audit.Finding or None
+        What the quick verify found on open; while set, every write is refused.
+
+    Notes
+    -----
+    Writes take ``actor`` (:class:`geo.auth.Actor`).  Without one, the OS user
+    acts with every permission, which is allowed only while no account exists
+    (the single-user default); once accounts exist, a write without an actor
+    is refused.
     """
 
     def __init__(self, home: str | Path | None = None) -> None:
         self.home = Path(home).expanduser() if home is not None else default_home()
         try:
-            self.home.mkdir(parents=True, exist_ok=True)
+            self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if self.home.stat().st_uid == os.getuid() and stat.S_IMODE(self.home.stat().st_mode) & 0o077:
+                os.chmod(self.home, 0o700)
         except OSError as exc:
             raise ParkmapError(f"无法创建工作区文件夹 {self.home}：{exc.strerror}",
                                f"Cannot create the workspace folder {self.home}: {exc.strerror}",
                                f"设置环境变量 {HOME_ENV} / set {HOME_ENV}", code="workspace") from exc
         self.path = self.home / DB_NAME
+        version = self._inspect()
+        if version != SCHEMA_VERSION:
+            self._create_or_migrate()
+        self._private()
+        try:
+            with self._connect() as con:
+                self.tamper: audit.Finding | None = audit.verify(con, last_n=QUICK_ROWS)
+        except sqlite3.Error as exc:
+            raise _db_error(self.path, exc) from exc
+
+    # -- opening --------------------------------------------------------------------------------
+    def _inspect(self) -> int | None:
+        """Read-only look before writing: damaged → refuse; newer/unknown → refuse; else the version."""
+        try:
+            st = self.path.lstat()
+        except FileNotFoundError:
+            return None
+        if not stat.S_ISREG(st.st_mode):
+            raise ParkmapError(f"工作区不是普通文件：{self.path}", f"The workspace is not a regular file: {self.path}",
+                               "移走它后重试 / move it away and retry", code="workspace")
+        if st.st_size == 0:
+            return None
+        try:
+            con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        except sqlite3.Error as exc:
+            raise _db_error(self.path, exc) from exc
+        try:
+            ok = str(con.execute("PRAGMA quick_check").fetchone()[0])
+            if ok != "ok":
+                raise ParkmapError(f"工作区文件已损坏：{self.path}（{ok[:200]}）", f"workspace damaged: {self.path} ({ok[:200]})",
+                                   _RESTORE_HINT, code="workspace-damaged")
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if not tables:
+                return None
+            row = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() if "meta" in tables else None
+        except sqlite3.DatabaseError as exc:
+            raise _db_error(self.path, exc) from exc
+        finally:
+            con.close()
+        version = int(row[0]) if row is not None and str(row[0]).isdigit() else None
+        if version not in (1, SCHEMA_VERSION):
+            newer = version is not None and version > SCHEMA_VERSION
+            raise ParkmapError(
+                f"工作区 {self.path} 的版本（{row[0] if row else '未知'}）" + ("比本程序新" if newer else "无法识别") + "，未作任何改动",
+                f"The workspace {self.path} has " + ("a newer" if newer else "an unknown")
+                + f" version ({row[0] if row else 'none'}); it was left untouched",
+                "升级 parkmap，或设置 PARKMAP_HOME 使用另一个文件夹 / upgrade parkmap, or set PARKMAP_HOME to another folder",
+                code="workspace-version")
+        return version
+
+    def _create_or_migrate(self) -> None:
         with self._connect() as con:
             self._wal(con)
             with self._tx(con):
-                for stmt in _split_sql(_SCHEMA):
-                    con.execute(stmt)
-                con.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            row = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            if row is None or int(row[0]) > SCHEMA_VERSION:
-                raise ParkmapError(f"工作区 {self.path} 的版本比本程序新", f"The workspace {self.path} was written by a newer version",
-                                   code="workspace")
+                tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+                row = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() \
+                    if "meta" in tables else None
+                if row is not None and int(row[0]) == SCHEMA_VERSION:
+                    return  # another process created it meanwhile
+                if row is not None and int(row[0]) == 1:
+                    from geo.migrate import migrate_v1
+
+                    migrate_v1(con, local_actor(), _now())
+                else:
+                    for stmt in _split_sql(audit.TABLES_SQL):
+                        con.execute(stmt)
+                    con.execute("INSERT INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+                for sql in audit.TRIGGERS.values():
+                    con.execute(sql)
+
+    def _private(self) -> None:
+        """Owner-only file modes on the workspace and its WAL files."""
+        for p in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
+            try:
+                if p.exists() and p.stat().st_uid == os.getuid() and stat.S_IMODE(p.stat().st_mode) & 0o077:
+                    os.chmod(p, 0o600)
+            except OSError:
+                pass
 
     # -- plumbing -------------------------------------------------------------------------------
     @staticmethod
     def _wal(con: sqlite3.Connection, attempts: int = 60) -> None:
-        """Switch to WAL, retrying while another process holds the lock.
-
-        Two processes opening a new workspace at once can get "database is
-        locked" from this pragma without SQLite's busy handler waiting (seen
-        under load in the concurrency test); a short backoff makes it wait.
-        """
+        """Switch to WAL, retrying while another process holds the lock (its busy handler does not wait)."""
         import time
 
         for attempt in range(attempts):
@@ -205,17 +294,21 @@ class Workspace:
                 time.sleep(min(0.02 * (attempt + 1), 0.5))
 
     @contextmanager
-    def _connect(self) -> Iterator[Any]:
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        old = os.umask(0o077)  # a new file, WAL or shared-memory file is created owner-only
         try:
             con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         except sqlite3.Error as exc:
-            raise ParkmapError(f"无法打开工作区 {self.path}：{exc}", f"Cannot open the workspace {self.path}: {exc}",
-                               code="workspace") from exc
+            raise _db_error(self.path, exc) from exc
+        finally:
+            os.umask(old)
         try:
             con.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             con.execute("PRAGMA synchronous=FULL")
             con.execute("PRAGMA foreign_keys=ON")
             yield con
+        except sqlite3.Error as exc:
+            raise _db_error(self.path, exc) from exc
         finally:
             con.close()
 
@@ -231,15 +324,78 @@ class Workspace:
             raise
         con.execute("COMMIT")
 
-    def _event(self, con: sqlite3.Connection, action: str, proposal_id: int | None = None,
-               check_id: int | None = None, detail: dict[str, Any] | None = None) -> None:
-        con.execute("INSERT INTO events(at, action, proposal_id, check_id, detail_json) VALUES (?,?,?,?,?)",
-                    (_now(), action, proposal_id, check_id, _dumps(detail or {})))
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that first re-verifies the newest records; refuses when tampered."""
+        self._refuse_if_tampered()
+        with self._connect() as con, self._tx(con):
+            found = audit.verify(con, last_n=3)
+            if found is not None:
+                self.tamper = found
+                self._refuse_if_tampered()
+            yield con
+
+    def _refuse_if_tampered(self) -> None:
+        if self.tamper is not None:
+            raise ParkmapError(f"审计记录校验失败，工作区拒绝写入：{self.tamper.zh}（{self.path}）",
+                               f"The audit trail failed verification; the workspace refuses to write: "
+                               f"{self.tamper.en} ({self.path})",
+                               "运行 parkmap audit verify 查看详情，并从备份恢复 / run parkmap audit verify, "
+                               "then restore from a backup", code="workspace-tampered")
+
+    def has_accounts(self) -> bool:
+        """Does any account exist (then every write needs a logged-in actor)?"""
+        with self._connect() as con:
+            return con.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
+
+    def actor_or_default(self, actor: Actor | None) -> Actor:
+        """``actor``, or the OS user while no account exists; else a ``login`` error."""
+        if actor is not None:
+            return actor
+        if self.has_accounts():
+            raise ParkmapError("需要登录：本工作区已设置账号", "Login required: this workspace has accounts",
+                               "在命令行加 --user 账号名 / pass --user NAME", code="login")
+        return local_actor()
+
+    def _event(self, con: sqlite3.Connection, actor: Actor, action: str, proposal_id: int | None = None,
+               check_id: int | None = None, detail: dict[str, Any] | None = None) -> int:
+        values = {"at": _now(), "user": actor.name, "role": actor.role, "action": action,
+                  "proposal_id": proposal_id, "check_id": check_id, "detail_json": _dumps(detail or {})}
+        return audit.append(con, "events", values)[0]
+
+    def record(self, action: str, *, actor: Actor | None = None, proposal_id: int | None = None,
+               check_id: int | None = None, detail: dict[str, Any] | None = None,
+               permission: str | None = None) -> int:
+        """Append one audit event (a report written, layers imported…); returns its id.
+
+        ``permission`` (an action of :data:`geo.auth.ROLES`) is checked first when given.
+        """
+        who = self.actor_or_default(actor)
+        if permission:
+            who.require(permission)
+        with self._write() as con:
+            return self._event(con, who, action, proposal_id, check_id, detail)
 
     # -- proposals ------------------------------------------------------------------------------
+    def _insert_proposal(self, con: sqlite3.Connection, who: Actor, name: str, geom: BaseGeometry, zone_id: str,
+                         options: dict[str, Any] | None, source: str) -> int:
+        from geo.check import prepare_proposal_geometry
+
+        geom, _ = prepare_proposal_geometry(geom)
+        if not str(name or "").strip():
+            raise ParkmapError("方案名称不能为空", "The proposal needs a name", code="workspace")
+        values = {"name": str(name).strip(), "zone_id": str(zone_id), "options_json": _dumps(options or {}),
+                  "source": str(source or ""), "geom_wkb": shapely.to_wkb(geom), "geom_geojson": _dumps(mapping(geom)),
+                  "area_m2": float(geodesic_area_m2(geom)), "created_at": _now(), "created_by": who.name,
+                  "created_role": who.role}
+        pid, digest = audit.append(con, "proposals", values)
+        self._event(con, who, "save_proposal", pid, None, {"name": values["name"], "zone_id": values["zone_id"],
+                                                           "source": values["source"], "proposal_hash": digest})
+        return pid
+
     def save_proposal(self, name: str, geom: BaseGeometry, zone_id: str, options: dict[str, Any] | None = None,
-                      source: str = "") -> int:
-        """Store a proposal; returns its id.
+                      source: str = "", *, actor: Actor | None = None) -> int:
+        """Store a proposal (without a check); returns its id.
 
         Parameters
         ----------
@@ -251,79 +407,145 @@ class Workspace:
             The planner's choices (type, chemical, major_project, removed…).
         source : str
             Where it came from: ``"drawn"``, ``"upload:<file>"``, ``"cli:<file>"``…
+        actor : geo.auth.Actor, optional
+            Needs the ``save`` permission.
         """
-        from geo.check import prepare_proposal_geometry
+        who = self.actor_or_default(actor)
+        who.require("save")
+        with self._write() as con:
+            return self._insert_proposal(con, who, name, geom, zone_id, options, source)
 
-        geom, _ = prepare_proposal_geometry(geom)
-        if not str(name or "").strip():
-            raise ParkmapError("方案名称不能为空", "The proposal needs a name", code="workspace")
-        area = geodesic_area_m2(geom)
-        row = (str(name).strip(), str(zone_id), _dumps(options or {}), str(source or ""), shapely.to_wkb(geom),
-               _dumps(mapping(geom)), area, _now())
-        with self._connect() as con, self._tx(con):
-            cur = con.execute("INSERT INTO proposals(name, zone_id, options_json, source, geom_wkb, geom_geojson, "
-                              "area_m2, created_at) VALUES (?,?,?,?,?,?,?,?)", row)
-            pid = int(cur.lastrowid)
-            self._event(con, "save_proposal", pid, None, {"name": row[0], "zone_id": row[1], "source": row[3]})
-        return pid
+    def save_checked(self, items: Sequence[SaveItem], *, actor: Actor | None = None) -> list[tuple[int, int]]:
+        """Save proposals with their checks in ONE transaction: all or nothing.
+
+        Rules a reviewer overrode before the first save are recorded as
+        ``override`` events (rule, original and new status, reason).
+
+        Returns
+        -------
+        list of (proposal_id, check_id)
+        """
+        who = self.actor_or_default(actor)
+        who.require("save")
+        out = []
+        with self._write() as con:
+            for item in items:
+                pid = self._insert_proposal(con, who, item.name, item.geometry, item.zone_id, item.options, item.source)
+                cid = self._insert_check(con, who, pid, item.result, None, None, None, "check")
+                out.append((pid, cid))
+        return out
 
     def list_proposals(self, include_deleted: bool = False) -> pd.DataFrame:
-        """One row per proposal with its latest check.
+        """One row per proposal with its latest check and state.
 
-        Columns: id, name, zone_id, source, area_m2, created_at, deleted,
-        deleted_at, n_checks, last_check_id, last_verdict, last_checked_at.
+        Columns: id, name, zone_id, source, area_m2, created_at, created_by,
+        created_role, deleted, deleted_at, deleted_by, n_checks, last_check_id,
+        last_verdict, last_checked_at, last_checked_by.
         """
         sql = """
-            SELECT p.id, p.name, p.zone_id, p.source, p.area_m2, p.created_at, p.deleted, p.deleted_at,
+            SELECT p.id, p.name, p.zone_id, p.source, p.area_m2, p.created_at, p.created_by, p.created_role,
+                   COALESCE(d.action = 'delete', 0) AS deleted,
+                   CASE WHEN d.action = 'delete' THEN d.at END AS deleted_at,
+                   CASE WHEN d.action = 'delete' THEN d.user END AS deleted_by,
                    (SELECT COUNT(*) FROM checks c WHERE c.proposal_id = p.id) AS n_checks,
-                   c.id AS last_check_id, c.verdict AS last_verdict, c.created_at AS last_checked_at
+                   c.id AS last_check_id, c.verdict AS last_verdict, c.created_at AS last_checked_at,
+                   c.created_by AS last_checked_by
             FROM proposals p
             LEFT JOIN checks c ON c.id = (SELECT MAX(id) FROM checks WHERE proposal_id = p.id)
+            LEFT JOIN events d ON d.id = (SELECT MAX(id) FROM events WHERE proposal_id = p.id
+                                          AND action IN ('delete', 'restore'))
         """
-        if not include_deleted:
-            sql += " WHERE p.deleted = 0"
-        sql += " ORDER BY p.id"
+        sql = f"SELECT * FROM ({sql})" + ("" if include_deleted else " WHERE deleted = 0") + " ORDER BY id"
         with self._connect() as con:
             df = pd.read_sql_query(sql, con)
         df["deleted"] = df["deleted"].astype(bool)
         return df
 
+    def _verified_row(self, con: sqlite3.Connection, table: str, row_id: int) -> dict[str, Any] | None:
+        cols = ("id", *audit.COLUMNS[table], "prev_hash", "row_hash")
+        row = con.execute(f"SELECT {', '.join(cols)} FROM {table} WHERE id = ?", (int(row_id),)).fetchone()
+        if row is None:
+            return None
+        values = dict(zip(cols, row))
+        if audit.row_hash(table, values, values["prev_hash"]) != values["row_hash"]:
+            raise ParkmapError(f"{table} 表第 {row_id} 条记录与其校验值不符（被改动），拒绝读取：{self.path}",
+                               f"{table} row #{row_id} does not match its hash (edited); refusing to read it: {self.path}",
+                               _RESTORE_HINT, code="workspace-tampered")
+        return values
+
     def get_proposal(self, proposal_id: int) -> SavedProposal:
-        """The stored proposal (also when soft-deleted).
+        """The stored proposal (also when soft-deleted); its row hash is verified first.
 
         Raises
         ------
         ParkmapError
-            ``code="not-found"`` for an unknown id.
+            ``code="not-found"`` for an unknown id, ``workspace-tampered`` for
+            an edited row, ``workspace-damaged`` for unreadable content.
         """
         with self._connect() as con:
-            row = con.execute("SELECT id, name, zone_id, options_json, source, geom_wkb, area_m2, created_at, deleted, "
-                              "deleted_at FROM proposals WHERE id = ?", (int(proposal_id),)).fetchone()
-        if row is None:
+            v = self._verified_row(con, "proposals", proposal_id)
+            state = con.execute("SELECT action, at FROM events WHERE proposal_id = ? AND action IN ('delete','restore') "
+                                "ORDER BY id DESC LIMIT 1", (int(proposal_id),)).fetchone()
+        if v is None:
             raise ParkmapError(f"没有编号为 {proposal_id} 的方案", f"No proposal with id {proposal_id}", code="not-found")
-        return SavedProposal(id=row[0], name=row[1], zone_id=row[2], options=json.loads(row[3]), source=row[4],
-                             geometry=shapely.from_wkb(row[5]), area_m2=row[6], created_at=row[7],
-                             deleted=bool(row[8]), deleted_at=row[9])
+        deleted = state is not None and state[0] == "delete"
+        return SavedProposal(id=v["id"], name=v["name"], zone_id=v["zone_id"],
+                             options=_loads(v["options_json"], "proposals", v["id"]), source=v["source"],
+                             geometry=shapely.from_wkb(v["geom_wkb"]), area_m2=v["area_m2"],
+                             created_at=v["created_at"], deleted=deleted, deleted_at=state[1] if deleted else None,
+                             created_by=v["created_by"], created_role=v["created_role"])
 
-    def _set_deleted(self, proposal_id: int, deleted: bool) -> None:
-        with self._connect() as con, self._tx(con):
-            cur = con.execute("UPDATE proposals SET deleted = ?, deleted_at = ? WHERE id = ?",
-                              (int(deleted), _now() if deleted else None, int(proposal_id)))
-            if cur.rowcount == 0:
-                raise ParkmapError(f"没有编号为 {proposal_id} 的方案", f"No proposal with id {proposal_id}", code="not-found")
-            self._event(con, "delete" if deleted else "restore", int(proposal_id))
+    def _set_deleted(self, proposal_id: int, deleted: bool, actor: Actor | None) -> None:
+        who = self.actor_or_default(actor)
+        prop = self.get_proposal(proposal_id)
+        verb = "delete" if deleted else "restore"
+        who.require(f"{verb}_own" if prop.created_by == who.name else f"{verb}_any")
+        with self._write() as con:
+            self._event(con, who, verb, int(proposal_id), None, {"name": prop.name})
 
-    def soft_delete(self, proposal_id: int) -> None:
-        """Hide a proposal from :meth:`list_proposals` (its records are kept)."""
-        self._set_deleted(proposal_id, True)
+    def soft_delete(self, proposal_id: int, *, actor: Actor | None = None) -> None:
+        """Hide a proposal from :meth:`list_proposals` (a ``delete`` event; nothing is removed)."""
+        self._set_deleted(proposal_id, True, actor)
 
-    def restore(self, proposal_id: int) -> None:
-        """Undo :meth:`soft_delete`."""
-        self._set_deleted(proposal_id, False)
+    def restore(self, proposal_id: int, *, actor: Actor | None = None) -> None:
+        """Undo :meth:`soft_delete` (a ``restore`` event)."""
+        self._set_deleted(proposal_id, False, actor)
 
     # -- checks ---------------------------------------------------------------------------------
+    def _insert_check(self, con: sqlite3.Connection, who: Actor, proposal_id: int, result: Any,
+                      layer_hashes: dict[str, str] | None, rules_hash: str | None, parent_check_id: int | None,
+                      kind: str) -> int:
+        doc = result.to_dict(include_geometries=True) if hasattr(result, "to_dict") else dict(result)
+        if layer_hashes is None:
+            layer_hashes = {k: v.get("hash", "") for k, v in (doc.get("layers") or {}).items()}
+        if rules_hash is None:
+            rules_hash = doc.get("rules_hash", "")
+        geom = doc.get("geometry")
+        inputs = {"zone_id": (doc.get("zone") or {}).get("zone_id"), "type": doc.get("type"),
+                  "chemical": doc.get("chemical"), "major_project": doc.get("major_project"),
+                  "name": doc.get("name"), "removed": (doc.get("geometries") or {}).get("removed")}
+        if con.execute("SELECT 1 FROM proposals WHERE id = ?", (int(proposal_id),)).fetchone() is None:
+            raise ParkmapError(f"没有编号为 {proposal_id} 的方案", f"No proposal with id {proposal_id}", code="not-found")
+        values = {"proposal_id": int(proposal_id), "parent_check_id": parent_check_id, "kind": kind,
+                  "created_at": _now(), "created_by": who.name, "created_role": who.role, "verdict": doc["verdict"],
+                  "inputs_json": _dumps(inputs), "geom_wkb": shapely.to_wkb(shape(geom)) if geom else None,
+                  "geom_geojson": _dumps(geom) if geom else None, "layer_hashes_json": _dumps(layer_hashes),
+                  "rules_hash": str(rules_hash), "result_json": _dumps(doc)}
+        cid, digest = audit.append(con, "checks", values)
+        self._event(con, who, kind, int(proposal_id), cid, {"verdict": doc["verdict"], "parent_check_id": parent_check_id,
+                                                             "check_hash": digest, "repair": doc.get("repair")})
+        if kind == "check":  # overrides made before this first save: one event each
+            for r in doc.get("rules") or []:
+                if r.get("override_reason"):
+                    self._event(con, who, "override", int(proposal_id), cid,
+                                {"rule": r.get("id"), "original_status": r.get("original_status"),
+                                 "status": r.get("status"), "reason": r.get("override_reason"),
+                                 "overridden_at": r.get("overridden_at"), "before_save": True})
+        return cid
+
     def save_check(self, proposal_id: int, result: Any, layer_hashes: dict[str, str] | None = None,
-                   rules_hash: str | None = None, *, parent_check_id: int | None = None, kind: str = "check") -> int:
+                   rules_hash: str | None = None, *, parent_check_id: int | None = None, kind: str = "check",
+                   actor: Actor | None = None) -> int:
         """Record a check of a saved proposal; returns the check id.
 
         Parameters
@@ -335,60 +557,51 @@ class Workspace:
         parent_check_id : int, optional
             For an override: the check it amends.
         kind : {"check", "override"}
+        actor : geo.auth.Actor, optional
+            Needs ``check`` (``override`` for an override).
         """
-        doc = result.to_dict(include_geometries=True) if hasattr(result, "to_dict") else dict(result)
-        if layer_hashes is None:
-            layer_hashes = {k: v.get("hash", "") for k, v in (doc.get("layers") or {}).items()}
-        if rules_hash is None:
-            rules_hash = doc.get("rules_hash", "")
-        geom = doc.get("geometry")
-        wkb = shapely.to_wkb(shape(geom)) if geom else None
-        inputs = {"zone_id": (doc.get("zone") or {}).get("zone_id"), "type": doc.get("type"),
-                  "chemical": doc.get("chemical"), "major_project": doc.get("major_project"),
-                  "name": doc.get("name"), "removed": (doc.get("geometries") or {}).get("removed")}
-        row = (int(proposal_id), parent_check_id, kind, _now(), doc["verdict"], _dumps(inputs), wkb,
-               _dumps(geom) if geom else None, _dumps(layer_hashes), str(rules_hash), _dumps(doc))
-        with self._connect() as con, self._tx(con):
-            if con.execute("SELECT 1 FROM proposals WHERE id = ?", (int(proposal_id),)).fetchone() is None:
-                raise ParkmapError(f"没有编号为 {proposal_id} 的方案", f"No proposal with id {proposal_id}", code="not-found")
-            cur = con.execute("INSERT INTO checks(proposal_id, parent_check_id, kind, created_at, verdict, inputs_json, "
-                              "geom_wkb, geom_geojson, layer_hashes_json, rules_hash, result_json) "
-                              "VALUES (?,?,?,?,?,?,?,?,?,?,?)", row)
-            cid = int(cur.lastrowid)
-            self._event(con, kind, int(proposal_id), cid, {"verdict": doc["verdict"], "parent_check_id": parent_check_id})
-        return cid
+        who = self.actor_or_default(actor)
+        who.require("override" if kind == "override" else "check")
+        with self._write() as con:
+            return self._insert_check(con, who, proposal_id, result, layer_hashes, rules_hash, parent_check_id, kind)
 
-    def save_override(self, check_id: int, rule_id: str, new_status: str, reason: str) -> int:
+    def save_override(self, check_id: int, rule_id: str, new_status: str, reason: str, *,
+                      actor: Actor | None = None) -> int:
         """Override one rule of a stored check: a new check row (kind ``override``) with the original kept."""
         from geo.check import apply_override
 
+        who = self.actor_or_default(actor)
+        who.require("override")
         base = self.get_check(check_id)
         new = apply_override(base.to_result(), rule_id, new_status, reason)
         return self.save_check(base.proposal_id, new, base.layer_hashes, base.rules_hash,
-                               parent_check_id=base.id, kind="override")
+                               parent_check_id=base.id, kind="override", actor=who)
 
-    def _check_from_row(self, row: tuple) -> SavedCheck:
-        return SavedCheck(id=row[0], proposal_id=row[1], parent_check_id=row[2], kind=row[3], created_at=row[4],
-                          verdict=row[5], inputs=json.loads(row[6]),
-                          geometry=shapely.from_wkb(row[7]) if row[7] is not None else None,
-                          layer_hashes=json.loads(row[8]), rules_hash=row[9], result=json.loads(row[10]))
-
-    _CHECK_COLS = ("id, proposal_id, parent_check_id, kind, created_at, verdict, inputs_json, geom_wkb, "
-                   "layer_hashes_json, rules_hash, result_json")
+    def _check_from_values(self, v: dict[str, Any]) -> SavedCheck:
+        cid = v["id"]
+        return SavedCheck(id=cid, proposal_id=v["proposal_id"], parent_check_id=v["parent_check_id"], kind=v["kind"],
+                          created_at=v["created_at"], verdict=v["verdict"],
+                          inputs=_loads(v["inputs_json"], "checks", cid),
+                          geometry=shapely.from_wkb(v["geom_wkb"]) if v["geom_wkb"] is not None else None,
+                          layer_hashes=_loads(v["layer_hashes_json"], "checks", cid), rules_hash=v["rules_hash"],
+                          result=_loads(v["result_json"], "checks", cid), created_by=v["created_by"],
+                          created_role=v["created_role"])
 
     def checks_for(self, proposal_id: int) -> list[SavedCheck]:
-        """All checks of a proposal, oldest first."""
+        """All checks of a proposal, oldest first (each row's hash verified)."""
         with self._connect() as con:
-            rows = con.execute(f"SELECT {self._CHECK_COLS} FROM checks WHERE proposal_id = ? ORDER BY id",
-                               (int(proposal_id),)).fetchall()
-        return [self._check_from_row(r) for r in rows]
+            ids = [r[0] for r in con.execute("SELECT id FROM checks WHERE proposal_id = ? ORDER BY id",
+                                             (int(proposal_id),))]
+            rows = [self._verified_row(con, "checks", i) for i in ids]
+        return [self._check_from_values(v) for v in rows if v is not None]
 
     def get_check(self, check_id: int) -> SavedCheck:
+        """One check record (its row hash verified first)."""
         with self._connect() as con:
-            row = con.execute(f"SELECT {self._CHECK_COLS} FROM checks WHERE id = ?", (int(check_id),)).fetchone()
-        if row is None:
+            v = self._verified_row(con, "checks", check_id)
+        if v is None:
             raise ParkmapError(f"没有编号为 {check_id} 的核查记录", f"No check with id {check_id}", code="not-found")
-        return self._check_from_row(row)
+        return self._check_from_values(v)
 
     def compare(self, check_ids: list[int]) -> pd.DataFrame:
         """Side-by-side table of several checks: one row per rule, ``status``/``value`` columns per check.
@@ -408,19 +621,56 @@ class Workspace:
             data[f"{c.id}:value"] = [None, c.result.get("area_m2")] + [rows.get(i, {}).get("value") for i in rule_ids]
         return pd.DataFrame(data, index=["verdict", "area_m2"] + rule_ids)
 
+    # -- audit ----------------------------------------------------------------------------------
     def events(self) -> pd.DataFrame:
-        """The audit log (append-only)."""
+        """The audit log (append-only): id, at, user, role, action, proposal_id, check_id, detail_json."""
         with self._connect() as con:
-            return pd.read_sql_query("SELECT id, at, action, proposal_id, check_id, detail_json FROM events ORDER BY id", con)
+            return pd.read_sql_query("SELECT id, at, user, role, action, proposal_id, check_id, detail_json "
+                                     "FROM events ORDER BY id", con)
+
+    def verify(self, *, full: bool = True) -> audit.Finding | None:
+        """Walk the hash chains (all rows, or the quick check); None when intact."""
+        with self._connect() as con:
+            return audit.verify(con, last_n=None if full else QUICK_ROWS)
+
+    def head(self) -> tuple[int, str]:
+        """The audit chain head ``(event id, hash)`` (:func:`geo.audit.chain_head`)."""
+        with self._connect() as con:
+            return audit.chain_head(con)
+
+    def check_head(self, event_id: int, digest: str) -> audit.Finding | None:
+        """Does event ``event_id`` still carry ``digest`` (as printed on a report)?"""
+        with self._connect() as con:
+            return audit.check_head(con, event_id, digest)
 
     def integrity_check(self) -> str:
         """SQLite ``PRAGMA integrity_check`` (``"ok"`` when healthy)."""
         with self._connect() as con:
             return str(con.execute("PRAGMA integrity_check").fetchone()[0])
 
+    def backup(self, dest: str | Path) -> Path:
+        """An online copy (SQLite backup API) at ``dest``, then verified; returns the path.
+
+        ``dest`` may be a folder (the file is named ``workspace-<time>.sqlite``)
+        or a new file; an existing file is never overwritten.  The copy is
+        ``0600``, passes ``integrity_check`` and a full audit verify, and its
+        chain head equals the source's at the time of the copy.
+        """
+        from geo.backup import backup_to
+
+        return backup_to(self, Path(dest))
+
+
+def _loads(text: str, table: str, row_id: int) -> Any:
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError) as exc:
+        raise ParkmapError(f"工作区记录 {table} #{row_id} 的内容无法解析", f"Workspace record {table} #{row_id} cannot be parsed",
+                           _RESTORE_HINT, code="workspace-damaged") from exc
+
 
 def _split_sql(script: str) -> list[str]:
-    """Split the schema into statements (triggers contain ';' inside BEGIN … END)."""
+    """Split a script into statements (triggers contain ';' inside BEGIN … END)."""
     out, buf = [], []
     for line in script.strip().splitlines():
         buf.append(line)
@@ -433,4 +683,4 @@ def _split_sql(script: str) -> list[str]:
     return out
 
 
-__all__ = ["DB_NAME", "HOME_ENV", "SavedCheck", "SavedProposal", "Workspace", "default_home"]
+__all__ = ["DB_NAME", "HOME_ENV", "SaveItem", "SavedCheck", "SavedProposal", "Workspace", "default_home"]

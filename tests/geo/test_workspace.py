@@ -14,6 +14,7 @@ from shapely.geometry import box
 
 import geo_builders as gb
 from geo.check import ControlIndex, Proposal, check_proposal, default_rules
+from geo.accounts import add_user
 from geo.errors import ParkmapError
 from geo.workspace import Workspace, default_home
 
@@ -104,15 +105,17 @@ def test_save_list_reopen_compare_delete(tmp_path, result):
     assert ws.integrity_check() == "ok"
 
 
-def test_checks_are_immutable(tmp_path, result):
+def test_every_table_is_append_only(tmp_path, result):
     ws = Workspace(tmp_path)
     pid = ws.save_proposal("a", result.geometry, "Z1")
     ws.save_check(pid, result)
+    add_user(ws, "admin", "admin", "admin-pass-1")
     con = sqlite3.connect(ws.path)
-    with pytest.raises(sqlite3.DatabaseError, match="immutable"):
-        con.execute("UPDATE checks SET verdict='pass'")
-    with pytest.raises(sqlite3.DatabaseError, match="immutable"):
-        con.execute("DELETE FROM checks")
+    for table in ("proposals", "checks", "events", "users", "meta"):
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            con.execute(f"UPDATE {table} SET rowid = rowid")
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            con.execute(f"DELETE FROM {table}")
     con.close()
 
 

@@ -1,0 +1,326 @@
+"""The workspace's tamper-evident record: schema, hash chain and verification.
+
+Every table of the workspace (``users``, ``proposals``, ``checks``,
+``events``) is append-only.  Triggers refuse ``UPDATE`` and ``DELETE``; a
+deletion, restore, override or password change is a new row.  Each row
+carries ``prev_hash`` (the previous row's ``row_hash`` in the same table, or
+64 zeros for the first) and ``row_hash``, the SHA-256 of the table name, the
+row's id and every content column, and ``prev_hash``.
+
+What :func:`verify` detects
+    * an edited row (its hash no longer matches its content);
+    * a deleted or reordered row in the middle (the next row's ``prev_hash``
+      no longer matches);
+    * a deleted last row, when ``sqlite_sequence`` (SQLite's AUTOINCREMENT
+      counter) still remembers the higher id;
+    * a dropped or altered trigger;
+    * an event that names a proposal or check whose hash differs from the one
+      the event recorded.
+
+What it cannot detect on its own
+    Someone with write access to the file who rewrites a whole table *and*
+    recomputes every later hash and the counter.  Against that, compare the
+    chain head (:func:`chain_head`, printed on every report) with a printed
+    report or a backup: ``parkmap audit verify --head N:HASH``.
+
+Examples
+--------
+>>> row_hash("events", {"id": 1, "action": "save"}, GENESIS)[:12]
+'5cc973cb4bdb'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+#: The workspace layout this module writes and verifies.
+SCHEMA_VERSION = 2
+#: ``prev_hash`` of a table's first row.
+GENESIS = "0" * 64
+#: The chained tables, in the order they are verified.
+TABLES: tuple[str, ...] = ("users", "proposals", "checks", "events")
+
+#: Content columns per table (besides ``id``, ``prev_hash``, ``row_hash``), in hash order.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "users": ("at", "name", "role", "pw_hash", "disabled", "by_user", "by_role"),
+    "proposals": ("name", "zone_id", "options_json", "source", "geom_wkb", "geom_geojson", "area_m2",
+                  "created_at", "created_by", "created_role"),
+    "checks": ("proposal_id", "parent_check_id", "kind", "created_at", "created_by", "created_role", "verdict",
+               "inputs_json", "geom_wkb", "geom_geojson", "layer_hashes_json", "rules_hash", "result_json"),
+    "events": ("at", "user", "role", "action", "proposal_id", "check_id", "detail_json"),
+}
+
+TABLES_SQL = """
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    pw_hash TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    by_user TEXT NOT NULL,
+    by_role TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    row_hash TEXT NOT NULL
+);
+CREATE INDEX users_by_name ON users(name, id);
+CREATE TABLE proposals (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    zone_id TEXT NOT NULL,
+    options_json TEXT NOT NULL,
+    source TEXT NOT NULL DEFAULT '',
+    geom_wkb BLOB NOT NULL,
+    geom_geojson TEXT NOT NULL,
+    area_m2 REAL NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_role TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    row_hash TEXT NOT NULL
+);
+CREATE TABLE checks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    proposal_id INTEGER NOT NULL REFERENCES proposals(id),
+    parent_check_id INTEGER REFERENCES checks(id),
+    kind TEXT NOT NULL DEFAULT 'check',
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_role TEXT NOT NULL,
+    verdict TEXT NOT NULL,
+    inputs_json TEXT NOT NULL,
+    geom_wkb BLOB,
+    geom_geojson TEXT,
+    layer_hashes_json TEXT NOT NULL,
+    rules_hash TEXT NOT NULL,
+    result_json TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    row_hash TEXT NOT NULL
+);
+CREATE INDEX checks_by_proposal ON checks(proposal_id, id);
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    user TEXT NOT NULL,
+    role TEXT NOT NULL,
+    action TEXT NOT NULL,
+    proposal_id INTEGER,
+    check_id INTEGER,
+    detail_json TEXT NOT NULL DEFAULT '{}',
+    prev_hash TEXT NOT NULL,
+    row_hash TEXT NOT NULL
+);
+CREATE INDEX events_by_proposal ON events(proposal_id, id);
+CREATE INDEX events_by_action ON events(action, id);
+"""
+
+
+def _trigger_sql(table: str, op: str) -> str:
+    return (f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table}\n"
+            f"BEGIN SELECT RAISE(ABORT, '{table} are append-only'); END")
+
+
+#: name → exact SQL of every protecting trigger (``meta`` included: the version is written once).
+TRIGGERS: dict[str, str] = {f"{t}_no_{op.lower()}": _trigger_sql(t, op)
+                            for t in (*TABLES, "meta") for op in ("UPDATE", "DELETE")}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {"hex": bytes(value).hex()}
+    return value
+
+
+def row_hash(table: str, values: dict[str, Any], prev_hash: str) -> str:
+    """SHA-256 (hex) of one row: table, id, content columns and the previous hash.
+
+    Parameters
+    ----------
+    table : str
+    values : dict
+        ``id`` and the table's :data:`COLUMNS` (missing ones count as null).
+    prev_hash : str
+
+    Examples
+    --------
+    >>> a = row_hash("events", {"id": 1, "action": "save"}, GENESIS)
+    >>> a == row_hash("events", {"id": 1, "action": "delete"}, GENESIS)
+    False
+    """
+    cols = ("id", *COLUMNS.get(table, tuple(sorted(k for k in values if k != "id"))))
+    doc = {"table": table, "prev": prev_hash, "row": [[c, _plain(values.get(c))] for c in cols]}
+    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def append(con: sqlite3.Connection, table: str, values: dict[str, Any]) -> tuple[int, str]:
+    """Insert one chained row; returns ``(id, row_hash)``.
+
+    Must run inside the caller's write transaction (``BEGIN IMMEDIATE``), so
+    the previous row cannot change between reading its hash and inserting.
+    """
+    last = con.execute(f"SELECT id, row_hash FROM {table} ORDER BY id DESC LIMIT 1").fetchone()
+    seq = con.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)).fetchone()
+    new_id = max(int(last[0]) if last else 0, int(seq[0]) if seq else 0) + 1
+    prev = last[1] if last else GENESIS
+    full = {c: values.get(c) for c in COLUMNS[table]} | {"id": new_id}
+    digest = row_hash(table, full, prev)
+    cols = ("id", *COLUMNS[table], "prev_hash", "row_hash")
+    con.execute(f"INSERT INTO {table}({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                (*(full[c] for c in ("id", *COLUMNS[table])), prev, digest))
+    return new_id, digest
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The first problem :func:`verify` found.
+
+    Attributes
+    ----------
+    table : str
+    row_id : int or None
+        The first bad row (None for a trigger or counter problem).
+    problem : str
+        Machine-readable kind: ``edited``, ``missing-or-reordered``,
+        ``truncated``, ``trigger``, ``cross-link``, ``head``.
+    zh, en : str
+        What was found, for people.
+    """
+
+    table: str
+    row_id: int | None
+    problem: str
+    zh: str
+    en: str
+
+    def message(self) -> str:
+        return f"{self.zh} / {self.en}"
+
+
+def _check_triggers(con: sqlite3.Connection) -> Finding | None:
+    found = dict(con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
+    for name, sql in TRIGGERS.items():
+        if " ".join(str(found.get(name) or "").split()) != " ".join(sql.split()):
+            table = name.rsplit("_no_", 1)[0]
+            return Finding(table, None, "trigger", f"保护触发器 {name} 缺失或被改动",
+                           f"the protecting trigger {name} is missing or altered")
+    return None
+
+
+def _check_counter(con: sqlite3.Connection, table: str) -> Finding | None:
+    top = con.execute(f"SELECT MAX(id) FROM {table}").fetchone()[0]
+    seq = con.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)).fetchone()
+    if seq is not None and int(seq[0]) != int(top or 0):
+        return Finding(table, int(top or 0) + 1, "truncated",
+                       f"{table} 表末尾的记录被删除（最大编号 {top or 0}，计数器 {seq[0]}）",
+                       f"rows were deleted from the end of {table} (highest id {top or 0}, counter {seq[0]})")
+    return None
+
+
+def _walk(con: sqlite3.Connection, table: str, last_n: int | None) -> Finding | None:
+    cols = ("id", *COLUMNS[table], "prev_hash", "row_hash")
+    sql = f"SELECT {', '.join(cols)} FROM {table}"
+    if last_n is None:
+        rows = con.execute(sql + " ORDER BY id")
+        prev: str | None = GENESIS
+    else:
+        rows = iter(reversed(con.execute(sql + " ORDER BY id DESC LIMIT ?", (last_n + 1,)).fetchall()))
+        prev = None  # the first row fetched only supplies the hash the next one must point at
+    expected_id: int | None = 1 if last_n is None else None
+    for row in rows:
+        values = dict(zip(cols, row))
+        rid = int(values["id"])
+        if prev is not None:
+            if values["prev_hash"] != prev or (expected_id is not None and rid != expected_id):
+                return Finding(table, rid, "missing-or-reordered",
+                               f"{table} 表第 {rid} 条之前的记录被删除、插入或调换了顺序",
+                               f"a row before {table} #{rid} was deleted, inserted or reordered")
+        if row_hash(table, values, values["prev_hash"]) != values["row_hash"]:
+            return Finding(table, rid, "edited", f"{table} 表第 {rid} 条记录的内容被改动",
+                           f"{table} row #{rid} was edited")
+        prev = values["row_hash"]
+        expected_id = rid + 1
+    return None
+
+
+def _check_links(con: sqlite3.Connection, last_n: int | None) -> Finding | None:
+    """Each event that recorded a proposal's or check's hash still matches that row."""
+    sql = "SELECT id, proposal_id, check_id, detail_json FROM events"
+    rows = con.execute(sql + (" ORDER BY id DESC LIMIT ?" if last_n else " ORDER BY id"),
+                       (last_n,) if last_n else ()).fetchall()
+    for eid, pid, cid, detail_json in rows:
+        try:
+            detail = json.loads(detail_json)
+        except ValueError:
+            return Finding("events", int(eid), "edited", f"events 表第 {eid} 条记录无法解析",
+                           f"events row #{eid} cannot be parsed")
+        for table, ref, key in (("proposals", pid, "proposal_hash"), ("checks", cid, "check_hash")):
+            want = detail.get(key) if isinstance(detail, dict) else None
+            if want is None or ref is None:
+                continue
+            got = con.execute(f"SELECT row_hash FROM {table} WHERE id = ?", (int(ref),)).fetchone()
+            if got is None or got[0] != want:
+                return Finding(table, int(ref), "cross-link",
+                               f"{table} 表第 {ref} 条与审计事件 #{eid} 记录的不一致（被删除或改写）",
+                               f"{table} row #{ref} no longer matches audit event #{eid} (deleted or rewritten)")
+    return None
+
+
+def verify(con: sqlite3.Connection, *, last_n: int | None = None) -> Finding | None:
+    """Walk the chains; None when everything holds, else the first :class:`Finding`.
+
+    Parameters
+    ----------
+    con : sqlite3.Connection
+        An open workspace (read access suffices).
+    last_n : int, optional
+        Quick mode: the triggers, the counters and only the last ``last_n``
+        rows of each table (what every open runs).  ``None`` walks all rows
+        (``parkmap audit verify``).
+    """
+    problem = _check_triggers(con)
+    for table in TABLES:
+        problem = problem or _check_counter(con, table) or _walk(con, table, last_n)
+    return problem or _check_links(con, last_n)
+
+
+def chain_head(con: sqlite3.Connection) -> tuple[int, str]:
+    """``(id, row_hash)`` of the newest event; ``(0, GENESIS)`` when there is none.
+
+    Every write adds an event whose detail records the hash of what it wrote,
+    so this one value commits to the whole workspace up to that moment.
+    """
+    row = con.execute("SELECT id, row_hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
+    return (int(row[0]), str(row[1])) if row else (0, GENESIS)
+
+
+def check_head(con: sqlite3.Connection, event_id: int, digest: str) -> Finding | None:
+    """Does event ``event_id`` still carry ``digest`` (a head printed earlier, e.g. on a report)?"""
+    row = con.execute("SELECT row_hash FROM events WHERE id = ?", (int(event_id),)).fetchone()
+    if row is None or not str(row[0]).startswith(digest.lower()) or len(digest) < 12:
+        return Finding("events", int(event_id), "head", f"审计链头 #{event_id} 与记录的 {digest} 不一致",
+                       f"the chain head #{event_id} does not match the recorded {digest}")
+    return None
+
+
+def format_head(head: tuple[int, str]) -> str:
+    """``#17:1a2b3c4d5e6f7a8b`` — what reports print (id and the first 16 hex digits).
+
+    Examples
+    --------
+    >>> format_head((17, "1a2b3c4d5e6f7a8b9c0d" + "0" * 44))
+    '#17:1a2b3c4d5e6f7a8b'
+    """
+    return f"#{head[0]}:{head[1][:16]}"
+
+
+__all__ = ["COLUMNS", "GENESIS", "SCHEMA_VERSION", "TABLES", "TABLES_SQL", "TRIGGERS", "Finding", "append",
+           "chain_head", "check_head", "format_head", "row_hash", "verify"]

@@ -1,0 +1,90 @@
+"""Workspace migrations (run inside the opening transaction of :class:`geo.workspace.Workspace`).
+
+Version 1 (before accounts and the hash chain) had mutable ``proposals``
+(a ``deleted`` flag) and unchained ``events``.  :func:`migrate_v1` moves
+every record into the version-2 tables in id order, chaining them as it
+goes; authorship that version 1 did not record is written as ``(v1)``.
+The soft-delete flag becomes the delete/restore events version 1 already
+logged (plus one ``delete`` event for a flagged proposal without one).  A
+``migrate`` event records who migrated and how many rows moved.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from geo import audit
+from geo.auth import Actor
+
+V1_AUTHOR = "(v1)"
+
+
+def _rows(con: sqlite3.Connection, sql: str) -> list[dict[str, Any]]:
+    cur = con.execute(sql)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def migrate_v1(con: sqlite3.Connection, actor: Actor, now: str) -> None:
+    """Turn a version-1 workspace into version 2 in place (caller holds the write transaction)."""
+    for trig in ("checks_immutable", "checks_no_delete"):
+        con.execute(f"DROP TRIGGER IF EXISTS {trig}")
+    for table in ("meta", "proposals", "checks", "events"):
+        con.execute(f"ALTER TABLE {table} RENAME TO v1_{table}")
+    con.execute("DROP INDEX IF EXISTS checks_by_proposal")
+    from geo.workspace import _split_sql
+
+    for stmt in _split_sql(audit.TABLES_SQL):
+        con.execute(stmt)
+    pmap: dict[int, int] = {}
+    cmap: dict[int, int] = {}
+    phash: dict[int, str] = {}
+    chash: dict[int, str] = {}
+    props = _rows(con, "SELECT * FROM v1_proposals ORDER BY id")
+    for p in props:
+        new, digest = audit.append(con, "proposals", {k: p[k] for k in ("name", "zone_id", "options_json", "source",
+                                                                        "geom_wkb", "geom_geojson", "area_m2",
+                                                                        "created_at")}
+                                   | {"created_by": V1_AUTHOR, "created_role": ""})
+        pmap[p["id"]], phash[p["id"]] = new, digest
+    for c in _rows(con, "SELECT * FROM v1_checks ORDER BY id"):
+        values = {k: c[k] for k in ("kind", "created_at", "verdict", "inputs_json", "geom_wkb", "geom_geojson",
+                                    "layer_hashes_json", "rules_hash", "result_json")}
+        values |= {"proposal_id": pmap[c["proposal_id"]], "created_by": V1_AUTHOR, "created_role": "",
+                   "parent_check_id": cmap.get(c["parent_check_id"]) if c["parent_check_id"] else None}
+        cmap[c["id"]], chash[c["id"]] = audit.append(con, "checks", values)
+    last_state: dict[int, str] = {}
+    for e in _rows(con, "SELECT * FROM v1_events ORDER BY id"):
+        try:
+            detail = json.loads(e["detail_json"] or "{}")
+        except ValueError:
+            detail = {"v1_detail": e["detail_json"]}
+        pid, cid = e["proposal_id"], e["check_id"]
+        if cid in chash and e["action"] in ("check", "override"):
+            detail["check_hash"] = chash[cid]
+        if pid in phash and e["action"] == "save_proposal":
+            detail["proposal_hash"] = phash[pid]
+        if e["action"] in ("delete", "restore") and pid is not None:
+            last_state[pid] = e["action"]
+        audit.append(con, "events", {"at": e["at"], "user": V1_AUTHOR, "role": "", "action": e["action"],
+                                     "proposal_id": pmap.get(pid) if pid is not None else None,
+                                     "check_id": cmap.get(cid) if cid is not None else None,
+                                     "detail_json": json.dumps(detail, ensure_ascii=False, sort_keys=True)})
+    for p in props:  # a v1 flag without a logged delete keeps the proposal hidden
+        if bool(p["deleted"]) != (last_state.get(p["id"]) == "delete"):
+            audit.append(con, "events", {"at": p["deleted_at"] or now, "user": V1_AUTHOR, "role": "",
+                                         "action": "delete" if p["deleted"] else "restore",
+                                         "proposal_id": pmap[p["id"]], "check_id": None,
+                                         "detail_json": json.dumps({"from_v1_flag": True})})
+    audit.append(con, "events", {"at": now, "user": actor.name, "role": actor.role, "action": "migrate",
+                                 "proposal_id": None, "check_id": None,
+                                 "detail_json": json.dumps({"from": 1, "to": audit.SCHEMA_VERSION,
+                                                            "proposals": len(pmap), "checks": len(cmap)})})
+    for table in ("meta", "proposals", "checks", "events"):
+        con.execute(f"DROP TABLE v1_{table}")
+    con.execute("INSERT INTO meta(key, value) VALUES ('schema_version', ?)", (str(audit.SCHEMA_VERSION),))
+
+
+__all__ = ["V1_AUTHOR", "migrate_v1"]
