@@ -29,7 +29,10 @@ from geo.io.read import read_vector
 from geo.proposal import parcel_label, proposal_from_frame
 from geo.units import fmt_area, fmt_length
 from geo.workflow import Workflow
-from geo.workspace import Workspace
+from geo import accounts
+from geo.audit import format_head
+from geo.auth import Actor, is_loopback, local_actor, login_settings, role_from_claims, role_label, session_expired
+from geo.workspace import SaveItem, Workspace, default_home
 from layers import live, render
 from layers.assets import use_local_assets
 from layers.compose import MapView, geometry_bounds, load_frames, plan_legend, zone_bounds
@@ -56,7 +59,7 @@ def frames() -> dict[str, pd.DataFrame]:
     stat = gpkg_path().stat()
     data["_token"] = f"{gpkg_path()}:{stat.st_size}:{stat.st_mtime_ns}"  # type: ignore[assignment]  # identity of the data drawn
     try:
-        live.use_disk_cache(Workspace().home / "cache" / "map")  # rendered layers survive a restart
+        live.use_disk_cache(workspace().home / "cache" / "map")  # rendered layers survive a restart
     except (OSError, ParkmapError):  # a read-only home only costs speed
         live.use_disk_cache(None)
     return data
@@ -100,6 +103,118 @@ def tianditu_key() -> str | None:
         return st.secrets.get("tianditu_token")  # type: ignore[no-any-return]
     except Exception:  # no secrets file
         return None
+
+
+@st.cache_resource(show_spinner=False)
+def _workspace(home: str) -> Workspace:
+    return Workspace(home)
+
+
+def workspace() -> Workspace:
+    """The workspace of ``$PARKMAP_HOME``, opened (inspected and quick-verified) once per process.
+
+    Every write re-verifies the newest records inside its transaction, so a
+    file tampered with while the app runs is refused at the next write.
+    """
+    return _workspace(str(default_home()))
+
+
+def actor() -> Actor:
+    """Who is using this session (set by :func:`identity`)."""
+    return ss["actor"]
+
+
+def _sso_settings() -> dict | None:
+    """``[parkmap_sso]`` in secrets.toml (role_claim, roles mapping) when ``[auth]`` (st.login) is configured."""
+    try:
+        if "auth" not in st.secrets:
+            return None
+        conf = dict(st.secrets.get("parkmap_sso", {}))
+    except Exception:  # no secrets file
+        return None
+    return {"role_claim": str(conf.get("role_claim", "groups")), "roles": dict(conf.get("roles", {}))}
+
+
+def identity() -> Actor | None:
+    """Who is here, or None after showing the login form (nothing else is drawn then).
+
+    * No accounts: the OS user (single-user default), served on 127.0.0.1 only.
+    * Accounts: a password login (rate-limited in :func:`geo.accounts.login`),
+      or single sign-on (``st.login``) when ``[auth]`` is configured; a
+      session idle longer than ``PARKMAP_SESSION_IDLE_MINUTES`` logs out.
+    """
+    import time
+
+    ws = workspace()
+    if not ws.has_accounts():
+        if not is_loopback(st.get_option("server.address")):
+            st.error(f"{t('not_loopback', 'zh')}\n\n{t('not_loopback', 'en')}")
+            return None
+        if ss.get("actor") is None or ss["actor"].via != "os":
+            ss["actor"] = local_actor()
+        return ss["actor"]
+    now, current = time.time(), ss.get("actor")
+    if current is not None and current.via != "os":
+        if session_expired(ss.get("last_seen"), now, login_settings().idle_minutes):
+            accounts.logout(ws, current, "timeout")
+            ss.pop("actor")
+            ss["timed_out"] = True
+        elif current.via == "account":
+            try:
+                accounts.account(ws, current.name)  # disabled meanwhile → out
+            except ParkmapError:
+                ss.pop("actor")
+        if "actor" in ss:
+            ss["last_seen"] = now
+            return ss["actor"]
+    ss.pop("actor", None)
+    return _login_page(ws)
+
+
+def _login_page(ws: Workspace) -> Actor | None:
+    sso = _sso_settings()
+    if sso is not None and getattr(st.user, "is_logged_in", False):
+        claims = dict(st.user)
+        name = str(claims.get("preferred_username") or claims.get("email") or claims.get("sub") or "")
+        role = role_from_claims(claims, sso["role_claim"], sso["roles"])
+        if role is None:
+            st.error(f"{t('sso_no_role', 'zh').format(name=name)} / {t('sso_no_role', 'en').format(name=name)}")
+            return None
+        import time
+
+        ss["actor"], ss["last_seen"] = Actor(name, role, "sso"), time.time()
+        ws.record("login", actor=ss["actor"], detail={"via": "sso"})
+        st.rerun()
+    st.title(f"{t('app_title', 'zh')} · {t('login_title', 'zh')} / {t('login_title', 'en')}")
+    if ss.pop("timed_out", False):
+        st.info(f"{t('session_timeout', 'zh')} / {t('session_timeout', 'en')}")
+    st.caption(f"{t('login_hint', 'zh')}  \n{t('login_hint', 'en')}")
+    with st.form("login", clear_on_submit=False):
+        name = st.text_input(f"{t('login_name', 'zh')} / {t('login_name', 'en')}", key="login_name")
+        password = st.text_input(f"{t('login_password', 'zh')} / {t('login_password', 'en')}", type="password",
+                                 key="login_password")
+        submitted = st.form_submit_button(f"{t('login_submit', 'zh')} / {t('login_submit', 'en')}", type="primary")
+    if sso is not None and st.button(f"{t('sso_login', 'zh')} / {t('sso_login', 'en')}", key="sso_login"):
+        st.login()
+    if submitted:
+        try:
+            who = accounts.login(ws, name, password)
+        except ParkmapError as exc:
+            st.error(md_escape(str(exc)))
+            return None
+        import time
+
+        ss["actor"], ss["last_seen"] = who, time.time()
+        st.rerun()
+    return None
+
+
+def logout() -> None:
+    who = ss.pop("actor", None)
+    if who is not None and who.via != "os":
+        accounts.logout(workspace(), who)
+    if who is not None and who.via == "sso":
+        st.logout()
 
 
 def workflow() -> Workflow:
@@ -170,6 +285,12 @@ def sidebar(data: dict) -> dict:
     lang = sb.radio(t("language"), ["zh", "en"], horizontal=True, key="lang", format_func=lambda k: t(f"lang_{k}"))
     relabel_on_language_switch(lang)
     sb.title(t("app_title", lang))
+    who = actor()
+    if who.via == "os":
+        sb.caption(md_escape(t("single_user", lang).format(name=who.name)))
+    else:
+        sb.caption(md_escape(t("signed_in", lang).format(name=who.name, role=role_label(who.role, lang))))
+        sb.button(t("logout", lang), key="logout", on_click=logout)
     basemap = sb.selectbox(t("basemap", lang), list(render.BASEMAPS), key="basemap",
                            format_func=lambda b: t(f"basemap_{b.replace('tianditu', 'tdt')}", lang))
     pref = data["prefectures"]
@@ -655,7 +776,9 @@ def check_panel(data: dict, ui: dict, below) -> None:
     _bind("check_name", w.display_name(short))
     st.text_input(t("prop_name", lang), key="check_name", on_change=lambda: w.rename(ss["check_name"], short))
     official_layers_input(lang)
-    if st.button(t("run_check", lang), type="primary", key="run_check"):
+    if not actor().may("check"):
+        st.info(t("need_check_role", lang).format(role=role_label(actor().role, lang)))
+    if st.button(t("run_check", lang), type="primary", key="run_check", disabled=not actor().may("check")):
         if w.geometry is None or not w.zone_id:
             st.warning(t("need_geom", lang))
         else:
@@ -679,6 +802,28 @@ def check_panel(data: dict, ui: dict, below) -> None:
         result_view(result, lang)
 
 
+def _override_box(result, lang: str) -> None:
+    """Override one rule with a written reason (reviewer/admin): a new audit record, or an event at the first save."""
+    w = workflow()
+    rules = {r.id: (r.name_en if lang == "en" else r.name_zh) or r.id for r in result.rules if r.status != "not_applicable"}
+    rid = st.selectbox(t("override_rule", lang), list(rules), key="ovr_rule", format_func=lambda k: rules[k])
+    new_status = st.selectbox(t("override_status", lang), ["pass", "warn", "fail", "info"], key="ovr_status",
+                              format_func=lambda k: t(f"st_{k}", lang))
+    reason = st.text_area(t("override_reason", lang), key="ovr_reason")
+    if st.button(t("apply_override", lang), key="ovr_apply"):
+        try:
+            if w.check_id is not None:  # saved: the override is a new audit record beside the original
+                ws = workspace()
+                cid = ws.save_override(w.check_id, rid, new_status, reason, actor=actor())
+                w.saved(w.proposal_id, cid, ws.get_check(cid).to_result())
+            else:  # not saved yet: recorded as an override event when the proposal is saved
+                actor().require("override")
+                w.checked(apply_override(result, rid, new_status, reason))
+            st.rerun()
+        except ParkmapError as exc:
+            st.error(md_escape(str(exc)))
+
+
 def result_view(result, lang: str) -> None:
     w = workflow()
     short = zone_lookup()[0]
@@ -689,43 +834,34 @@ def result_view(result, lang: str) -> None:
                  height=36 * (len(table) + 1) + 4)  # every rule visible without scrolling
     st.caption(t("illustrative_values", lang))
     st.dataframe(overlap_table(result, lang), hide_index=True, width="stretch")
-    with st.expander(t("override", lang)):
-        rules = {r.id: (r.name_en if lang == "en" else r.name_zh) or r.id for r in result.rules if r.status != "not_applicable"}
-        rid = st.selectbox(t("override_rule", lang), list(rules), key="ovr_rule", format_func=lambda k: rules[k])
-        new_status = st.selectbox(t("override_status", lang), ["pass", "warn", "fail", "info"], key="ovr_status",
-                                  format_func=lambda k: t(f"st_{k}", lang))
-        reason = st.text_area(t("override_reason", lang), key="ovr_reason")
-        if st.button(t("apply_override", lang), key="ovr_apply"):
-            try:
-                if w.check_id is not None:  # saved: the override is a new audit record beside the original
-                    ws = Workspace()
-                    cid = ws.save_override(w.check_id, rid, new_status, reason)
-                    w.saved(w.proposal_id, cid, ws.get_check(cid).to_result())
-                else:
-                    w.checked(apply_override(result, rid, new_status, reason))
-                st.rerun()
-            except ParkmapError as exc:
-                st.error(md_escape(str(exc)))
+    if actor().may("override"):
+        with st.expander(t("override", lang)):
+            _override_box(result, lang)
+    else:
+        st.caption(t("need_review_role", lang))
     if w.check_id is None:
-        if st.button(t("save", lang), key="save_check"):
+        if st.button(t("save", lang), key="save_check", disabled=not actor().may("save")):
             try:
-                ws = Workspace()
+                ws = workspace()
                 pid = w.proposal_id
                 if pid is not None and not w.saved_matches(ws.get_proposal(pid), short):
                     pid = None
-                if pid is None:
-                    pid = ws.save_proposal(w.display_name(short), w.geometry, w.zone_id, w.options(), w.source)
-                cid = ws.save_check(pid, result)
+                if pid is None:  # proposal and check in one transaction
+                    [(pid, cid)] = ws.save_checked([SaveItem(w.display_name(short), w.geometry, w.zone_id, result,
+                                                             w.options(), w.source)], actor=actor())
+                else:
+                    cid = ws.save_check(pid, result, actor=actor())
                 w.saved(pid, cid)
                 st.rerun()
             except ParkmapError as exc:
                 st.error(md_escape(str(exc)))
     else:
-        saved = Workspace().get_check(w.check_id)
+        saved = workspace().get_check(w.check_id)
         from layers.present import format_time
 
         st.success(t("saved_ok", lang).format(pid=w.proposal_id, cid=w.check_id)
-                   + f" · {format_time(saved.created_at)}（{'北京时间' if lang == 'zh' else 'Beijing time'}）")
+                   + f" · {format_time(saved.created_at)}（{'北京时间' if lang == 'zh' else 'Beijing time'}）"
+                   + f" · {t('recorded_by', lang)}: {md_escape(saved.created_by)}（{role_label(saved.created_role, lang)}）")
         with st.expander(t("audit_details", lang)):
             st.caption(md_escape(f"{t('rules_version', lang)}: {result.rules_version} · {result.rules_hash[:12]}"))
             st.caption(md_escape(f"{t('layer_versions', lang)}: "
@@ -737,10 +873,12 @@ def official_layers_input(lang: str) -> None:
     w = workflow()
     with st.expander(t("official_layers", lang)):
         st.caption(t("official_hint", lang))
-        files = st.file_uploader(t("official_layers", lang), accept_multiple_files=True,
+        if not actor().may("import_layers"):
+            st.caption(t("need_admin_role", lang))
+        files = None if not actor().may("import_layers") else st.file_uploader(t("official_layers", lang), accept_multiple_files=True,
                                  key=f"official_upload{ss['upload_epoch']}", label_visibility="collapsed")
         if files:
-            target = Workspace().home / "layers" / _files_digest(list(files))[:16]
+            target = workspace().home / "layers" / _files_digest(list(files))[:16]
             if not target.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)
                 tmp = Path(tempfile.mkdtemp(prefix=".incoming-", dir=target.parent))  # one writer per folder
@@ -758,6 +896,8 @@ def official_layers_input(lang: str) -> None:
                 st.error(md_escape(str(exc)))
                 return
             if w.official_dir != str(target):
+                workspace().record("layer_import", actor=actor(), permission="import_layers",
+                                   detail={"folder": target.name, "files": sorted(Path(f.name).name for f in files)})
                 w.set_official_dir(str(target))
                 st.rerun()  # the map and the result follow the new layer set
         if w.official_dir:
@@ -770,7 +910,7 @@ def official_layers_input(lang: str) -> None:
 
 
 def saved_panel(data: dict, lang: str) -> None:
-    ws = Workspace()
+    ws = workspace()
     short = zone_lookup()[0]
     show_deleted = st.checkbox(t("show_deleted", lang), key="show_deleted")
     table = ws.list_proposals(include_deleted=show_deleted)
@@ -801,14 +941,16 @@ def saved_panel(data: dict, lang: str) -> None:
             st.info(t("compare_need", lang))
         else:
             st.dataframe(compare_table(results, short, lang), width="stretch")
-    if c3.button(t("delete", lang), key="saved_delete", disabled=not picked):
-        for pid in picked:
-            ws.soft_delete(int(pid))
-        st.rerun()
-    if c4.button(t("restore", lang), key="saved_restore", disabled=not picked):
-        for pid in picked:
-            ws.restore(int(pid))
-        st.rerun()
+    can_delete = actor().may("delete_own") or actor().may("delete_any")
+    for verb, col, method in (("delete", c3, ws.soft_delete), ("restore", c4, ws.restore)):
+        if col.button(t(verb, lang), key=f"saved_{verb}", disabled=not picked or not can_delete):
+            try:
+                for pid in picked:
+                    method(int(pid), actor=actor())
+            except ParkmapError as exc:  # e.g. a planner deleting someone else's proposal
+                st.error(md_escape(str(exc)))
+            else:
+                st.rerun()
 
 
 # --------------------------------------------------------------------------- export
@@ -868,8 +1010,20 @@ def export_panel(data: dict, ui: dict) -> None:
         result = w.current_result(short)
         if result is None:
             return
-        audit = AuditInfo(check_id=w.check_id, proposal_id=w.proposal_id) if w.check_id is not None else None
-        _offer("report", t("make_report", lang), lambda: build_report(result, lang=lang, audit=audit, frames=data),
+        def make_report() -> bytes:
+            audit = None
+            if w.check_id is not None:  # a recorded check: the report is an audit event and prints the chain head
+                ws = workspace()
+                ws.record("report", actor=actor(), permission="export", proposal_id=w.proposal_id,
+                          check_id=w.check_id, detail={"lang": lang})
+                saved = ws.get_check(w.check_id)
+                audit = AuditInfo.from_saved(saved)
+                audit = AuditInfo(audit.check_id, audit.proposal_id, audit.recorded_at, audit.kind,
+                                  audit.parent_check_id, audit.recorded_by, audit.role, actor().name, actor().role,
+                                  format_head(ws.head()))
+            return build_report(result, lang=lang, audit=audit, frames=data)
+
+        _offer("report", t("make_report", lang), make_report,
                export_filename(zone_name, f"{pname}_核查报告" if lang == "zh" else f"{pname}_check_report", "pdf"),
                "application/pdf", proposal_fp)
         d1, d2, d3 = st.columns(3)
@@ -897,11 +1051,16 @@ TABS = ("zone", "check", "saved", "list")
 
 
 def main() -> None:
+    if identity() is None:
+        return  # the login form (or the loopback notice) and nothing else
     init_state()
     data = frames()
     ui = sidebar(data)
     lang = ui["lang"]
     st.title(t("app_title", lang))
+    if workspace().tamper is not None:
+        what = workspace().tamper.zh if lang == "zh" else workspace().tamper.en
+        st.error(md_escape(t("tampered", lang).format(what=what)))
     if any(SPEC_BY_ID[a].illustrative for a in ui["active"]):
         st.warning(t("illustrative_notice", lang))
     if ui["basemap"].startswith("tianditu") and not tianditu_key():

@@ -222,3 +222,60 @@ def login_settings() -> LoginSettings:
 __all__ = ["ROLES", "Actor", "LoginSettings", "RoleSpec", "burn_time", "check_password_policy", "check_role",
            "hash_password", "local_actor", "login_settings", "os_user", "permits", "role_label",
            "verify_password"]
+
+
+# --------------------------------------------------------------------------- sessions and SSO
+def session_expired(last_seen: float | None, now: float, idle_minutes: int) -> bool:
+    """Has a session been idle longer than ``idle_minutes``?  (Times in seconds, e.g. :func:`time.time`.)
+
+    Examples
+    --------
+    >>> session_expired(0.0, 31 * 60.0, 30), session_expired(0.0, 29 * 60.0, 30)
+    (True, False)
+    """
+    return last_seen is not None and now - last_seen > idle_minutes * 60
+
+
+def is_loopback(address: str | None) -> bool:
+    """Is the server bound only to this machine (127.0.0.0/8, ::1, localhost)?
+
+    Examples
+    --------
+    >>> is_loopback("127.0.0.1"), is_loopback("0.0.0.0"), is_loopback(None)
+    (True, False, False)
+    """
+    import ipaddress
+
+    text = str(address or "").strip().strip("[]")
+    if text == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(text).is_loopback
+    except ValueError:
+        return False
+
+
+def role_from_claims(claims: dict, role_claim: str, mapping: dict[str, str]) -> str | None:
+    """The most privileged role an SSO user's claims map to; None when none does.
+
+    Parameters
+    ----------
+    claims : dict
+        The OIDC ID-token claims (``st.user`` in the app).
+    role_claim : str
+        The claim holding groups or roles, e.g. ``groups``; a string or a list.
+    mapping : dict
+        Claim value → role key, e.g. ``{"规划处": "planner", "信息中心": "admin"}``.
+
+    Examples
+    --------
+    >>> role_from_claims({"groups": ["规划处", "审核组"]}, "groups", {"规划处": "planner", "审核组": "reviewer"})
+    'reviewer'
+    >>> role_from_claims({"groups": "访客"}, "groups", {"规划处": "planner"}) is None
+    True
+    """
+    raw = claims.get(role_claim)
+    values = [raw] if isinstance(raw, str) else list(raw or []) if isinstance(raw, (list, tuple)) else []
+    order = list(ROLES)
+    found = [mapping[v] for v in values if isinstance(v, str) and mapping.get(v) in ROLES]
+    return max(found, key=order.index) if found else None

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 
+from geo.cli_admin import add_audit, add_backup, add_user_option, add_users
 from geo.area import centroid_lonlat, count_parts_holes, geodesic_area_m2, to_mu
 from geo.errors import ParkmapError, bilingual
 from geo.jsonutil import json_value
@@ -213,7 +214,8 @@ def add_check(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--each", action="store_true",
                    help="每个要素作为单独的方案分别核查 / check every feature as a separate proposal")
     p.add_argument("--save", action="store_true",
-                   help="保存方案与核查记录到工作区（$PARKMAP_HOME） / save proposals and checks to the workspace")
+                   help="保存方案与核查记录到工作区（$PARKMAP_HOME），多个方案要么全部保存、要么都不保存 / save proposals "
+                        "and checks to the workspace, all or nothing")
     p.set_defaults(handler=run_check)
 
 
@@ -329,17 +331,22 @@ def run_check(args: argparse.Namespace) -> int:
     proposals = [Proposal(geometry=item.geometry, zone_id=zone["zone_id"], type=args.ptype, chemical=args.chemical,
                           major_project=args.major_project, removed=removed, name=item.name, parcels=item.parcels)
                  for item in read_proposals(res.gdf, feature=args.feature, each=args.each, default_name=args.file.stem)]
-    results = [check_proposal(p, index, rules) for p in proposals]
-    saved = None
-    if args.save:
+    ws, actor = None, None
+    if args.save or _has_workspace():
+        from geo.cli_admin import cli_actor
         from geo.workspace import Workspace
 
         ws = Workspace()
-        saved = []
-        for p, r in zip(proposals, results):
-            pid = ws.save_proposal(p.name, r.geometry, zone["zone_id"], p.options() | {"removed": None},
-                                   source=f"cli:{args.file}")
-            saved.append({"proposal_id": pid, "check_id": ws.save_check(pid, r)})
+        actor = cli_actor(ws, args)
+        actor.require("save" if args.save else "check")
+    results = [check_proposal(p, index, rules) for p in proposals]
+    saved = None
+    if args.save and ws is not None:
+        from geo.workspace import SaveItem
+
+        items = [SaveItem(p.name, r.geometry, zone["zone_id"], r, p.options() | {"removed": None}, f"cli:{args.file}")
+                 for p, r in zip(proposals, results)]
+        saved = [{"proposal_id": pid, "check_id": cid} for pid, cid in ws.save_checked(items, actor=actor)]
     options = {"type": args.ptype, "chemical": bool(args.chemical), "major_project": bool(args.major_project),
                "removed": str(args.removed) if args.removed else None,
                "layers": str(args.layers) if args.layers else None}
@@ -477,15 +484,35 @@ def _check_file(args: argparse.Namespace, path: Path, zone_ref: str | None, save
         removed = shapely.union_all(read_vector(args.removed).gdf.geometry.values)
     prop = Proposal(geometry=item.geometry, zone_id=zone["zone_id"], type=args.ptype, chemical=args.chemical,
                     major_project=args.major_project, removed=removed, name=item.name, parcels=item.parcels)
+    ws, actor = _workspace_actor(args, "save" if save else "check")
     result = check_proposal(prop, index, load_rules(None))
-    if not save:
+    if not save or ws is None:
         return result, None
+    from geo.workspace import SaveItem
+
+    [(_, cid)] = ws.save_checked([SaveItem(prop.name, result.geometry, zone["zone_id"], result,
+                                           prop.options() | {"removed": None}, f"cli:{path}")], actor=actor)
+    return result, AuditInfo.from_saved(ws.get_check(cid))
+
+
+def _has_workspace() -> bool:
+    """Does a workspace file exist (then even unsaved checks name their user)?"""
+    from geo.workspace import DB_NAME, default_home
+
+    return (default_home() / DB_NAME).exists()
+
+
+def _workspace_actor(args: argparse.Namespace, permission: str) -> tuple[Any, Any]:
+    """The workspace and who acts, with ``permission`` checked; (None, None) when not needed."""
+    if permission != "save" and not _has_workspace():
+        return None, None
+    from geo.cli_admin import cli_actor
     from geo.workspace import Workspace
 
     ws = Workspace()
-    pid = ws.save_proposal(prop.name, result.geometry, zone["zone_id"], prop.options() | {"removed": None},
-                           source=f"cli:{path}")
-    return result, AuditInfo.from_saved(ws.get_check(ws.save_check(pid, result)))
+    actor = cli_actor(ws, args)
+    actor.require(permission)
+    return ws, actor
 
 
 def _saved_check(ref: str, zone_ref: str | None) -> tuple[Any, Any]:
@@ -578,6 +605,15 @@ def run_report(args: argparse.Namespace) -> int:
     for d in args.data:
         _check_out(d, tuple(export.DATA_SUFFIX.values()))
     result, audit = _proposal_result(args, args.proposal, save=not args.no_save)
+    if audit is not None and audit.check_id is not None:  # a recorded check: the report is an audit event too
+        import dataclasses as _dc
+
+        from geo.audit import format_head
+
+        ws, actor = _workspace_actor(args, "export")
+        ws.record("report", actor=actor, proposal_id=audit.proposal_id, check_id=audit.check_id,
+                  detail={"file": args.out.name, "lang": args.lang})
+        audit = _dc.replace(audit, report_by=actor.name, report_role=actor.role, chain_head=format_head(ws.head()))
     pdf = build_report(result, lang=args.lang, audit=audit)
     write_bytes_atomic(args.out, pdf)
     audit_txt = f"audit #{audit.check_id}" if audit and audit.check_id is not None else "not saved"
@@ -626,6 +662,7 @@ def _captured_library_warnings() -> Iterator[list[str]]:
 #: name → registration function.
 COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
     "inspect": add_inspect, "check": add_check, "snapshot": add_snapshot, "report": add_report,
+    "users": add_users, "audit": add_audit, "backup": add_backup,
 }
 
 
@@ -635,6 +672,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for add in COMMANDS.values():
         add(sub)
+    for name, p in sub.choices.items():
+        if name in ("check", "report", "users", "audit", "backup"):
+            add_user_option(p)
     return parser
 
 

@@ -83,6 +83,9 @@ _T: dict[str, tuple[str, str]] = {
     "proposal_id": ("方案编号", "Proposal id"),
     "checked_at": ("核查时间", "Checked at"),
     "recorded_at": ("记录时间", "Recorded at"),
+    "recorded_by": ("记录人（角色）", "Recorded by (role)"),
+    "report_by": ("报告生成人（角色）", "Report by (role)"),
+    "chain_head": ("审计链头（可用 parkmap audit verify --head 核对）", "Audit chain head (check with parkmap audit verify --head)"),
     "report_at": ("报告生成", "Report generated"),
     "rules_file": ("规则版本 / 哈希", "Rules version / hash"),
     "layers": ("图层来源与内容哈希（SHA-256）", "Layer sources and content hashes (SHA-256)"),
@@ -129,6 +132,13 @@ class AuditInfo:
         ``check`` or ``override``.
     parent_check_id : int or None
         For an override: the check it amends.
+    recorded_by, role : str
+        Who recorded the check, with their role key (:data:`geo.auth.ROLES`).
+    report_by, report_role : str
+        Who produced this report.
+    chain_head : str
+        The audit chain head when the report was recorded (``#N:hash``,
+        :func:`geo.audit.format_head`); ``parkmap audit verify --head`` checks it later.
     """
 
     check_id: int | None = None
@@ -136,11 +146,17 @@ class AuditInfo:
     recorded_at: str = ""
     kind: str = "check"
     parent_check_id: int | None = None
+    recorded_by: str = ""
+    role: str = ""
+    report_by: str = ""
+    report_role: str = ""
+    chain_head: str = ""
 
     @classmethod
     def from_saved(cls, saved: Any) -> AuditInfo:
         """From a :class:`geo.workspace.SavedCheck`."""
-        return cls(saved.id, saved.proposal_id, saved.created_at, saved.kind, saved.parent_check_id)
+        return cls(saved.id, saved.proposal_id, saved.created_at, saved.kind, saved.parent_check_id,
+                   getattr(saved, "created_by", ""), getattr(saved, "created_role", ""))
 
 
 # --------------------------------------------------------------------------- formatting
@@ -493,6 +509,13 @@ def _overrides(doc: _Report, result: Any) -> None:
                 row.cell(str(v))
 
 
+def _who(name: str, role: str, lang: str) -> str:
+    from geo.auth import role_label
+
+    return f"{name}（{role_label(role, lang)}）" if lang != "en" and role else \
+        (f"{name} ({role_label(role, 'en')})" if role else name)
+
+
 def _audit(doc: _Report, result: Any, audit: AuditInfo | None, generated: str) -> None:
     from fpdf.fonts import FontFace
 
@@ -507,6 +530,12 @@ def _audit(doc: _Report, result: Any, audit: AuditInfo | None, generated: str) -
     rows += [(_t("checked_at", lang), result.checked_at or "—")]
     if audit and audit.recorded_at:
         rows.append((_t("recorded_at", lang), audit.recorded_at))
+    if audit and audit.recorded_by:
+        rows.append((_t("recorded_by", lang), _who(audit.recorded_by, audit.role, lang)))
+    if audit and audit.report_by:
+        rows.append((_t("report_by", lang), _who(audit.report_by, audit.report_role, lang)))
+    if audit and audit.chain_head:
+        rows.append((_t("chain_head", lang), audit.chain_head))
     rows += [(_t("report_at", lang), generated),
              (_t("rules_file", lang), f"v{result.rules_version} · {result.rules_hash}")]
     doc.kv(rows, key_w=52, size=8)

@@ -138,6 +138,7 @@ def saved_table(table: pd.DataFrame, zone_short: Mapping[str, str], lang: str) -
         t("col_zone", lang): [zone_short.get(z, z) for z in table["zone_id"]],
         t("col_area_mu", lang): (pd.to_numeric(table["area_m2"], errors="coerce") / M2_PER_MU).round(2).values,
         t("saved_at", lang): [format_time(v) for v in table["created_at"]],
+        t("col_by", lang): [str(v or "") for v in table.get("created_by", pd.Series([""] * len(table)))],
         t("col_n_checks", lang): pd.to_numeric(table["n_checks"], errors="coerce").fillna(0).astype(int).values,
         t("col_last_verdict", lang): [verdict(v) for v in table["last_verdict"]],
         t("col_state", lang): [t("state_deleted" if bool(d) else "state_active", lang) for d in table["deleted"]],
