@@ -1,0 +1,193 @@
+"""Login, roles and the protected audit in the app (AppTest; issue #9).
+
+The browser test (tests/app/test_app_auth_browser.py) walks the same ground
+in a real Chromium; these cover the branches faster.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from geo import accounts
+from geo.auth import Actor
+from geo.workspace import Workspace
+from test_app_check import ZONE, _proposal_txt, _upload
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+PASSWORDS = {"admin": "admin-pass-1", "li": "planner-pass-1", "wang": "viewer-pass-1", "zhao": "review-pass-1",
+             "chen": "planner-pass-2"}
+ROLES = {"admin": "admin", "li": "planner", "wang": "viewer", "zhao": "reviewer", "chen": "planner"}
+
+
+@pytest.fixture()
+def home(tmp_path, monkeypatch):
+    """A workspace with one account per role, the app pointed at it."""
+    h = tmp_path / "home"
+    monkeypatch.delenv("PARKMAP_DATA", raising=False)
+    monkeypatch.setenv("PARKMAP_HOME", str(h))
+    ws = Workspace(h)
+    accounts.add_user(ws, "admin", "admin", PASSWORDS["admin"])
+    admin = Actor("admin", "admin")
+    for name, role in ROLES.items():
+        if name != "admin":
+            accounts.add_user(ws, name, role, PASSWORDS[name], actor=admin)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    return h
+
+
+def _app() -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=240)
+    app.run()
+    return app
+
+
+def _login(app: AppTest, name: str, password: str | None = None) -> AppTest:
+    app.text_input(key="login_name").input(name)
+    app.text_input(key="login_password").input(password if password is not None else PASSWORDS[name])
+    app.button[0].click().run()  # the form's submit button
+    return app
+
+
+def _checked(app: AppTest) -> AppTest:
+    _upload(app, "shehong.txt", _proposal_txt(400))
+    app.selectbox(key="check_zone").set_value(ZONE).run()
+    app.button(key="run_check").click().run()
+    return app
+
+
+def test_login_form_first_and_nothing_else(home):
+    app = _app()
+    assert [ti.key for ti in app.text_input] == ["login_name", "login_password"]
+    assert len(app.tabs) == 0 and len(app.sidebar.children) == 0  # no map, no panels, no sidebar
+    assert not [c for c in app.get("iframe")]  # the map component is not mounted
+    assert any("登录" in tl.value for tl in app.title)
+
+
+def test_wrong_password_is_refused_and_logged_then_locked(home, monkeypatch):
+    monkeypatch.setenv("PARKMAP_LOGIN_MAX_FAILURES", "2")
+    app = _app()
+    _login(app, "li", "wrong-pass-9")
+    assert any("账号或密码错误" in e.value for e in app.error)
+    _login(app, "nobody", "wrong-pass-9")  # an unknown name gets the same words
+    assert any("账号或密码错误" in e.value for e in app.error)
+    _login(app, "li", "wrong-pass-9")
+    _login(app, "li")  # the right password, but locked now
+    assert any("锁定" in e.value for e in app.error), [e.value for e in app.error]
+    assert "actor" not in app.session_state
+    ev = Workspace(home).events()
+    assert list(ev.loc[ev["user"] == "li", "action"]) == ["login_failed", "login_failed"]
+
+
+def test_viewer_sees_the_map_but_cannot_check_or_save(home):
+    app = _login(_app(), "wang")
+    assert len(app.tabs) == 4
+    assert any("查看" in c.value for c in app.sidebar.caption)  # 当前用户：wang（查看）
+    _upload(app, "shehong.txt", _proposal_txt(400))
+    app.selectbox(key="check_zone").set_value(ZONE).run()
+    assert app.button(key="run_check").disabled
+    assert any("只能查看和导出" in i.value for i in app.info)
+    assert not [b for b in app.button if b.key == "save_check"]
+
+
+def test_planner_saves_with_their_name_and_cannot_override(home):
+    app = _checked(_login(_app(), "li"))
+    assert app.session_state["wf"].result is not None
+    assert not [e for e in app.expander if "改判" in e.label]
+    assert any("审核" in c.value for c in app.caption)  # why there is no override box
+    app.button(key="save_check").click().run()
+    ws = Workspace(home)
+    saved = ws.list_proposals()
+    assert list(saved["created_by"]) == ["li"] and list(saved["created_role"]) == ["planner"]
+    assert list(saved["last_checked_by"]) == ["li"]
+    ev = ws.events()
+    saves = ev[ev["action"].isin(["save_proposal", "check"])]
+    assert set(saves["user"]) == {"li"} and set(saves["role"]) == {"planner"}
+    assert any("li" in s.value for s in app.success)  # 记录人: li（编制）
+
+
+def test_reviewer_overrides_before_save_recorded_as_event(home):
+    app = _checked(_login(_app(), "zhao"))
+    result = app.session_state["wf"].result
+    rid = next(r.id for r in result.rules if r.status == "fail")
+    app.selectbox(key="ovr_rule").set_value(rid).run()
+    app.selectbox(key="ovr_status").set_value("pass").run()
+    app.text_area(key="ovr_reason").input("红线已按批复调整").run()
+    app.button(key="ovr_apply").click().run()
+    app.button(key="save_check").click().run()
+    ev = Workspace(home).events()
+    ov = ev[ev["action"] == "override"]
+    assert len(ov) == 1 and ov["user"].iloc[0] == "zhao" and ov["role"].iloc[0] == "reviewer"
+    detail = json.loads(ov["detail_json"].iloc[0])
+    assert detail["rule"] == rid and detail["status"] == "pass" and detail["before_save"] is True
+    assert detail["reason"] == "红线已按批复调整" and detail["original_status"] == "fail"
+
+
+def test_planner_cannot_delete_someone_elses_proposal(home):
+    ws = Workspace(home)
+    app = _checked(_login(_app(), "chen"))
+    app.button(key="save_check").click().run()
+    pid = int(ws.list_proposals()["id"].iloc[0])
+    app2 = _login(_app(), "li")
+    app2.multiselect(key="saved_multi").set_value([pid]).run()
+    app2.button(key="saved_delete").click().run()
+    assert any("无权删除他人的方案" in e.value for e in app2.error), [e.value for e in app2.error]
+    assert not ws.get_proposal(pid).deleted
+    app.multiselect(key="saved_multi").set_value([pid]).run()
+    app.button(key="saved_delete").click().run()  # the author may
+    assert ws.get_proposal(pid).deleted
+    ev = ws.events()
+    assert ev[ev["action"] == "delete"]["user"].tolist() == ["chen"]
+
+
+def test_idle_session_times_out(home, monkeypatch):
+    monkeypatch.setenv("PARKMAP_SESSION_IDLE_MINUTES", "1")
+    app = _login(_app(), "li")
+    assert len(app.tabs) == 4
+    app.session_state["last_seen"] = time.time() - 120
+    app.run()
+    assert "actor" not in app.session_state and len(app.tabs) == 0
+    assert any("已自动退出" in i.value for i in app.info)
+    ev = Workspace(home).events()
+    last = ev[ev["action"] == "logout"].iloc[-1]
+    assert last["user"] == "li" and json.loads(last["detail_json"]) == {"reason": "timeout"}
+
+
+def test_logout_returns_to_the_form(home):
+    app = _login(_app(), "li")
+    app.sidebar.button(key="logout").click().run()
+    assert len(app.tabs) == 0 and [ti.key for ti in app.text_input] == ["login_name", "login_password"]
+
+
+def test_tampered_workspace_is_shown_and_refuses_to_save(tmp_path, monkeypatch):
+    h = tmp_path / "home"
+    monkeypatch.delenv("PARKMAP_DATA", raising=False)
+    monkeypatch.setenv("PARKMAP_HOME", str(h))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    app = _checked(_app())  # single-user mode: no accounts
+    app.button(key="save_check").click().run()
+    ws = Workspace(h)
+    cid = int(ws.list_proposals()["last_check_id"].iloc[0])
+    con = sqlite3.connect(ws.path)
+    con.execute("DROP TRIGGER checks_no_update")
+    con.execute("UPDATE checks SET verdict = 'pass' WHERE id = ?", (cid,))
+    con.commit()
+    con.close()
+    # the running app (its workspace opened before the edit) refuses the next write
+    app.text_input(key="check_name").input("另一个名字").run()
+    app.button(key="save_check").click().run()
+    assert any("拒绝写入" in e.value for e in app.error), [e.value for e in app.error]
+    assert len(Workspace(h).list_proposals()) == 1
+    # a fresh start says so at the top of the page
+    st.cache_resource.clear()
+    fresh = _app()
+    assert any("审计记录校验失败" in e.value for e in fresh.error)
