@@ -92,9 +92,10 @@ from geo.clock import now_iso
 from geo.errors import ParkmapError, bilingual
 from geo.jsonutil import json_value
 from geo.units import fmt_area, fmt_length, fmt_pct, fmt_value
-from geo.proposal import normalize_parcels, parcel_breakdown, parcels_to_json, union_parcels
+from geo.proposal import check_parcel, normalize_parcels, parcel_breakdown, parcels_to_json, union_parcels
 from geo.rules import PROPOSAL_TYPES, RULE_IDS, Rule, RuleSet, load_rules, rule_name
 from geo.sources import upgrade_citation
+from geo.validate import invalid_parcels_error, repair_lines, repair_summary
 
 #: Version of the check document (``CheckResult.to_dict`` and ``parkmap check --json``).
 CHECK_SCHEMA = "parkmap.check/1"
@@ -172,12 +173,26 @@ def _polygonal(geom: BaseGeometry | None) -> BaseGeometry | None:
     return parts[0] if len(parts) == 1 else MultiPolygon(parts)
 
 
-def prepare_proposal_geometry(geom: Any, what: str = "方案 / proposal") -> tuple[BaseGeometry, list[str]]:
+def prepare_proposal_geometry(geom: Any, what: str = "方案 / proposal", *, repair: bool = False,
+                              repairs: list[dict[str, Any]] | None = None) -> tuple[BaseGeometry, list[str]]:
     """Validate a proposal geometry (lon/lat EPSG:4490) for checking.
 
     Accepts a shapely geometry, a GeoJSON-like mapping or WKT text.  Keeps
-    polygonal parts (of a GeometryCollection), drops Z, repairs invalid
-    polygons with ``make_valid`` (with a warning).
+    polygonal parts (of a GeometryCollection) and drops Z.  An invalid
+    polygon (a boundary crossing itself…) is refused, naming where it crosses
+    itself, because ``make_valid`` would change its area silently; with
+    ``repair`` it is repaired and the repair (area before and after) appended
+    to ``repairs``.  Valid polygons that merely overlap or touch are dissolved.
+
+    Parameters
+    ----------
+    geom : geometry, mapping or str
+    what : str
+        ``"中文 / English"`` name of the geometry in messages.
+    repair : bool
+        Repair an invalid geometry with ``make_valid`` instead of refusing it.
+    repairs : list, optional
+        Receives the repair record (:func:`geo.validate.repair_parcel`).
 
     Returns
     -------
@@ -186,7 +201,8 @@ def prepare_proposal_geometry(geom: Any, what: str = "方案 / proposal") -> tup
     Raises
     ------
     ParkmapError
-        Empty, not a polygon, projected coordinates (not lon/lat), or zero area.
+        Empty, not a polygon, projected coordinates (not lon/lat), zero area,
+        or (without ``repair``) invalid: ``code="invalid-geometry"``.
     """
     zh_what, en_what = (what.split(" / ") + [what])[:2]
     warnings: list[str] = []
@@ -219,13 +235,13 @@ def prepare_proposal_geometry(geom: Any, what: str = "方案 / proposal") -> tup
                            "用 geo.io.read_vector 读取文件会自动转换坐标系 / read files with geo.io.read_vector to convert",
                            code="crs")
     if not shapely.is_valid(geom):
-        reason = shapely.is_valid_reason(geom)
-        fixed = _polygonal(shapely.make_valid(geom))
-        if fixed is None or fixed.is_empty:
-            raise ParkmapError(f"{zh_what}几何无效且无法修复（{reason}）", f"The {en_what} is invalid and cannot be repaired ({reason})",
-                               code="invalid-geometry")
-        warnings.append(bilingual(f"{zh_what}几何无效（{reason}），已自动修复", f"The {en_what} was invalid ({reason}); repaired"))
-        geom = fixed
+        problems: list[tuple[str, str, str, str]] = []
+        done: list[dict[str, Any]] = []
+        geom = check_parcel(geom, zh_what, repair=repair, repairs=done, problems=problems, warnings=warnings)
+        if problems:
+            raise invalid_parcels_error([(zh_what, en_what, pz, pe) for _, _, pz, pe in problems])
+        if repairs is not None:
+            repairs.extend(done)
     if geodesic_area_m2(geom) <= 0:
         raise ParkmapError(f"{zh_what}面积为零", f"The {en_what} has zero area", code="empty")
     return geom, warnings
@@ -983,6 +999,13 @@ class Proposal:
         proposal and a per-parcel breakdown.  Default: each polygon part of
         ``geometry`` is a parcel (地块1, 地块2 …).  ``geometry`` may be None when
         parcels are given (their union is checked).
+    repair : bool
+        Repair an invalid geometry or parcel with ``make_valid`` instead of
+        refusing it (``parkmap check --repair``, the app's 自动修复无效地块).
+    repaired : list of dict
+        Repairs already made when the file was read
+        (:attr:`geo.proposal.ProposalParcels.repairs`); the check records them
+        with its own in ``CheckResult.repair``.
     """
 
     geometry: Any
@@ -993,14 +1016,18 @@ class Proposal:
     removed: Any = None
     name: str = ""
     parcels: Any = None
+    repair: bool = False
+    repaired: list[dict[str, Any]] = field(default_factory=list)
 
     def options(self) -> dict[str, Any]:
         """The planner's choices as a JSON-safe dict (for the audit trail; parcels with their geometries)."""
         d = {"zone_id": self.zone_id, "type": self.type, "chemical": bool(self.chemical),
              "major_project": bool(self.major_project),
              "removed": mapping(self.removed) if isinstance(self.removed, BaseGeometry) else self.removed}
+        if self.repair:
+            d["repair"] = True
         if self.parcels:
-            d["parcels"] = parcels_to_json(normalize_parcels(self.parcels, None))
+            d["parcels"] = parcels_to_json(normalize_parcels(self.parcels, None, repair=self.repair))
         return d
 
 
@@ -1130,7 +1157,11 @@ class CheckResult:
     (shortest line to the nearest river / own park).  Overlap polygons are
     dissolved on first access.  ``parcels`` lists the 地块 of the proposal
     (``{label, area_m2, area_mu}``); the area rules break their value down by
-    parcel in ``details["parcels"]``.
+    parcel in ``details["parcels"]``.  ``repair`` is None, or, when invalid
+    parcels were repaired on request (``Proposal.repair``),
+    :func:`geo.validate.repair_summary`: ``{method, parcels: [{label, problem_zh,
+    problem_en, area_before_m2, area_after_m2…}], area_before_m2,
+    area_after_m2, area_before_definition}``.
     """
 
     name: str
@@ -1151,6 +1182,7 @@ class CheckResult:
     warnings: list[str] = field(default_factory=list)
     original_verdict: str | None = None
     parcels: list[dict[str, Any]] = field(default_factory=list)
+    repair: dict[str, Any] | None = None
     geometry: BaseGeometry | None = field(default=None, repr=False, compare=False)
     _geoms: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -1219,6 +1251,7 @@ class CheckResult:
             "new_area_m2": _r(self.new_area_m2),
             "removed_area_m2": _r(self.removed_area_m2),
             "parcels": [dict(p) for p in self.parcels],
+            "repair": dict(self.repair) if self.repair else None,
             "rules": [r.to_dict() for r in self.rules],
             "overlaps": {k: _r(v) for k, v in self.overlaps.items()},
             "layers": self.layers,
@@ -1248,6 +1281,7 @@ class CheckResult:
             layers=d.get("layers") or {}, rules_version=d.get("rules_version"), rules_hash=d.get("rules_hash", ""),
             checked_at=d.get("checked_at", ""), warnings=list(d.get("warnings") or []),
             original_verdict=d.get("original_verdict"), parcels=[dict(p) for p in d.get("parcels") or []],
+            repair=dict(d["repair"]) if d.get("repair") else None,
             geometry=shape(d["geometry"]) if d.get("geometry") else None, _geoms=geoms,
         )
 
@@ -1800,14 +1834,21 @@ def check_proposal(proposal: Proposal, index: ControlIndex, rules: RuleSet | Non
     if unknown:
         raise ParkmapError(f"未知规则 {', '.join(unknown)}", f"Unknown rules {', '.join(unknown)}", code="usage")
     zone = index.resolve_zone(proposal.zone_id)
+    repairs = [dict(r) for r in proposal.repaired or []]
+    if proposal.parcels:  # each parcel valid (or repaired on request) before anything is measured
+        proposal = dataclasses.replace(proposal, parcels=normalize_parcels(
+            proposal.parcels, None, repair=proposal.repair, repairs=repairs))
     raw_geom = proposal.geometry
     if raw_geom is None and proposal.parcels:
-        raw_geom = union_parcels([p["geometry"] for p in normalize_parcels(proposal.parcels, None)])
-    geom, warnings = prepare_proposal_geometry(raw_geom)
+        raw_geom = union_parcels([p["geometry"] for p in proposal.parcels])
+    geom, warnings = prepare_proposal_geometry(raw_geom, repair=proposal.repair, repairs=repairs)
     removed = None
     if proposal.removed is not None:
-        removed, w2 = prepare_proposal_geometry(proposal.removed, "调出范围 / removed parts")
+        removed, w2 = prepare_proposal_geometry(proposal.removed, "调出范围 / removed parts", repair=proposal.repair,
+                                                repairs=repairs)
         warnings += w2
+    repair = repair_summary(repairs)
+    warnings += repair_lines(repair)
     ctx = _Ctx(index, rules, proposal, geom, removed, zone)
 
     # Own-park overlap first: it feeds new_area and adjust_balance.
@@ -1841,7 +1882,7 @@ def check_proposal(proposal: Proposal, index: ControlIndex, rules: RuleSet | Non
         removed_area_m2=geodesic_area_m2(removed) if removed is not None else None,
         layers=layers, rules_version=rules.version, rules_hash=rules.hash, checked_at=_now(),
         warnings=warnings + list(index.warnings), geometry=geom, _geoms=ctx.geoms,
-        parcels=_parcel_areas(ctx),
+        parcels=_parcel_areas(ctx), repair=repair,
     )
 
 

@@ -216,12 +216,21 @@ def add_check(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--save", action="store_true",
                    help="保存方案与核查记录到工作区（$PARKMAP_HOME），多个方案要么全部保存、要么都不保存 / save proposals "
                         "and checks to the workspace, all or nothing")
+    _add_repair_option(p)
     p.set_defaults(handler=run_check)
 
 
-def read_proposals(gdf: Any, *, feature: int | None = None, each: bool = False, default_name: str = "") -> list[Any]:
+def _add_repair_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--repair", action="store_true",
+                   help="自动修复无效（自相交）地块并报告修复前后面积；默认报错 / repair invalid (self-intersecting) "
+                        "parcels and report the area before and after; default: refuse them (exit 2)")
+
+
+def read_proposals(gdf: Any, *, feature: int | None = None, each: bool = False, default_name: str = "",
+                   repair: bool = False) -> list[Any]:
     """The proposals of a read file: one (all parcels, or ``feature`` N), or one per feature with ``each``.
 
+    ``repair``: repair invalid parcels instead of refusing them (``--repair``).
     Returns :class:`geo.proposal.ProposalParcels` objects.
     """
     from geo.proposal import proposal_from_frame
@@ -229,8 +238,19 @@ def read_proposals(gdf: Any, *, feature: int | None = None, each: bool = False, 
     if each and feature is not None:
         raise ParkmapError("--each 与 --feature 不能同时使用", "--each and --feature cannot be used together", code="usage")
     if each:
-        return [proposal_from_frame(gdf, feature=i + 1, name=f"{default_name}#{i + 1}") for i in range(len(gdf))]
-    return [proposal_from_frame(gdf, feature=feature, name=default_name)]
+        return [proposal_from_frame(gdf, feature=i + 1, name=f"{default_name}#{i + 1}", repair=repair)
+                for i in range(len(gdf))]
+    return [proposal_from_frame(gdf, feature=feature, name=default_name, repair=repair)]
+
+
+def read_removed(path: Path, repair: bool = False) -> Any:
+    """The removed parts of an 调区 (``--removed FILE``): the union of its polygons, checked like a proposal.
+
+    Returns :class:`geo.proposal.ProposalParcels` (its ``repairs`` go into the check record).
+    """
+    from geo.proposal import proposal_from_frame, read_proposal_file
+
+    return proposal_from_frame(read_proposal_file(path).gdf, name=path.stem, repair=repair)
 
 
 def check_document(path: Path, results: list[Any], *, zone: dict[str, Any], options: dict[str, Any],
@@ -265,6 +285,7 @@ def check_document(path: Path, results: list[Any], *, zone: dict[str, Any], opti
 def format_check_text(doc: dict[str, Any]) -> str:
     """Human-readable (Chinese + English) rendering of a check document."""
     from geo.check import TYPE_NAMES, VERDICTS
+    from geo.validate import repair_lines
 
     z, o = doc["zone"], doc["options"]
     yn = {True: "是 yes", False: "否 no"}
@@ -284,6 +305,7 @@ def format_check_text(doc: dict[str, Any]) -> str:
         if len(parcels) > 1:
             lines.append(f"  地块 Parcels ({len(parcels)}): " + "；".join(f"{x['label']} {fmt_area(x['area_m2'])}"
                                                                      for x in parcels))
+        lines += [f"  修复 Repaired: {line}" for line in repair_lines(p.get("repair"))]
         for r in p["rules"]:
             name = r.get("name_zh") or r["id"]
             lines.append(f"  {_STATUS_MARK.get(r['status'], '?')} {name}（{r['id']}） {_STATUS_ZH.get(r['status'], '')} "
@@ -311,34 +333,27 @@ def format_check_text(doc: dict[str, Any]) -> str:
 def run_check(args: argparse.Namespace) -> int:
     """Handle ``check``."""
     from geo.check import Proposal, check_proposal, default_index
-    from geo.io.read import read_vector
+    from geo.proposal import read_proposal_file
     from geo.rules import load_rules
 
+    ws, actor = _workspace_actor(args, "save" if args.save else "check")  # who, before any work
     rules = load_rules(args.rules)
     index = default_index()
     zone = index.resolve_zone(args.zone)  # unknown zone → exit 2 before any work
     if args.layers is not None:
         index = index.with_layers(args.layers)
     with _captured_library_warnings() as lib_warnings:
-        res = read_vector(args.file, crs=args.crs, encoding=args.encoding, layer=args.layer)
-        removed = None
-        if args.removed is not None:
-            import shapely
-
-            rres = read_vector(args.removed)
-            removed = shapely.union_all(rres.gdf.geometry.values)
+        res = read_proposal_file(args.file, crs=args.crs, encoding=args.encoding, layer=args.layer)
+        removed = read_removed(args.removed, args.repair) if args.removed is not None else None
+    items = read_proposals(res.gdf, feature=args.feature, each=args.each, default_name=args.file.stem,
+                           repair=args.repair)
     warnings = list(res.warnings) + [w for w in lib_warnings if w not in res.warnings]
+    warnings += [w for item in items for w in item.warnings] + (removed.warnings if removed is not None else [])
     proposals = [Proposal(geometry=item.geometry, zone_id=zone["zone_id"], type=args.ptype, chemical=args.chemical,
-                          major_project=args.major_project, removed=removed, name=item.name, parcels=item.parcels)
-                 for item in read_proposals(res.gdf, feature=args.feature, each=args.each, default_name=args.file.stem)]
-    ws, actor = None, None
-    if args.save or _has_workspace():
-        from geo.cli_admin import cli_actor
-        from geo.workspace import Workspace
-
-        ws = Workspace()
-        actor = cli_actor(ws, args)
-        actor.require("save" if args.save else "check")
+                          major_project=args.major_project, removed=removed.geometry if removed is not None else None,
+                          name=item.name, parcels=item.parcels, repair=args.repair,
+                          repaired=item.repairs + (removed.repairs if removed is not None else []))
+                 for item in items]
     results = [check_proposal(p, index, rules) for p in proposals]
     saved = None
     if args.save and ws is not None:
@@ -350,6 +365,8 @@ def run_check(args: argparse.Namespace) -> int:
     options = {"type": args.ptype, "chemical": bool(args.chemical), "major_project": bool(args.major_project),
                "removed": str(args.removed) if args.removed else None,
                "layers": str(args.layers) if args.layers else None}
+    if args.repair:
+        options["repair"] = True
     if args.feature is not None or args.each:
         options.update(feature=args.feature, each=bool(args.each))
     doc = check_document(args.file, results, zone=zone, options=options, rules=rules, index=index,
@@ -389,6 +406,7 @@ def _add_proposal_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--layer", help="GeoPackage 图层 / GeoPackage layer of the proposal file")
     p.add_argument("--feature", type=int, help="只用文件中第几个面要素（从 1 起；默认全部地块作为一个方案） / only this "
                                                "polygon feature of the file (1-based; default: all parcels as one proposal)")
+    _add_repair_option(p)
 
 
 def add_snapshot(sub: argparse._SubParsersAction) -> None:
@@ -454,11 +472,11 @@ def _is_saved_id(ref: str) -> bool:
 
 def _read_one_proposal(args: argparse.Namespace, path: Path) -> Any:
     """The proposal of FILE: all its polygon features (parcels) as one, or ``--feature`` N (ProposalParcels)."""
-    from geo.io.read import read_vector
+    from geo.proposal import read_proposal_file
 
     with _captured_library_warnings():
-        res = read_vector(path, crs=args.crs, encoding=args.encoding, layer=args.layer)
-    return read_proposals(res.gdf, feature=args.feature, default_name=path.stem)[0]
+        res = read_proposal_file(path, crs=args.crs, encoding=args.encoding, layer=args.layer)
+    return read_proposals(res.gdf, feature=args.feature, default_name=path.stem, repair=args.repair)[0]
 
 
 def _check_file(args: argparse.Namespace, path: Path, zone_ref: str | None, save: bool) -> tuple[Any, Any]:
@@ -475,15 +493,11 @@ def _check_file(args: argparse.Namespace, path: Path, zone_ref: str | None, save
     if args.control_layers is not None:
         index = index.with_layers(args.control_layers)
     item = _read_one_proposal(args, path)
-    removed = None
-    if args.removed is not None:
-        import shapely
-
-        from geo.io.read import read_vector
-
-        removed = shapely.union_all(read_vector(args.removed).gdf.geometry.values)
+    removed = read_removed(args.removed, args.repair) if args.removed is not None else None
     prop = Proposal(geometry=item.geometry, zone_id=zone["zone_id"], type=args.ptype, chemical=args.chemical,
-                    major_project=args.major_project, removed=removed, name=item.name, parcels=item.parcels)
+                    major_project=args.major_project, removed=removed.geometry if removed is not None else None,
+                    name=item.name, parcels=item.parcels, repair=args.repair,
+                    repaired=item.repairs + (removed.repairs if removed is not None else []))
     ws, actor = _workspace_actor(args, "save" if save else "check")
     result = check_proposal(prop, index, load_rules(None))
     if not save or ws is None:

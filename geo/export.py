@@ -1259,7 +1259,7 @@ def snapshot_html(view: MapView, frames: Mapping[str, Any], *, date: str | None 
                             sources=html.escape(text.sources))
     fig = m.get_root()
     fig.html.add_child(Element(box), name="pm_info")
-    fig.title = text.title
+    fig.title = html.escape(text.title)  # branca writes <title>{{ title }}</title> without escaping
     doc = fig.render()
     doc = doc.replace("<head>", f"<head>\n<title>{html.escape(text.title)}</title>", 1) if "<title>" not in doc else doc
     return inline_assets(doc, strict=True).encode("utf-8")

@@ -11,6 +11,19 @@ MultiPolygon) or feature ``N`` only — and the list of parcels (label from a
 name attribute, else 地块1, 地块2 …).  Pass ``parcels`` on to
 :class:`geo.check.Proposal`; the check then reports ``CheckResult.parcels``
 and, for the area rules, ``details["parcels"]`` (the value per parcel).
+
+Invalid parcels
+    A parcel whose boundary crosses itself (a 界址点 TXT with its points out
+    of order, a bow-tie drawn in a GIS) or is otherwise invalid is refused
+    with a bilingual error naming the parcel and the crossing points
+    (:func:`geo.validate.invalid_parcels_error`); ``make_valid`` would cut a
+    bow-tie to its two lobes and silently change the area.  With
+    ``repair=True`` (``parkmap check --repair``, the app's 自动修复无效地块) the
+    parcel is repaired and the repair recorded (``ProposalParcels.repairs``:
+    area before and after).  A feature made of valid polygons that merely
+    overlap or touch is dissolved (no land is lost) with a warning.  Read
+    proposal files with :func:`read_proposal_file`, which keeps invalid
+    polygons as they are for this step.
 """
 
 from __future__ import annotations
@@ -23,8 +36,18 @@ import shapely
 from shapely.geometry import MultiPolygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
-from geo.area import M2_PER_MU, geodesic_area_m2, polygon_parts
-from geo.errors import ParkmapError
+from geo.area import M2_PER_MU, M2_PER_HECTARE, geodesic_area_m2, polygon_parts
+from geo.errors import ParkmapError, bilingual
+from geo.validate import (
+    INVALID_PARCELS_ATTR,
+    dissolve_parts,
+    invalid_parcels_error,
+    invalid_reason_text,
+    parcel_title,
+    parts_only_overlap,
+    polygon_problem,
+    repair_parcel,
+)
 
 #: Attribute columns naming a parcel, most specific first (国土 TXT: 地块名称 / 地块号).
 LABEL_FIELDS: tuple[str, ...] = ("地块名称", "name", "名称", "NAME", "Name", "name_zh", "DKMC", "dkmc", "MC", "mc",
@@ -52,12 +75,21 @@ class ProposalParcels:
         Scheme name from a scheme attribute, the single feature's name, or "".
     feature : int or None
         The 1-based feature picked, or None for all.
+    repairs : list of dict
+        Parcels repaired with ``repair=True``:
+        ``{label, problem_zh, problem_en, area_before_m2, area_after_m2[, declared_area_m2]}``
+        (:func:`geo.validate.repair_parcel`); pass them on as
+        ``Proposal(repaired=...)`` so the check records them.
+    warnings : list of str
+        Bilingual notes (parts of a feature that overlapped were dissolved).
     """
 
     geometry: BaseGeometry
     parcels: list[dict[str, Any]] = field(default_factory=list)
     name: str = ""
     feature: int | None = None
+    repairs: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def area_m2(self) -> float:
@@ -115,8 +147,62 @@ def union_parcels(geoms: Sequence[BaseGeometry]) -> BaseGeometry:
     return polys[0] if len(polys) == 1 else MultiPolygon(polys)
 
 
+def _declared_m2(attrs: Mapping[str, Any]) -> float | None:
+    """A 界址点 TXT parcel's declared 地块面积 (公顷) in m², else None."""
+    try:
+        ha = float(attrs.get("地块面积"))
+    except (TypeError, ValueError):
+        return None
+    return ha * M2_PER_HECTARE if ha == ha and ha > 0 else None
+
+
+def check_parcel(geom: BaseGeometry, label: str, *, repair: bool, repairs: list[dict[str, Any]],
+                 problems: list[tuple[str, str, str, str]], warnings: list[str] | None = None,
+                 problem: tuple[str, str] | None = None, declared_m2: float | None = None,
+                 number: str | None = None) -> BaseGeometry:
+    """One parcel's geometry, valid: unchanged, dissolved, repaired (``repair``), or noted as a problem.
+
+    Parameters
+    ----------
+    geom : Polygon or MultiPolygon
+        Lon/lat, 2-D.
+    label : str
+        The parcel's label.
+    repair : bool
+        Repair an invalid parcel (recorded in ``repairs``) instead of adding it to ``problems``.
+    repairs, problems, warnings : list
+        Collect the repair records, the ``(title 中文, title English, 中文, English)``
+        problems (the caller raises :func:`geo.validate.invalid_parcels_error`) and notes.
+    problem : (str, str), optional
+        A better description than GEOS's (the TXT reader's crossing points).
+    declared_m2 : float, optional
+        The area the file declares, quoted in the repair record.
+    number : str, optional
+        The parcel's number in the file (地块号), named in the messages.
+
+    Returns
+    -------
+    The geometry to use (the input itself when it is invalid and not repaired).
+    """
+    if shapely.is_valid(geom):
+        return geom
+    tz, te = parcel_title(label, number)
+    if parts_only_overlap(geom):
+        if warnings is not None:
+            warnings.append(bilingual(f"地块“{tz}”的几个部分相互重叠或相接，已合并为一个面",
+                                      f"The parts of parcel '{te}' overlap or touch; they were merged"))
+        return dissolve_parts(geom)
+    problem = problem or polygon_problem(geom) or invalid_reason_text(geom)
+    if not repair:
+        problems.append((tz, te, problem[0], problem[1]))
+        return geom
+    fixed, rec = repair_parcel(geom, label, problem, declared_m2, number)
+    repairs.append(rec)
+    return fixed
+
+
 def proposal_from_frame(gdf: Any, feature: int | None = None, *, label_field: str | None = None,
-                        name: str = "") -> ProposalParcels:
+                        name: str = "", repair: bool = False) -> ProposalParcels:
     """One proposal from the polygon features of a read file.
 
     Parameters
@@ -129,11 +215,16 @@ def proposal_from_frame(gdf: Any, feature: int | None = None, *, label_field: st
         Attribute naming each parcel; default the first of :data:`LABEL_FIELDS` with a value.
     name : str
         Scheme name used when the file names none.
+    repair : bool
+        Repair invalid parcels with ``make_valid`` (recorded in
+        ``ProposalParcels.repairs``) instead of refusing them.
 
     Raises
     ------
     ParkmapError
-        No features, a non-polygon feature, or ``feature`` out of range (bilingual).
+        No features, a non-polygon feature, ``feature`` out of range, or
+        (without ``repair``) invalid parcels: ``code="invalid-geometry"``,
+        naming every parcel and where its boundary crosses itself (bilingual).
     """
     from geo.crs import EPSG_CGCS2000, to_cgcs2000
 
@@ -155,7 +246,11 @@ def proposal_from_frame(gdf: Any, feature: int | None = None, *, label_field: st
     else:
         rows = list(range(n))
     geom_col = gdf.geometry.name
+    known = dict(gdf.attrs.get(INVALID_PARCELS_ATTR) or {})  # a reader's own description (TXT: the 点号)
     labels, geoms = [], []
+    repairs: list[dict[str, Any]] = []
+    problems: list[tuple[str, str, str]] = []
+    notes: list[str] = []
     for pos in rows:
         g = gdf.geometry.iloc[pos]
         if g is None or g.is_empty:
@@ -165,11 +260,19 @@ def proposal_from_frame(gdf: Any, feature: int | None = None, *, label_field: st
         if not polys:
             raise ParkmapError(f"第 {pos + 1} 个要素是 {g.geom_type}，不是面（Polygon）",
                                f"Feature {pos + 1} is a {g.geom_type}, not a polygon", code="not-polygon")
-        if not g.is_valid:
-            g = union_parcels(polys)
+        if g.geom_type == "GeometryCollection":
+            g = polys[0] if len(polys) == 1 else MultiPolygon(polys)
         attrs = gdf.iloc[pos].drop(labels=[geom_col]).to_dict()
-        labels.append(_label_of(attrs, pos, label_field))
+        label = _label_of(attrs, pos, label_field)
+        if not g.is_valid:
+            problem = known.get(gdf.index[pos])
+            g = check_parcel(g, label, repair=repair, repairs=repairs, problems=problems, warnings=notes,
+                             problem=problem, declared_m2=_declared_m2(attrs) if problem else None,
+                             number=_text(attrs.get("地块号")) or None)
+        labels.append(label)
         geoms.append(g)
+    if problems:
+        raise invalid_parcels_error(problems)
     if not geoms:
         raise ParkmapError("文件中的要素几何均为空", "Every feature of the file has an empty geometry", code="empty")
     labels = unique_labels(labels)
@@ -184,16 +287,46 @@ def proposal_from_frame(gdf: Any, feature: int | None = None, *, label_field: st
     if not scheme and len(parcels) == 1 and labels[0] != parcel_label(rows[0]):
         scheme = labels[0]
     return ProposalParcels(geometry=union_parcels(geoms), parcels=parcels, name=scheme or name,
-                           feature=None if feature is None else rows[0] + 1)
+                           feature=None if feature is None else rows[0] + 1, repairs=repairs, warnings=notes)
 
 
-def normalize_parcels(parcels: Iterable[Any] | None, geometry: BaseGeometry | None) -> list[dict[str, Any]]:
+def read_proposal_file(path: Any, **kwargs: Any) -> Any:
+    """Read a proposal file for :func:`proposal_from_frame`: like :func:`geo.io.read_vector`,
+    but invalid polygons are kept exactly as read, so that they are refused (or
+    repaired) parcel by parcel with their names, not silently repaired.
+
+    Parameters
+    ----------
+    path : str or Path
+    **kwargs
+        ``crs``, ``encoding``, ``layer``, ``limits``, ``bbox`` of ``read_vector``.
+
+    Returns
+    -------
+    geo.io.ReadResult
+    """
+    from geo.io.read import read_vector
+    from geo.validate import SICHUAN_BBOX, validate_polygons
+
+    bbox = kwargs.pop("bbox", SICHUAN_BBOX)
+    res = read_vector(path, validate=False, **kwargs)
+    res.gdf, more = validate_polygons(res.gdf, source_crs=res.source_crs, bbox=bbox, repair=False)
+    res.warnings = res.warnings + more
+    return res
+
+
+def normalize_parcels(parcels: Iterable[Any] | None, geometry: BaseGeometry | None, *, repair: bool = False,
+                      repairs: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """``[{label, geometry}]`` from a Proposal's ``parcels`` (dicts, (label, geom) pairs, or geometries).
 
     Without parcels, each polygon part of ``geometry`` is a parcel (地块1, 地块2 …).
-    GeoJSON mappings are accepted for geometries.
+    GeoJSON mappings are accepted for geometries.  An invalid parcel is
+    refused (``code="invalid-geometry"``, naming it and where it crosses
+    itself) unless ``repair``; repairs are appended to ``repairs``.
     """
     out: list[dict[str, Any]] = []
+    problems: list[tuple[str, str, str]] = []
+    repairs = repairs if repairs is not None else []
     if parcels:
         for pos, p in enumerate(parcels):
             if isinstance(p, Mapping):
@@ -207,7 +340,11 @@ def normalize_parcels(parcels: Iterable[Any] | None, geometry: BaseGeometry | No
             if not isinstance(g, BaseGeometry) or g.is_empty or not polygon_parts(g):
                 raise ParkmapError(f"地块 {label} 不是面", f"Parcel {label} is not a polygon", code="not-polygon")
             g = shapely.force_2d(g)
-            out.append({"label": label, "geometry": g if g.is_valid else union_parcels([g])})
+            if not g.is_valid:
+                g = check_parcel(g, label, repair=repair, repairs=repairs, problems=problems)
+            out.append({"label": label, "geometry": g})
+        if problems:
+            raise invalid_parcels_error(problems)
     elif geometry is not None:
         out = [{"label": parcel_label(i), "geometry": p} for i, p in enumerate(polygon_parts(geometry))]
     labels = unique_labels(p["label"] for p in out)
@@ -244,5 +381,5 @@ def parcels_to_json(parcels: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]
     return [{"label": p["label"], "geometry": mapping(p["geometry"])} for p in parcels]
 
 
-__all__ = ["LABEL_FIELDS", "ProposalParcels", "normalize_parcels", "parcel_breakdown", "parcel_label", "parcels_to_json",
-           "proposal_from_frame", "union_parcels", "unique_labels"]
+__all__ = ["LABEL_FIELDS", "ProposalParcels", "check_parcel", "normalize_parcels", "parcel_breakdown", "parcel_label",
+           "parcels_to_json", "proposal_from_frame", "read_proposal_file", "union_parcels", "unique_labels"]

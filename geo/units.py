@@ -2,7 +2,9 @@
 
 Chinese first: areas in 平方米 with 亩 (the unit planners think in) and, where
 asked, 公顷; lengths in 米; ratios as percentages; money per area in 万元/亩.
-Numbers always have thousands separators and never scientific notation.
+Numbers always have thousands separators and never scientific notation; from
+10²⁴ on (an absurd value in a file, such as ``1e308``) they are written as a
+power of ten, ``1×10³⁰⁸``, never as 300 digits.
 
 >>> fmt_area(396248.2)
 '396,248.2 平方米（594.37 亩）'
@@ -44,6 +46,9 @@ UNIT_LABELS: dict[str, tuple[str, str]] = {
 }
 _PERCENT_UNITS = ("ratio", "%", "rank share")
 DASH = "—"
+#: Magnitude from which :func:`fmt_number` writes a power of ten (``1.8×10³⁰⁸``) instead of every digit.
+FULL_DIGITS_BELOW = 1e24
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def _lang(lang: str) -> int:
@@ -80,14 +85,34 @@ def auto_decimals(x: float) -> int:
     return min(12, -math.floor(math.log10(a)) + 2)
 
 
-def fmt_number(x: Any, decimals: int | None = None) -> str:
-    """``x`` with thousands separators and fixed decimals (``auto_decimals`` when None); never ``1e+06``.
+def fmt_power(x: Any) -> str:
+    """``x`` as a power of ten with up to three significant digits: 1e308 → ``1×10³⁰⁸``, -2.5e30 → ``-2.5×10³⁰``.
 
-    ``None``/NaN/inf → ``—``.
+    ``None``/NaN/inf → ``—``; 0 → ``0``.
     """
     v = _finite(x)
     if v is None:
         return DASH
+    if v == 0:
+        return "0"
+    exp = math.floor(math.log10(abs(v)))
+    mant = round(v / 10.0 ** exp, 2)
+    if abs(mant) >= 10:  # 9.999 rounds up to 10.0
+        mant, exp = mant / 10, exp + 1
+    return f"{mant:.3g}×10{str(exp).translate(_SUPERSCRIPT)}"
+
+
+def fmt_number(x: Any, decimals: int | None = None) -> str:
+    """``x`` with thousands separators and fixed decimals (``auto_decimals`` when None); never ``1e+06``.
+
+    ``None``/NaN/inf → ``—``.  From :data:`FULL_DIGITS_BELOW` (10²⁴) on, :func:`fmt_power`
+    (``1×10³⁰⁸``), so no value prints as hundreds of digits.
+    """
+    v = _finite(x)
+    if v is None:
+        return DASH
+    if abs(v) >= FULL_DIGITS_BELOW:
+        return fmt_power(v)
     d = auto_decimals(v) if decimals is None else max(0, int(decimals))
     text = f"{v:,.{d}f}"
     if decimals is None and "." in text and abs(v) < 1:  # 0.00000015, not 0.000000150
@@ -98,7 +123,8 @@ def fmt_number(x: Any, decimals: int | None = None) -> str:
 def fmt_pct(x: Any, decimals: int = 1) -> str:
     """A ratio as a percentage: 0.975 → ``97.5%``."""
     v = _finite(x)
-    return DASH if v is None else f"{fmt_number(100.0 * v, decimals)}%"
+    text = DASH if v is None else fmt_number(100.0 * v, decimals)
+    return DASH if text == DASH else f"{text}%"
 
 
 def fmt_ha(m2: Any, lang: str = "zh") -> str:
@@ -166,5 +192,5 @@ def fmt_value(value: Any, unit: str, lang: str = "zh") -> str:
     return f"{fmt_number(v)} {label}".strip()
 
 
-__all__ = ["UNIT_LABELS", "auto_decimals", "fmt_area", "fmt_ha", "fmt_length", "fmt_mu", "fmt_number", "fmt_pct",
-           "fmt_value", "unit_label"]
+__all__ = ["FULL_DIGITS_BELOW", "UNIT_LABELS", "auto_decimals", "fmt_area", "fmt_ha", "fmt_length", "fmt_mu",
+           "fmt_number", "fmt_pct", "fmt_power", "fmt_value", "unit_label"]

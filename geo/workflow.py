@@ -10,8 +10,9 @@ Rules it enforces
 -----------------
 * A check result belongs to the inputs it was computed from
   (:meth:`Workflow.inputs_key`).  Changing the geometry, zone, type, chemical
-  or major-project flag, removed parts or the official-layer set drops the
-  result: a stale verdict can never be exported or saved.
+  or major-project flag, the repair choice, removed parts or the
+  official-layer set drops the result: a stale verdict can never be exported
+  or saved.
 * The proposal name belongs to the planner.  Until they type one it follows
   the current zone (``<区名>扩区方案`` / ``<区名>调区方案``); once typed it
   stays, and renaming after a check renames the result too (no re-check
@@ -81,6 +82,12 @@ class Workflow:
         Distance of the proposal to the suggested zone's nearest park.
     type, chemical, major_project
         Check options.
+    repair : bool
+        自动修复无效地块: repair invalid parcels (``make_valid``) instead of
+        refusing them; the check records each repair (area before and after).
+    repairs : list of dict
+        Repairs made when the current geometry was read from a file
+        (:attr:`geo.proposal.ProposalParcels.repairs`); they go with the geometry.
     name : str
         The proposal's own name (``""``: the default from the zone).
     name_typed : bool
@@ -114,6 +121,8 @@ class Workflow:
     type: str = "expand"
     chemical: bool = False
     major_project: bool = False
+    repair: bool = False
+    repairs: list[dict[str, Any]] = field(default_factory=list)
     name: str = ""
     name_typed: bool = False
     removed: BaseGeometry | None = None
@@ -132,7 +141,7 @@ class Workflow:
         """Everything a check result depends on (the name is not among them)."""
         return (self.geom_digest or None, self.zone_id, self.type,
                 bool(self.chemical), bool(self.major_project),
-                self.removed.wkb if self.removed is not None else None, self.official_dir or "")
+                self.removed.wkb if self.removed is not None else None, self.official_dir or "", bool(self.repair))
 
     def display_name(self, zone_short: Mapping[str, str]) -> str:
         """The planner's name, else the default from the current zone and type."""
@@ -154,6 +163,7 @@ class Workflow:
         from geo.proposal import normalize_parcels, parcels_to_json
 
         return {"type": self.type, "chemical": bool(self.chemical), "major_project": bool(self.major_project),
+                "repair": bool(self.repair), "repairs": [dict(r) for r in self.repairs],
                 "removed": mapping(self.removed) if self.removed is not None else None,
                 "official_dir": self.official_dir,
                 "parcels": parcels_to_json(normalize_parcels(self.parcels, None)) if self.parcels else []}
@@ -180,10 +190,14 @@ class Workflow:
             self._drop_result()
 
     def set_geometry(self, geometry: BaseGeometry | None, *, source: str,
-                     parcels: list[dict[str, Any]] | None = None) -> bool:
-        """A new proposal geometry (drawn or uploaded).  Returns True when it differs."""
+                     parcels: list[dict[str, Any]] | None = None, repairs: list[dict[str, Any]] | None = None) -> bool:
+        """A new proposal geometry (drawn or uploaded).  Returns True when it differs.
+
+        ``repairs`` are the repairs made to it when it was read (kept with it).
+        """
         same = (geometry is None and self.geometry is None) or (
             geometry is not None and self.geometry is not None and geometry.equals_exact(self.geometry, 0.0))
+        self.repairs = [dict(r) for r in repairs or []]
         if same and source == self.source:
             return False
         if not same:
@@ -217,13 +231,16 @@ class Workflow:
         self._changed()
 
     def set_options(self, *, type: str | None = None, chemical: bool | None = None,
-                    major_project: bool | None = None) -> None:
+                    major_project: bool | None = None, repair: bool | None = None) -> None:
+        """Change check options; a change drops the result of the old ones."""
         if type is not None:
             self.type = type
         if chemical is not None:
             self.chemical = bool(chemical)
         if major_project is not None:
             self.major_project = bool(major_project)
+        if repair is not None:
+            self.repair = bool(repair)
         self._changed()
 
     def set_official_dir(self, folder: str | None) -> None:
@@ -279,6 +296,8 @@ class Workflow:
         self.type = opts.get("type") or "expand"
         self.chemical = bool(opts.get("chemical"))
         self.major_project = bool(opts.get("major_project"))
+        self.repair = bool(opts.get("repair"))
+        self.repairs = [dict(r) for r in opts.get("repairs") or []]  # how the saved (repaired) geometry came about
         self.removed = shape(removed) if isinstance(removed, dict) else None
         self.official_dir = opts.get("official_dir") or None
         saved_name = proposal.name or ""
@@ -309,4 +328,5 @@ class Workflow:
                 and (proposal.name or "") == self.display_name(zone_short) and (opts.get("type") or "expand") == self.type
                 and bool(opts.get("chemical")) == self.chemical
                 and bool(opts.get("major_project")) == self.major_project
+                and bool(opts.get("repair")) == self.repair
                 and (opts.get("official_dir") or None) == self.official_dir)

@@ -52,6 +52,7 @@ from geo.crs import (
 from geo.errors import ParkmapError, bilingual
 from geo.io.archive import DEFAULT_LIMITS, ReadLimits, check_file_size
 from geo.io.write import write_bytes_atomic
+from geo.validate import INVALID_PARCELS_ATTR, describe_crossings, invalid_reason_text, ring_crossings
 
 SECTION_META = "属性描述"
 SECTION_COORDS = "地块坐标"
@@ -69,8 +70,8 @@ class JzdParcel:
 
     line_no: int
     attrs: dict[str, Any]
-    #: ring number → list of (easting, northing, line number)
-    rings: dict[int, list[tuple[float, float, int]]] = field(default_factory=dict)
+    #: ring number → list of (easting, northing, line number, 点号 point name)
+    rings: dict[int, list[tuple[float, float, int, str]]] = field(default_factory=dict)
 
     @property
     def n_points(self) -> int:
@@ -161,15 +162,20 @@ def parse_parcel_header(line: str, line_no: int) -> JzdParcel:
     return JzdParcel(line_no=line_no, attrs=attrs)
 
 
-def parse_point_line(line: str, line_no: int) -> tuple[int, float, float]:
-    """Parse ``点号,圈号,X(northing),Y(easting)`` → (ring, easting, northing)."""
+def parse_point_line(line: str, line_no: int) -> tuple[int, float, float, str]:
+    """Parse ``点号,圈号,X(northing),Y(easting)`` → (ring, easting, northing, 点号).
+
+    The point name (``J3``) is kept so that a parcel whose boundary crosses
+    itself can be refused naming the points (:func:`parcel_problem`); an
+    empty name becomes ``第N行`` (the line number).
+    """
     fields = [f.strip() for f in _SPLIT.split(line)]
     if len(fields) < 4:
         raise _malformed(line_no, line, "界址点行应为 点号,圈号,X,Y", "a point line must be 'name,ring,X,Y'")
     ring = _int(fields[1], line_no, line, "圈号", "ring number")
     northing = _float(fields[2], line_no, line, "X（北坐标）", "X (northing)")
     easting = _float(fields[3], line_no, line, "Y（东坐标）", "Y (easting)")
-    return ring, easting, northing
+    return ring, easting, northing, fields[0] or f"第{line_no}行"
 
 
 def parse_jzd_text(text: str) -> JzdDocument:
@@ -203,8 +209,8 @@ def parse_jzd_text(text: str) -> JzdDocument:
             else:
                 if not parcels:
                     raise _malformed(line_no, line, "界址点出现在地块行之前", "a point appears before any parcel line")
-                ring, e, n = parse_point_line(line, line_no)
-                parcels[-1].rings.setdefault(ring, []).append((e, n, line_no))
+                ring, e, n, name = parse_point_line(line, line_no)
+                parcels[-1].rings.setdefault(ring, []).append((e, n, line_no, name))
         # lines of unknown sections are ignored
     if not parcels:
         raise ParkmapError(
@@ -218,8 +224,8 @@ def parse_jzd_text(text: str) -> JzdDocument:
 # --------------------------------------------------------------------------
 # Geometry building (pure)
 # --------------------------------------------------------------------------
-def _closed_ring(points: list[tuple[float, float, int]], parcel: JzdParcel, ring_no: int) -> list[tuple[float, float]]:
-    coords = [(e, n) for e, n, _ in points]
+def _closed_ring(points: list[tuple[float, float, int, str]], parcel: JzdParcel, ring_no: int) -> list[tuple[float, float]]:
+    coords = [(e, n) for e, n, *_ in points]
     if coords[0] != coords[-1]:
         coords.append(coords[0])
     if len(set(coords)) < 3:
@@ -262,11 +268,33 @@ def parcel_geometry(parcel: JzdParcel) -> BaseGeometry:
             code="malformed",
         )
     if shape.startswith("线"):
-        lines = [LineString([(e, n) for e, n, _ in r]) for r in ordered]
+        lines = [LineString([(e, n) for e, n, *_ in r]) for r in ordered]
         return lines[0] if len(lines) == 1 else MultiLineString(lines)
     if shape.startswith("点"):
-        return MultiPoint([(e, n) for r in ordered for e, n, _ in r])
+        return MultiPoint([(e, n) for r in ordered for e, n, *_ in r])
     return assemble_rings([_closed_ring(pts, parcel, k) for k, pts in zip(sorted(parcel.rings), ordered)])
+
+
+def _file_xy_text(x: float, y: float) -> tuple[str, str]:
+    """A file-coordinate position as the format writes it: X = northing, Y = easting."""
+    return f"X={y:.3f}，Y={x:.3f}", f"X={y:.3f}, Y={x:.3f}"
+
+
+def parcel_problem(parcel: JzdParcel, geom: BaseGeometry) -> tuple[str, str] | None:
+    """Why a polygon parcel is invalid, naming its 界址点: ``界址点 J3–J4 与 J7–J8 相交（X=…，Y=…）``.
+
+    Computed in file coordinates (``geom`` from :func:`parcel_geometry`);
+    None for a valid parcel or one that is not a polygon.
+    """
+    if geom.geom_type not in ("Polygon", "MultiPolygon") or shapely.is_valid(geom):
+        return None
+    ordered = [parcel.rings[k] for k in sorted(parcel.rings)]
+    crossings = ring_crossings([[(e, n) for e, n, *_ in r] for r in ordered])
+    if not crossings:
+        return invalid_reason_text(geom, _file_xy_text)
+    kind_zh, kind_en = invalid_reason_text(geom, _file_xy_text, location=False)
+    cz, ce = describe_crossings(crossings, [[p[3] for p in r] for r in ordered], _file_xy_text)
+    return f"{kind_zh}：界址点 {cz}", f"{kind_en}: boundary points {ce}"
 
 
 def header_zone(meta: dict[str, str]) -> tuple[int | None, int]:
@@ -333,6 +361,9 @@ def jzd_to_gdf(
             ))
     data = {col: [p.attrs[col] for p in doc.parcels] for col in PARCEL_COLUMNS}
     gdf = gpd.GeoDataFrame(data, geometry=geoms, crs=detected.to_crs())
+    problems = {i: pr for i, (p, g) in enumerate(zip(doc.parcels, geoms)) if (pr := parcel_problem(p, g)) is not None}
+    if problems:  # kept with the frame (index → (中文, English)); the proposal reader names them
+        gdf.attrs[INVALID_PARCELS_ATTR] = problems
     gdf = to_cgcs2000(gdf)
     warnings.extend(_area_warnings(gdf))
     return gdf, detected, warnings

@@ -26,30 +26,72 @@ GB18030.  CRS: argument ``crs`` (trusted), else the file's own (.prj,
 GeoPackage, GeoJSON), else :func:`geo.crs.detect_crs` on the coordinates.
 
 EPSG:4490 and EPSG:4326 are treated as equivalent (< 1 m in Sichuan).
+
+Limits (:mod:`geo.io.guard`, :mod:`geo.limits`): only regular files are
+opened (a link to ``/dev/zero`` or a FIFO is refused without opening it), and
+read with a byte cap; features are counted before geometries are built
+(``pyogrio.read_info``, ``<Placemark>`` tags) and vertices right after, against
+``PARKMAP_MAX_FEATURES`` / ``PARKMAP_MAX_VERTICES``; archives are extracted into
+folders that are always removed (:func:`geo.io.archive.extraction_dir`).
+KML parsing lives in :mod:`geo.io.kml`, attribute encodings in
+:mod:`geo.io.encoding`.
 """
 
 from __future__ import annotations
 
-import codecs
 import io
-import tempfile
-import xml.etree.ElementTree as ET
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+import pyproj
 import shapely
-from shapely.geometry import LineString, MultiPolygon, Point, Polygon
-from shapely.geometry.base import BaseGeometry
 
 from geo.crs import EPSG_WGS84, DetectedCRS, detect_crs, to_cgcs2000
 from geo.errors import ParkmapError, bilingual
-from geo.io.archive import DEFAULT_LIMITS, ReadLimits, check_file_size, safe_extract_zip
+from geo.io.archive import (
+    DEFAULT_LIMITS,
+    ReadLimits,
+    check_file_size,
+    extraction_dir,
+    safe_extract_zip,
+)
+from geo.io.encoding import (  # noqa: F401  (codec_name etc. re-exported: tests and callers import them from here)
+    codec_name,
+    dbf_text_samples,
+    detect_bytes_encoding,
+    find_sidecar,
+    recode_latin1_frame,
+    recode_text,
+    shapefile_encoding,
+)
+from geo.io.guard import (
+    GPKG_SIDECARS,
+    SHAPEFILE_SIDECARS,
+    check_coordinates,
+    check_feature_count,
+    check_vertex_count,
+    read_bytes_capped,
+    read_head,
+    require_regular_file,
+    require_regular_sidecars,
+)
 from geo.io.jzd_txt import decode_text, read_jzd_txt
+from geo.io.kml import (  # noqa: F401  (parse_kml etc. re-exported: tests and callers import them from here)
+    count_placemarks,
+    kml_gdal_driver,
+    kml_placemark_geometry,
+    parse_kml,
+    parse_kml_coordinates,
+    read_kml_gdal,
+)
+from geo.limits import CountCaps
 from geo.validate import SICHUAN_BBOX, require_features, validate_polygons
+
+_read_kml_gdal = read_kml_gdal  # old private name, kept for callers
 
 #: File suffix → reader kind.
 SUPPORTED_SUFFIXES: dict[str, str] = {
@@ -62,10 +104,6 @@ SUPPORTED_SUFFIXES: dict[str, str] = {
     ".zip": "zip",
     ".txt": "txt",
 }
-
-# Columns GDAL's LIBKML driver adds that carry no planning information.
-_KML_NOISE = ("id", "timestamp", "begin", "end", "altitudeMode", "tessellate", "extrude",
-              "visibility", "drawOrder", "icon", "snippet")
 
 
 @dataclass
@@ -101,10 +139,19 @@ class ReadResult:
 # --------------------------------------------------------------------------
 # Shared helpers
 # --------------------------------------------------------------------------
-def _finish_crs(gdf: gpd.GeoDataFrame, crs: str | int | None, warnings: list[str]) -> tuple[gpd.GeoDataFrame, DetectedCRS]:
-    """Determine the CRS of a freshly read frame and reproject to EPSG:4490."""
+def _check_counts(gdf: gpd.GeoDataFrame, caps: CountCaps, name: str) -> None:
+    """Refuse a read frame over the feature or vertex caps."""
+    check_feature_count(len(gdf), caps, name)
+    check_vertex_count(gdf.geometry.values, caps, name)
+
+
+def _finish_crs(gdf: gpd.GeoDataFrame, crs: str | int | None, warnings: list[str], name: str,
+                caps: CountCaps) -> tuple[gpd.GeoDataFrame, DetectedCRS]:
+    """Check the counts and coordinates of a freshly read frame, determine its CRS and reproject to EPSG:4490."""
     require_features(gdf)
+    _check_counts(gdf, caps, name)
     coords = shapely.get_coordinates(gdf.geometry.values)
+    check_coordinates(coords, name)
     if crs is not None:
         detected = detect_crs(coords[:, 0], coords[:, 1], declared=crs, source="user")
     elif gdf.crs is not None:
@@ -119,201 +166,6 @@ def _finish_crs(gdf: gpd.GeoDataFrame, crs: str | int | None, warnings: list[str
     return out, detected
 
 
-def codec_name(label: str) -> str | None:
-    """Normalise an encoding label (``"GBK"``, ``"936"``, ``"ANSI 936"``, ``"65001"``) to a codec name."""
-    text = label.strip().upper().replace("ANSI", "").replace("CP", "").strip()
-    if text.isdigit():
-        text = "utf-8" if text == "65001" else f"cp{text}"
-    else:
-        text = label.strip()
-    try:
-        return codecs.lookup(text).name
-    except LookupError:
-        return None
-
-
-def _decodes(samples: list[bytes], enc: str) -> bool:
-    """True if every sample decodes strictly (a truncated trailing char is tolerated)."""
-    for s in samples:
-        dec = codecs.getincrementaldecoder(enc)(errors="strict")
-        try:
-            dec.decode(s, final=False)
-        except UnicodeDecodeError:
-            return False
-    return True
-
-
-def _decode_counts(samples: list[bytes], enc: str) -> tuple[int, int]:
-    """(decoded non-ASCII characters, undecodable bytes) over ``samples``.
-
-    A character cut at the end of a sample is not counted as an error.
-    """
-    ok = bad = 0
-    for s in samples:
-        text = codecs.getincrementaldecoder(enc)(errors="replace").decode(s, final=False)
-        bad += text.count("\ufffd")
-        ok += sum(1 for ch in text if ord(ch) > 127 and ch != "\ufffd")
-    return ok, bad
-
-
-_CANDIDATES = ("utf-8", "gbk", "gb18030")
-
-
-def detect_bytes_encoding(samples: list[bytes], names: list[bytes] | None = None) -> str | None:
-    """Guess the encoding of short text byte strings.
-
-    Parameters
-    ----------
-    samples : list of bytes
-        Text values; the first of UTF-8, GBK, GB18030 that decodes *all*
-        of them strictly wins.  For short CJK strings this strict cascade
-        is more reliable than statistical detectors.
-    names : list of bytes, optional
-        Field names, used only when no value has non-ASCII bytes.  They are
-        judged leniently (fewest undecodable bytes) because GDAL truncates
-        and launders DBF names at 10 bytes, which can cut a character.
-
-    Returns
-    -------
-    str or None
-        Codec name; ``"utf-8"`` for pure ASCII; None if nothing decodes.
-    """
-    values = [s for s in samples if not s.isascii()]
-    if values:
-        return next((enc for enc in _CANDIDATES if _decodes(values, enc)), None)
-    heads = [s for s in names or [] if not s.isascii()]
-    if not heads:
-        return "utf-8"
-    # UTF-8 is self-synchronising: GBK bytes almost never yield valid UTF-8
-    # characters, so "mostly valid UTF-8" is a strong signal.
-    ok, bad = _decode_counts(heads, "utf-8")
-    if ok > 0 and ok >= 2 * bad:
-        return "utf-8"
-    scores = [(_decode_counts(heads, enc)[1], i, enc) for i, enc in enumerate(_CANDIDATES[1:])]
-    return min(scores)[2]
-
-
-def dbf_text_samples(data: bytes, max_records: int = 20000) -> tuple[list[bytes], list[bytes]]:
-    """Return the raw bytes of (field names, character values) of a DBF.
-
-    Parameters
-    ----------
-    data : bytes
-        The DBF file (or its first part; incomplete records are ignored).
-    max_records : int
-        Number of records to sample.
-    """
-    names: list[bytes] = []
-    values: list[bytes] = []
-    if len(data) < 32:
-        return names, values
-    n_records = int.from_bytes(data[4:8], "little")
-    header_len = int.from_bytes(data[8:10], "little")
-    record_len = int.from_bytes(data[10:12], "little")
-    char_fields: list[tuple[int, int]] = []
-    offset, pos = 32, 1  # byte 0 of a record is the deletion flag
-    while offset + 32 <= min(header_len, len(data)) and data[offset] != 0x0D:
-        desc = data[offset : offset + 32]
-        name = desc[:11].split(b"\x00", 1)[0].strip()
-        ftype = chr(desc[11])
-        length = desc[16] + (desc[17] << 8 if ftype == "C" else 0)
-        if name:
-            names.append(name)
-        if ftype == "C":
-            char_fields.append((pos, length))
-        pos += length
-        offset += 32
-    for i in range(min(n_records, max_records)):
-        start = header_len + i * record_len
-        if start + record_len > len(data) or record_len <= 0:
-            break
-        for fpos, flen in char_fields:
-            value = data[start + fpos : start + fpos + flen].rstrip(b" \x00")
-            if value:
-                values.append(value)
-    return names, values
-
-
-def _find_sidecar(shp: Path, ext: str) -> Path | None:
-    for cand in (shp.with_suffix(ext), shp.with_suffix(ext.upper())):
-        if cand.exists():
-            return cand
-    want = (shp.stem + ext).lower()
-    for cand in shp.parent.iterdir():
-        if cand.name.lower() == want:
-            return cand
-    return None
-
-
-def shapefile_encoding(shp: Path, user_encoding: str | None = None, max_bytes: int = 8 * 1024 * 1024) -> tuple[str, list[str]]:
-    """Choose the attribute encoding of a shapefile.
-
-    Returns
-    -------
-    (codec name, warnings)
-    """
-    warnings: list[str] = []
-    if user_encoding:
-        enc = codec_name(user_encoding)
-        if enc is None:
-            raise ParkmapError(f"未知编码 {user_encoding}", f"Unknown encoding {user_encoding}",
-                               "例如 --encoding gbk / e.g. --encoding gbk", code="encoding")
-        return enc, warnings
-    dbf = _find_sidecar(shp, ".dbf")
-    names: list[bytes] = []
-    values: list[bytes] = []
-    if dbf is not None:
-        with open(dbf, "rb") as fh:
-            names, values = dbf_text_samples(fh.read(max_bytes))
-    cpg = _find_sidecar(shp, ".cpg")
-    if cpg is not None:
-        label = cpg.read_bytes()[:64].decode("ascii", errors="ignore").strip()
-        enc = codec_name(label) if label else None
-        if enc and _decodes([s for s in values if not s.isascii()], enc):
-            return enc, warnings
-        warnings.append(bilingual(f".cpg 声明编码 “{label}” 与属性内容不符，改为自动识别",
-                                  f"The .cpg declares '{label}' but the attributes do not decode with it; detecting instead"))
-    enc = detect_bytes_encoding(values, names)
-    if enc is None:
-        raise ParkmapError(
-            "无法识别 shapefile 属性表（.dbf）的文字编码（不是 UTF-8 / GBK / GB18030）",
-            "Cannot determine the text encoding of the shapefile attributes (.dbf): not UTF-8, GBK or GB18030",
-            "请用 --encoding 指定，或附上 .cpg 文件 / pass --encoding or add a .cpg file",
-            code="encoding",
-        )
-    return enc, warnings
-
-
-def recode_text(value: str, encoding: str, errors: str = "replace") -> str:
-    """Re-decode a Latin-1-decoded string with ``encoding``.
-
-    A multibyte character cut at the end (DBF field width) is dropped;
-    other invalid bytes are handled per ``errors``.
-    """
-    dec = codecs.getincrementaldecoder(encoding)(errors=errors)
-    return dec.decode(value.encode("latin-1"), final=False)
-
-
-def recode_latin1_frame(gdf: gpd.GeoDataFrame, encoding: str) -> gpd.GeoDataFrame:
-    """Re-decode column names and text values of a frame read as Latin-1."""
-    if codecs.lookup(encoding).name in ("latin-1", "iso8859-1"):
-        return gdf
-    geom = gdf.geometry.name
-    names: list[str] = []
-    for col in gdf.columns:
-        name = col if col == geom else recode_text(str(col), encoding, "ignore").strip() or str(col)
-        base, k = name, 2
-        while name in names:
-            name, k = f"{base}_{k}", k + 1
-        names.append(name)
-    out = gdf.copy()
-    for col in gdf.columns:
-        if col != geom and (out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype)):
-            out[col] = out[col].map(lambda v: recode_text(v, encoding) if isinstance(v, str) else v)
-    out.columns = names
-    return out.set_geometry(geom)
-
-
 def _is_polygon_type(geometry_type: str | None) -> bool:
     return bool(geometry_type) and "polygon" in str(geometry_type).lower()
 
@@ -323,24 +175,61 @@ def _is_polygon_type(geometry_type: str | None) -> bool:
 # --------------------------------------------------------------------------
 
 
-def _read_shapefile(shp: Path, crs: str | int | None, encoding: str | None) -> ReadResult:
+def _require_shapefile_parts(shp: Path, shown: str) -> None:
+    """Refuse a shapefile whose companions are not regular files or whose .shx/.dbf is missing.
+
+    ``shown`` is the name the user knows (``r.zip/r.shp`` inside an archive), never a temporary path.
+    """
+    require_regular_sidecars(shp, SHAPEFILE_SIDECARS)
     for ext in (".shx", ".dbf"):
-        if _find_sidecar(shp, ext) is None:
+        if find_sidecar(shp, ext) is None:
             raise ParkmapError(
-                f"shapefile “{shp.name}” 缺少 {ext} 文件",
-                f"Shapefile '{shp.name}' is missing its {ext} file",
+                f"shapefile “{shown}” 缺少 {ext} 文件",
+                f"Shapefile '{shown}' is missing its {ext} file",
                 "请把 .shp .shx .dbf .prj（.cpg）一起打包上传 / upload .shp, .shx, .dbf, .prj (.cpg) together, e.g. as a zip",
                 code="shapefile-incomplete",
             )
+
+
+def _prj_warning(shp: Path, shown: str, declared: object) -> str | None:
+    """A warning when the .prj exists but does not define a CRS (GDAL then ignores it silently)."""
+    prj = find_sidecar(shp, ".prj")
+    if prj is None:
+        return None
+    text = read_head(prj, 256 * 1024).decode("utf-8", errors="replace").strip()
+    ok = declared is not None
+    if not ok and text:
+        try:
+            pyproj.CRS.from_user_input(text)
+            ok = True
+        except pyproj.exceptions.CRSError:
+            ok = False
+    if ok:
+        return None
+    return bilingual(f"{shown} 的 .prj 文件（{prj.name}）不是有效的坐标系定义，已忽略；坐标系根据坐标数值判断，"
+                     "请核对或用 --crs 指定",
+                     f"The .prj file of {shown} ({prj.name}) is not a valid CRS definition and was ignored; the CRS "
+                     "was inferred from the coordinates: check it, or pass --crs")
+
+
+def _read_shapefile(shp: Path, crs: str | int | None, encoding: str | None, limits: ReadLimits,
+                    shown: str | None = None) -> ReadResult:
+    shown = shown or shp.name
+    caps = limits.count_caps()
+    _require_shapefile_parts(shp, shown)
     enc, warnings = shapefile_encoding(shp, encoding)
+    check_feature_count(int(pyogrio.read_info(shp, encoding="latin1").get("features", -1)), caps, shown)
     # Read bytes 1:1 as Latin-1, then decode ourselves: GDAL truncates long
     # field names at 10 *bytes*, which can split a UTF-8/GBK character and
     # makes a strict decode (pyogrio's own) fail.
-    gdf = recode_latin1_frame(pyogrio.read_dataframe(shp, encoding="latin1"), enc)
-    if _find_sidecar(shp, ".prj") is None and crs is None:
-        warnings.append(bilingual(f"{shp.name} 没有 .prj 文件，坐标系根据坐标数值判断",
-                                  f"{shp.name} has no .prj file; the CRS was inferred from the coordinates"))
-    gdf, detected = _finish_crs(gdf, crs, warnings)
+    gdf = recode_latin1_frame(pyogrio.read_dataframe(shp, encoding="latin1", max_features=caps.max_features + 1), enc)
+    if crs is None:
+        if find_sidecar(shp, ".prj") is None:
+            warnings.append(bilingual(f"{shown} 没有 .prj 文件，坐标系根据坐标数值判断",
+                                      f"{shown} has no .prj file; the CRS was inferred from the coordinates"))
+        elif (prj_warning := _prj_warning(shp, shown, gdf.crs)) is not None:
+            warnings.append(prj_warning)
+    gdf, detected = _finish_crs(gdf, crs, warnings, shown, caps)
     return ReadResult(gdf, detected, enc, warnings, "ESRI Shapefile", [shp.name])
 
 
@@ -362,174 +251,65 @@ def _pick_gpkg_layer(path: Path, layer: str | None, warnings: list[str]) -> str:
     return polys[0] if polys else (spatial or names)[0]
 
 
-def _read_gpkg(path: Path, crs: str | int | None, layer: str | None) -> ReadResult:
+def _read_gpkg(path: Path, crs: str | int | None, layer: str | None, limits: ReadLimits) -> ReadResult:
     warnings: list[str] = []
+    caps = limits.count_caps()
+    require_regular_sidecars(path, GPKG_SIDECARS)
     name = _pick_gpkg_layer(path, layer, warnings)
-    gdf = pyogrio.read_dataframe(path, layer=name)
-    gdf, detected = _finish_crs(gdf, crs, warnings)
+    check_feature_count(int(pyogrio.read_info(path, layer=name).get("features", -1)), caps, path.name)
+    gdf = pyogrio.read_dataframe(path, layer=name, max_features=caps.max_features + 1)
+    gdf, detected = _finish_crs(gdf, crs, warnings, path.name, caps)
     return ReadResult(gdf, detected, None, warnings, "GPKG", [name])
 
 
-def _read_geojson(path: Path, crs: str | int | None, encoding: str | None) -> ReadResult:
+def _read_geojson(path: Path, crs: str | int | None, encoding: str | None, limits: ReadLimits) -> ReadResult:
     warnings: list[str] = []
-    text, enc = decode_text(path.read_bytes(), encoding)
-    gdf = pyogrio.read_dataframe(io.BytesIO(text.encode("utf-8")))
+    caps = limits.count_caps()
+    text, enc = decode_text(read_bytes_capped(path, limits.max_file_bytes), encoding)
+    data = text.encode("utf-8")
+    del text
+    check_feature_count(int(pyogrio.read_info(io.BytesIO(data)).get("features", -1)), caps, path.name)
+    gdf = pyogrio.read_dataframe(io.BytesIO(data), max_features=caps.max_features + 1)
     if enc not in ("utf-8", "utf-8-sig", "ascii"):
         warnings.append(bilingual(f"GeoJSON 不是 UTF-8 编码，按 {enc} 读取", f"The GeoJSON is not UTF-8; read as {enc}"))
-    gdf, detected = _finish_crs(gdf, crs, warnings)
+    gdf, detected = _finish_crs(gdf, crs, warnings, path.name, caps)
     return ReadResult(gdf, detected, enc, warnings, "GeoJSON", [path.name])
 
 
 # -- KML ---------------------------------------------------------------------
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _child(elem: ET.Element, name: str) -> ET.Element | None:
-    return next((c for c in elem if _local(c.tag) == name), None)
-
-
-def _descendants(elem: ET.Element, name: str) -> list[ET.Element]:
-    return [e for e in elem.iter() if _local(e.tag) == name]
-
-
-def parse_kml_coordinates(text: str | None) -> list[tuple[float, float]]:
-    """Parse a KML ``<coordinates>`` text (``lon,lat[,alt] …``)."""
-    out: list[tuple[float, float]] = []
-    for token in (text or "").split():
-        parts = token.split(",")
-        if len(parts) < 2:
-            raise ParkmapError(f"KML 坐标 “{token}” 格式错误", f"Malformed KML coordinate '{token}'", code="malformed")
-        try:
-            out.append((float(parts[0]), float(parts[1])))
-        except ValueError:
-            raise ParkmapError(f"KML 坐标 “{token}” 不是数字", f"KML coordinate '{token}' is not numeric",
-                               code="malformed") from None
-    return out
-
-
-def _kml_ring(boundary: ET.Element | None) -> list[tuple[float, float]] | None:
-    if boundary is None:
-        return None
-    coords = _descendants(boundary, "coordinates")
-    return parse_kml_coordinates(coords[0].text) if coords else None
-
-
-def _kml_polygon(elem: ET.Element) -> Polygon | None:
-    shell = _kml_ring(_child(elem, "outerBoundaryIs"))
-    if not shell or len(shell) < 3:
-        return None
-    holes = [h for h in (_kml_ring(b) for b in elem if _local(b.tag) == "innerBoundaryIs") if h and len(h) >= 3]
-    return Polygon(shell, holes)
-
-
-def kml_placemark_geometry(pm: ET.Element) -> BaseGeometry | None:
-    """Geometry of a Placemark: its polygons, else its lines/points."""
-    polys = [p for p in (_kml_polygon(e) for e in _descendants(pm, "Polygon")) if p is not None]
-    if polys:
-        return polys[0] if len(polys) == 1 else MultiPolygon(polys)
-    others: list[BaseGeometry] = []
-    for e in _descendants(pm, "LineString") + _descendants(pm, "LinearRing"):
-        coords = parse_kml_coordinates(_child(e, "coordinates").text if _child(e, "coordinates") is not None else "")
-        if len(coords) >= 2:
-            others.append(LineString(coords))
-    for e in _descendants(pm, "Point"):
-        coords = parse_kml_coordinates(_child(e, "coordinates").text if _child(e, "coordinates") is not None else "")
-        if coords:
-            others.append(Point(coords[0]))
-    if not others:
-        return None
-    return others[0] if len(others) == 1 else shapely.GeometryCollection(others)
-
-
-def _kml_attrs(pm: ET.Element, folder: str | None) -> dict[str, Any]:
-    attrs: dict[str, Any] = {}
-    for key in ("name", "description"):
-        node = _child(pm, key)
-        attrs[key] = node.text.strip() if node is not None and node.text else None
-    if folder is not None:
-        attrs["folder"] = folder
-    for data in _descendants(pm, "Data"):
-        value = _child(data, "value")
-        attrs[data.get("name", "")] = value.text if value is not None else None
-    for data in _descendants(pm, "SimpleData"):
-        attrs[data.get("name", "")] = data.text
-    return attrs
-
-
-def parse_kml(data: bytes) -> gpd.GeoDataFrame:
-    """Parse KML bytes into a WGS84 GeoDataFrame (one row per Placemark).
-
-    Columns: ``name``, ``description``, ``folder`` (when in a Folder) and
-    ExtendedData fields.  DTD/entity declarations are refused.
-    """
-    if b"<!ENTITY" in data or b"<!DOCTYPE" in data:
-        raise ParkmapError("KML 文件包含 DTD/实体声明，已拒绝", "The KML contains DTD/entity declarations; refused",
-                           code="malformed")
-    try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
-        raise ParkmapError(f"KML 不是有效的 XML（{exc}）", f"The KML is not valid XML ({exc})", code="malformed") from exc
-    rows: list[dict[str, Any]] = []
-    geoms: list[BaseGeometry | None] = []
-
-    def walk(elem: ET.Element, folder: str | None) -> None:
-        for child in elem:
-            tag = _local(child.tag)
-            if tag == "Placemark":
-                rows.append(_kml_attrs(child, folder))
-                geoms.append(kml_placemark_geometry(child))
-            elif tag in ("Folder", "Document"):
-                name = _child(child, "name")
-                sub = name.text.strip() if tag == "Folder" and name is not None and name.text else folder
-                walk(child, sub)
-
-    walk(root, None)
-    return gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms, crs=EPSG_WGS84)
-
-
-def _read_kml_gdal(path: Path) -> gpd.GeoDataFrame:
-    frames = [pyogrio.read_dataframe(path, layer=str(name)) for name, _ in pyogrio.list_layers(path)]
-    frames = [f for f in frames if len(f)]
-    if not frames:
-        return gpd.GeoDataFrame(geometry=[], crs=EPSG_WGS84)
-    gdf = pd.concat(frames, ignore_index=True)
-    gdf = gdf.drop(columns=[c for c in _KML_NOISE if c in gdf.columns])
-    return gdf.rename(columns={"Name": "name", "Description": "description"})
-
-
-def kml_gdal_driver() -> str | None:
-    """Name of the GDAL KML driver available to pyogrio (LIBKML preferred)."""
-    drivers = pyogrio.list_drivers()
-    return next((d for d in ("LIBKML", "KML") if d in drivers), None)
-
-
-def _read_kml(path: Path, crs: str | int | None) -> ReadResult:
+def _read_kml(path: Path, crs: str | int | None, limits: ReadLimits, shown: str | None = None) -> ReadResult:
     warnings: list[str] = []
-    gdf = parse_kml(path.read_bytes())
+    shown = shown or path.name
+    caps = limits.count_caps()
+    data = read_bytes_capped(path, limits.max_file_bytes)
+    check_feature_count(count_placemarks(data), caps, shown)  # before building any geometry
+    gdf = parse_kml(data)
+    del data
     driver = "KML"
     if (len(gdf) == 0 or gdf.geometry.isna().all()) and kml_gdal_driver():
-        gdf = _read_kml_gdal(path)
+        gdf = read_kml_gdal(path)
         driver = kml_gdal_driver() or "KML"
     gdf = gdf[gdf.geometry.notna()] if len(gdf) else gdf
     if crs is None:
         crs_used: str | int = EPSG_WGS84
-        gdf, detected = _finish_crs(gdf, crs_used, warnings)
+        gdf, detected = _finish_crs(gdf, crs_used, warnings, shown, caps)
         detected = DetectedCRS(EPSG_WGS84, "kml-spec", "KML 规定为 WGS84 经纬度 / KML is always WGS84 lon/lat")
     else:
-        gdf, detected = _finish_crs(gdf, crs, warnings)
+        gdf, detected = _finish_crs(gdf, crs, warnings, shown, caps)
     return ReadResult(gdf, detected, None, warnings, driver, [path.name])
 
 
 def _read_kmz(path: Path, crs: str | int | None, limits: ReadLimits) -> ReadResult:
-    with tempfile.TemporaryDirectory(prefix="parkmap-kmz-") as tmp:
-        root = Path(tmp).resolve()
+    with extraction_dir("kmz") as root:
         files = safe_extract_zip(path, root, limits)
         kmls = sorted((f for f in files if f.suffix.lower() == ".kml"), key=lambda f: (f.name.lower() != "doc.kml", str(f)))
         if not kmls:
-            raise ParkmapError("KMZ 中没有 .kml 文件", "The KMZ contains no .kml file", code="empty")
-        res = _read_kml(kmls[0], crs)
-        res.layers = [kmls[0].relative_to(root).as_posix()]
+            raise ParkmapError("KMZ 中没有 .kml 文件", "The KMZ contains no .kml file",
+                               "KMZ 应包含 doc.kml，请在 Google Earth / 奥维中重新导出 / a KMZ must hold doc.kml: "
+                               "export it again from Google Earth or Ovi", code="empty")
+        rel = kmls[0].relative_to(root).as_posix()
+        res = _read_kml(kmls[0], crs, limits, f"{path.name}/{rel}")
+        res.layers = [rel]
         return res
 
 
@@ -540,12 +320,11 @@ def _visible(p: Path, root: Path) -> bool:
 
 
 def _read_zip(path: Path, crs: str | int | None, encoding: str | None, layer: str | None, limits: ReadLimits) -> ReadResult:
-    with tempfile.TemporaryDirectory(prefix="parkmap-zip-") as tmp:
-        root = Path(tmp).resolve()
+    with extraction_dir("zip") as root:
         files = [f for f in safe_extract_zip(path, root, limits) if _visible(f, root)]
         shps = sorted(f for f in files if f.suffix.lower() == ".shp")
         if shps:
-            return _read_zipped_shapefiles(shps, root, crs, encoding)
+            return _read_zipped_shapefiles(shps, root, crs, encoding, limits, path.name)
         others = sorted(f for f in files if SUPPORTED_SUFFIXES.get(f.suffix.lower()) not in (None, "zip", "shp"))
         if not others:
             raise ParkmapError(
@@ -558,15 +337,22 @@ def _read_zip(path: Path, crs: str | int | None, encoding: str | None, layer: st
         return res
 
 
-def _read_zipped_shapefiles(shps: list[Path], root: Path, crs: str | int | None, encoding: str | None) -> ReadResult:
+def _read_zipped_shapefiles(shps: list[Path], root: Path, crs: str | int | None, encoding: str | None,
+                            limits: ReadLimits, zip_name: str) -> ReadResult:
     rels = {s: s.relative_to(root).as_posix() for s in shps}
-    polys = [s for s in shps if _is_polygon_type(pyogrio.read_info(s, encoding="latin1").get("geometry_type"))]
+    shown = {s: f"{zip_name}/{rels[s]}" for s in shps}
+    infos = {}
+    for s in shps:
+        _require_shapefile_parts(s, shown[s])  # before GDAL names a temporary path
+        infos[s] = pyogrio.read_info(s, encoding="latin1")
+    polys = [s for s in shps if _is_polygon_type(infos[s].get("geometry_type"))]
     warnings: list[str] = []
     skipped = [rels[s] for s in shps if s not in polys]
     if skipped and polys:
         warnings.append(bilingual(f"跳过非面 shapefile：{', '.join(skipped)}", f"Skipped non-polygon shapefiles: {', '.join(skipped)}"))
     chosen = polys or shps[:1]
-    results = [_read_shapefile(s, crs, encoding) for s in chosen]
+    check_feature_count(sum(max(0, int(infos[s].get("features", 0))) for s in chosen), limits.count_caps(), zip_name)
+    results = [_read_shapefile(s, crs, encoding, limits, shown[s]) for s in chosen]
     if len(results) == 1:
         res = results[0]
         res.warnings = warnings + res.warnings
@@ -597,20 +383,23 @@ def _dispatch(path: Path, crs: str | int | None, encoding: str | None, layer: st
             "支持 .gpkg .geojson .json .kml .kmz .shp .zip .txt / supported: .gpkg .geojson .json .kml .kmz .shp .zip .txt",
             code="unsupported",
         )
-    check_file_size(path, limits)
+    check_file_size(path, limits)  # a regular file (never opened otherwise) within the byte cap
     if kind == "gpkg":
-        return _read_gpkg(path, crs, layer)
-    if kind == "geojson":
-        return _read_geojson(path, crs, encoding)
-    if kind == "kml":
-        return _read_kml(path, crs)
-    if kind == "kmz":
-        return _read_kmz(path, crs, limits)
-    if kind == "shp":
-        return _read_shapefile(path, crs, encoding)
-    if kind == "zip":
-        return _read_zip(path, crs, encoding, layer, limits)
-    return _read_txt(path, crs, encoding, limits)
+        res = _read_gpkg(path, crs, layer, limits)
+    elif kind == "geojson":
+        res = _read_geojson(path, crs, encoding, limits)
+    elif kind == "kml":
+        res = _read_kml(path, crs, limits)
+    elif kind == "kmz":
+        res = _read_kmz(path, crs, limits)
+    elif kind == "shp":
+        res = _read_shapefile(path, crs, encoding, limits)
+    elif kind == "zip":
+        res = _read_zip(path, crs, encoding, layer, limits)
+    else:
+        res = _read_txt(path, crs, encoding, limits)
+    _check_counts(res.gdf, limits.count_caps(), path.name)  # merged zips and TXT
+    return res
 
 
 def read_vector(
@@ -637,7 +426,9 @@ def read_vector(
     layer : str, optional
         GeoPackage layer.
     limits : ReadLimits
-        File size and archive limits.
+        File size, archive, feature and vertex limits (features and vertices:
+        ``PARKMAP_MAX_FEATURES`` / ``PARKMAP_MAX_VERTICES`` unless
+        ``limits.caps`` is set; see :mod:`geo.limits`).
     validate : bool
         Run :func:`geo.validate.validate_polygons` (default True).
     bbox : tuple or None
@@ -650,14 +441,13 @@ def read_vector(
     Raises
     ------
     ParkmapError
-        For every problem with the input (GDAL errors are wrapped too).
+        For every problem with the input (GDAL errors are wrapped too):
+        missing file, folder, not a regular file (device, FIFO, socket, or a
+        link to one: refused without opening), too large, too many features
+        or vertices, absurd coordinates, invalid content.
     """
     path = Path(path)
-    if not path.exists():
-        raise ParkmapError(f"文件不存在：{path}", f"File not found: {path}", code="not-found")
-    if path.is_dir():
-        raise ParkmapError(f"{path} 是文件夹，不是文件", f"{path} is a folder, not a file",
-                           "请把文件夹打包成 zip / zip the folder", code="not-found")
+    require_regular_file(path)
     try:
         res = _dispatch(path, crs, encoding, layer, limits)
     except ParkmapError:
@@ -670,9 +460,18 @@ def read_vector(
     return res
 
 
+#: Paths the user never gave: extraction/upload folders and GDAL's in-memory files.
+_PRIVATE_PATH = re.compile(r"(?:/vsimem/[^\s'\"]+)|(?:\S*?parkmap-(?:extract|zip|kmz|upload)-[^/\\\s'\"]+[/\\])")
+
+
 def unreadable(path: Path, exc: BaseException) -> ParkmapError:
-    """Wrap an unexpected library error in a bilingual "cannot read" error."""
-    detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+    """Wrap an unexpected library error in a bilingual "cannot read" error.
+
+    Temporary extraction paths and GDAL ``/vsimem/`` names in the library's
+    message are replaced by what the user knows (the file name).
+    """
+    detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    detail = _PRIVATE_PATH.sub(lambda m: path.name if m.group(0).startswith("/vsimem/") else "", detail)[:200]
     return ParkmapError(
         f"无法读取文件 {path.name}：{detail}",
         f"Cannot read file {path.name}: {type(exc).__name__}: {detail}",

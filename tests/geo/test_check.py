@@ -482,13 +482,24 @@ def test_bad_inputs(world, rules):
         check_proposal(Proposal(sq(0, 0, 10, 10), "Z1"), world, rules, only=["nonsense"])
 
 
-def test_invalid_geometry_is_repaired_with_a_warning(world, rules):
+def test_invalid_geometry_is_refused_unless_repair_is_asked(world, rules):
+    # Issue 9: a bow-tie used to be repaired silently to half its area; now it is an error naming the
+    # crossing, and repair=True repairs it and records the area before and after.
     bow = gb.gk_to_lonlat(shapely.affinity.translate(shapely.Polygon([(0, 0), (1000, 1000), (1000, 0), (0, 1000)]), OX, OY))
     assert not bow.is_valid
-    geom, warnings = prepare_proposal_geometry(bow)
-    assert geom.is_valid and warnings
-    r = run(world, rules, bow)
-    assert r.warnings and r.area_m2 == pytest.approx(500_000, rel=REL)
+    with pytest.raises(ParkmapError) as exc:
+        prepare_proposal_geometry(bow)
+    assert exc.value.code == "invalid-geometry" and "--repair" in exc.value.hint and "相交" in exc.value.zh
+    with pytest.raises(ParkmapError, match="crosses itself"):
+        run(world, rules, bow)
+    repairs: list = []
+    geom, _ = prepare_proposal_geometry(bow, repair=True, repairs=repairs)
+    assert geom.is_valid and len(repairs) == 1
+    r = run(world, rules, bow, repair=True)
+    assert r.area_m2 == pytest.approx(500_000, rel=REL)
+    assert r.repair["area_after_m2"] == pytest.approx(500_000, rel=REL)
+    assert r.repair["area_before_m2"] == pytest.approx(0.0, abs=10.0)  # the two lobes cancel
+    assert r.to_dict()["repair"] == r.repair and any("修复前面积" in w for w in r.warnings)
 
 
 def test_geojson_and_wkt_inputs(world, rules):

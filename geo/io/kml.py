@@ -1,0 +1,162 @@
+"""KML parsing: Placemarks, Polygons (outer/inner boundaries), MultiGeometry and ExtendedData.
+
+A small :mod:`xml.etree` reader, because GDAL's LIBKML driver mangles Chinese
+ExtendedData field names; GDAL's KML/LIBKML driver (:func:`read_kml_gdal`)
+is only a fallback.  DTD/entity declarations are refused (XXE, billion laughs).
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+from shapely.geometry import LineString, MultiPolygon, Point, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from geo.crs import EPSG_WGS84
+from geo.errors import ParkmapError
+
+# Columns GDAL's LIBKML driver adds that carry no planning information.
+_KML_NOISE = ("id", "timestamp", "begin", "end", "altitudeMode", "tessellate", "extrude",
+              "visibility", "drawOrder", "icon", "snippet")
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _child(elem: ET.Element, name: str) -> ET.Element | None:
+    return next((c for c in elem if _local(c.tag) == name), None)
+
+
+def _descendants(elem: ET.Element, name: str) -> list[ET.Element]:
+    return [e for e in elem.iter() if _local(e.tag) == name]
+
+
+def parse_kml_coordinates(text: str | None) -> list[tuple[float, float]]:
+    """Parse a KML ``<coordinates>`` text (``lon,lat[,alt] …``)."""
+    out: list[tuple[float, float]] = []
+    for token in (text or "").split():
+        parts = token.split(",")
+        if len(parts) < 2:
+            raise ParkmapError(f"KML 坐标 “{token}” 格式错误", f"Malformed KML coordinate '{token}'", code="malformed")
+        try:
+            out.append((float(parts[0]), float(parts[1])))
+        except ValueError:
+            raise ParkmapError(f"KML 坐标 “{token}” 不是数字", f"KML coordinate '{token}' is not numeric",
+                               code="malformed") from None
+    return out
+
+
+def _kml_ring(boundary: ET.Element | None) -> list[tuple[float, float]] | None:
+    if boundary is None:
+        return None
+    coords = _descendants(boundary, "coordinates")
+    return parse_kml_coordinates(coords[0].text) if coords else None
+
+
+def _kml_polygon(elem: ET.Element) -> Polygon | None:
+    shell = _kml_ring(_child(elem, "outerBoundaryIs"))
+    if not shell or len(shell) < 3:
+        return None
+    holes = [h for h in (_kml_ring(b) for b in elem if _local(b.tag) == "innerBoundaryIs") if h and len(h) >= 3]
+    return Polygon(shell, holes)
+
+
+def kml_placemark_geometry(pm: ET.Element) -> BaseGeometry | None:
+    """Geometry of a Placemark: its polygons, else its lines/points."""
+    polys = [p for p in (_kml_polygon(e) for e in _descendants(pm, "Polygon")) if p is not None]
+    if polys:
+        return polys[0] if len(polys) == 1 else MultiPolygon(polys)
+    others: list[BaseGeometry] = []
+    for e in _descendants(pm, "LineString") + _descendants(pm, "LinearRing"):
+        coords = parse_kml_coordinates(_child(e, "coordinates").text if _child(e, "coordinates") is not None else "")
+        if len(coords) >= 2:
+            others.append(LineString(coords))
+    for e in _descendants(pm, "Point"):
+        coords = parse_kml_coordinates(_child(e, "coordinates").text if _child(e, "coordinates") is not None else "")
+        if coords:
+            others.append(Point(coords[0]))
+    if not others:
+        return None
+    return others[0] if len(others) == 1 else shapely.GeometryCollection(others)
+
+
+def _kml_attrs(pm: ET.Element, folder: str | None) -> dict[str, Any]:
+    attrs: dict[str, Any] = {}
+    for key in ("name", "description"):
+        node = _child(pm, key)
+        attrs[key] = node.text.strip() if node is not None and node.text else None
+    if folder is not None:
+        attrs["folder"] = folder
+    for data in _descendants(pm, "Data"):
+        value = _child(data, "value")
+        attrs[data.get("name", "")] = value.text if value is not None else None
+    for data in _descendants(pm, "SimpleData"):
+        attrs[data.get("name", "")] = data.text
+    return attrs
+
+
+def parse_kml(data: bytes) -> gpd.GeoDataFrame:
+    """Parse KML bytes into a WGS84 GeoDataFrame (one row per Placemark).
+
+    Columns: ``name``, ``description``, ``folder`` (when in a Folder) and
+    ExtendedData fields.  DTD/entity declarations are refused.
+    """
+    if b"<!ENTITY" in data or b"<!DOCTYPE" in data:
+        raise ParkmapError("KML 文件包含 DTD/实体声明，已拒绝", "The KML contains DTD/entity declarations; refused",
+                           code="malformed")
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:
+        raise ParkmapError(f"KML 不是有效的 XML（{exc}）", f"The KML is not valid XML ({exc})", code="malformed") from exc
+    rows: list[dict[str, Any]] = []
+    geoms: list[BaseGeometry | None] = []
+
+    def walk(elem: ET.Element, folder: str | None) -> None:
+        for child in elem:
+            tag = _local(child.tag)
+            if tag == "Placemark":
+                rows.append(_kml_attrs(child, folder))
+                geoms.append(kml_placemark_geometry(child))
+            elif tag in ("Folder", "Document"):
+                name = _child(child, "name")
+                sub = name.text.strip() if tag == "Folder" and name is not None and name.text else folder
+                walk(child, sub)
+
+    walk(root, None)
+    return gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms, crs=EPSG_WGS84)
+
+
+def read_kml_gdal(path: Path) -> gpd.GeoDataFrame:
+    """Read every layer of a KML/KMZ with GDAL (LIBKML or KML driver), dropping styling columns."""
+    frames = [pyogrio.read_dataframe(path, layer=str(name)) for name, _ in pyogrio.list_layers(path)]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return gpd.GeoDataFrame(geometry=[], crs=EPSG_WGS84)
+    gdf = pd.concat(frames, ignore_index=True)
+    gdf = gdf.drop(columns=[c for c in _KML_NOISE if c in gdf.columns])
+    return gdf.rename(columns={"Name": "name", "Description": "description"})
+
+
+def kml_gdal_driver() -> str | None:
+    """Name of the GDAL KML driver available to pyogrio (LIBKML preferred)."""
+    drivers = pyogrio.list_drivers()
+    return next((d for d in ("LIBKML", "KML") if d in drivers), None)
+
+
+_PLACEMARK = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?Placemark[\s>/]")
+
+
+def count_placemarks(data: bytes) -> int:
+    """Number of ``<Placemark>`` start tags in KML bytes (with or without a namespace prefix), without parsing."""
+    return len(_PLACEMARK.findall(data))
+
+
+__all__ = ["count_placemarks", "kml_gdal_driver", "kml_placemark_geometry", "parse_kml", "parse_kml_coordinates",
+           "read_kml_gdal"]
