@@ -282,9 +282,18 @@ def find_layer_files(directory: str | Path) -> tuple[dict[str, Path], list[str]]
     found: dict[str, Path] = {}
     ignored: list[str] = []
     for p in sorted(d.iterdir()):
-        if p.name.startswith(".") or not p.is_file() or p.suffix.lower() not in LAYER_SUFFIXES:
+        if p.name.startswith(".") or p.suffix.lower() not in LAYER_SUFFIXES:
             continue
         key = _stem_key(p.stem)
+        if key is not None and not p.is_file():  # a device, FIFO or folder named like a layer: refused, not skipped
+            from geo.io.guard import naming_file, require_regular_file
+
+            try:
+                require_regular_file(p)
+            except ParkmapError as err:
+                raise naming_file(err, p, "管控图层文件", "Control layer file") from err
+        if not p.is_file():
+            continue
         if key is None:
             ignored.append(p.name)
             continue
@@ -351,21 +360,31 @@ def read_control_layer(key: str, path: str | Path, **read_kwargs: Any):
 
     Polygon layers are validated as usual; ``rivers`` takes the lines-allowed
     path (:func:`validate_lines`) because ``read_vector`` validates polygons.
+    The official-layer caps apply (``PARKMAP_MAX_LAYER_FEATURES`` /
+    ``PARKMAP_MAX_LAYER_VERTICES``, :func:`geo.limits.layer_caps`) unless
+    ``limits`` is given, and every error names the layer file.
 
     Returns
     -------
     geo.io.ReadResult
     """
+    from geo.io.archive import ReadLimits
+    from geo.io.guard import naming_file
     from geo.io.read import read_vector
+    from geo.limits import layer_caps
 
     if key not in LAYER_STEMS:
         raise ParkmapError(f"未知的管控图层 {key}", f"Unknown control layer {key}", code="layers")
-    if key == "rivers":
-        res = read_vector(path, validate=False, **read_kwargs)
-        res.gdf, more = validate_lines(res.gdf, res.source_crs)
-        res.warnings = res.warnings + more
-        return res
-    return read_vector(path, **read_kwargs)
+    try:
+        read_kwargs.setdefault("limits", ReadLimits(caps=layer_caps()))
+        if key == "rivers":
+            res = read_vector(path, validate=False, **read_kwargs)
+            res.gdf, more = validate_lines(res.gdf, res.source_crs)
+            res.warnings = res.warnings + more
+            return res
+        return read_vector(path, **read_kwargs)
+    except ParkmapError as err:
+        raise naming_file(err, path, "管控图层文件", "Control layer file") from err
 
 
 # ==========================================================================

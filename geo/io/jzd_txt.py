@@ -391,14 +391,32 @@ def read_jzd_txt(
 ) -> tuple[gpd.GeoDataFrame, DetectedCRS, str, list[str]]:
     """Read a 界址点 TXT file.
 
+    Only a regular file is opened, and at most ``limits.max_file_bytes`` are
+    read; parcels and points are counted against the feature/vertex caps
+    (:mod:`geo.limits`) and absurd coordinates refused before any geometry
+    is built.
+
     Returns
     -------
     (GeoDataFrame in EPSG:4490, DetectedCRS, encoding, warnings)
     """
+    from geo.io.guard import (
+        check_coordinates,
+        check_feature_count,
+        check_vertex_total,
+        read_bytes_capped,
+    )
+
     path = Path(path)
     check_file_size(path, limits)
-    text, enc = decode_text(path.read_bytes(), encoding)
-    gdf, detected, warnings = jzd_to_gdf(parse_jzd_text(text), crs)
+    text, enc = decode_text(read_bytes_capped(path, limits.max_file_bytes), encoding)
+    doc = parse_jzd_text(text)
+    caps = limits.count_caps()
+    check_feature_count(len(doc.parcels), caps, path.name)
+    points = [pt[:2] for parcel in doc.parcels for ring in parcel.rings.values() for pt in ring]
+    check_vertex_total(len(points), caps, path.name)
+    check_coordinates(np.asarray(points, dtype=float), path.name)
+    gdf, detected, warnings = jzd_to_gdf(doc, crs)
     return gdf, detected, enc, warnings
 
 
