@@ -387,6 +387,24 @@ def read_control_layer(key: str, path: str | Path, **read_kwargs: Any):
         raise naming_file(err, path, "管控图层文件", "Control layer file") from err
 
 
+def read_official_layer(key: str, path: str | Path) -> Any:
+    """Read an official layer (:func:`read_control_layer`) and check that it lies where it says.
+
+    A layer whose features mostly lie outside the county of their 行政区代码
+    (XZQDM) / 行政区名称 (XZQMC) is refused; see :mod:`geo.placement`.
+
+    Returns
+    -------
+    geo.io.ReadResult
+        With placement warnings added.
+    """
+    from geo.placement import check_official_placement
+
+    res = read_control_layer(key, path)
+    res.warnings = res.warnings + check_official_placement(res.gdf, path)
+    return res
+
+
 # ==========================================================================
 # Indexes
 # ==========================================================================
@@ -889,7 +907,7 @@ class ControlIndex:
                                           f"Unrecognised files in the layers folder were ignored: {', '.join(ignored)}"))
         for key in INDEX_LAYERS:
             if key in replaced:
-                res = read_control_layer(key, replaced[key])
+                res = read_official_layer(key, replaced[key])
                 frames[key] = res.gdf
                 sources[key] = f"file:{replaced[key]}"
                 warnings.extend(f"{replaced[key].name}: {w}" for w in res.warnings)
@@ -909,7 +927,7 @@ class ControlIndex:
             warnings.append(bilingual(f"图层文件夹中未识别的文件已忽略：{', '.join(ignored)}",
                                       f"Unrecognised files in the layers folder were ignored: {', '.join(ignored)}"))
         for key, p in replaced.items():
-            res = read_control_layer(key, p)
+            res = read_official_layer(key, p)
             frame = res.gdf.reset_index(drop=True)
             src = LayerSource(key, f"file:{p}", _is_illustrative(frame), len(frame))
             layers[key] = LineIndex(frame, src) if key == "rivers" else PolygonIndex(key, frame, src)
@@ -1972,6 +1990,7 @@ __all__ = [
     "find_layer_files",
     "prepare_proposal_geometry",
     "read_control_layer",
+    "read_official_layer",
     "subdivide",
     "validate_lines",
     "verdict_of",
