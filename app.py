@@ -25,6 +25,7 @@ from geo import zones as zq
 from geo.check import ControlIndex, Proposal, apply_override, check_proposal
 from geo.dataset import gpkg_path, list_layers, load_layer
 from geo.errors import ParkmapError
+from geo.io.guard import safe_upload_name
 from geo.io.read import read_vector
 from geo.proposal import parcel_label, proposal_from_frame
 from geo.units import fmt_area, fmt_length
@@ -658,10 +659,14 @@ def _read_upload(files: list, lang: str):
     cache = upload_cache()
     if digest in cache:
         return cache[digest], digest
+    try:
+        names = [safe_upload_name(f.name) for f in files]  # never trust a client path (".", "..", "a/b")
+    except ParkmapError as exc:
+        return str(exc), digest
     with tempfile.TemporaryDirectory(prefix="parkmap-upload-") as tmp:
         paths = []
-        for f in files:
-            target = Path(tmp) / Path(f.name).name  # never trust a client path
+        for f, name in zip(files, names):
+            target = Path(tmp) / name
             target.write_bytes(f.getvalue())
             paths.append(target)
         main_file = next((p for p in paths if p.suffix.lower() == ".shp"), paths[0])
@@ -878,12 +883,17 @@ def official_layers_input(lang: str) -> None:
         files = None if not actor().may("import_layers") else st.file_uploader(t("official_layers", lang), accept_multiple_files=True,
                                  key=f"official_upload{ss['upload_epoch']}", label_visibility="collapsed")
         if files:
+            try:
+                names = [safe_upload_name(f.name) for f in files]  # before any folder is made
+            except ParkmapError as exc:
+                st.error(md_escape(str(exc)))
+                return
             target = workspace().home / "layers" / _files_digest(list(files))[:16]
             if not target.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)
                 tmp = Path(tempfile.mkdtemp(prefix=".incoming-", dir=target.parent))  # one writer per folder
-                for f in files:
-                    (tmp / Path(f.name).name).write_bytes(f.getbuffer())
+                for f, name in zip(files, names):
+                    (tmp / name).write_bytes(f.getbuffer())
                 try:
                     tmp.rename(target)  # complete folders only
                 except OSError:  # another session stored the same files first
