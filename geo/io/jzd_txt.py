@@ -410,8 +410,14 @@ def read_jzd_txt(
     path = Path(path)
     check_file_size(path, limits)
     text, enc = decode_text(read_bytes_capped(path, limits.max_file_bytes), encoding)
-    doc = parse_jzd_text(text)
     caps = limits.count_caps()
+    # Before parsing: every line that is not blank, a [section], a key=value or a parcel line (…,@) is a point.
+    lines = [line.strip() for line in text.splitlines()]
+    check_feature_count(sum(1 for line in lines if line.endswith("@")), caps, path.name)
+    check_vertex_total(sum(1 for line in lines if line and not line.endswith("@") and "=" not in line
+                           and not line.startswith("[")), caps, path.name)
+    del lines
+    doc = parse_jzd_text(text)
     check_feature_count(len(doc.parcels), caps, path.name)
     points = [pt[:2] for parcel in doc.parcels for ring in parcel.rings.values() for pt in ring]
     check_vertex_total(len(points), caps, path.name)

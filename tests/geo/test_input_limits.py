@@ -228,6 +228,26 @@ def test_caps_from_environment_for_every_format(tmp_path, monkeypatch, name):
     assert ei.value.code == "too-many-vertices" and "limit of 9" in ei.value.en and ENV_MAX_VERTICES in ei.value.hint
 
 
+def test_txt_counted_before_parsing(tmp_path, monkeypatch):
+    import geo.io.jzd_txt as jzd
+
+    path = parcel_file(tmp_path, "p.txt")
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("the TXT was parsed before its parcels and points were counted")
+
+    monkeypatch.setattr(jzd, "parse_jzd_text", must_not_run)
+    monkeypatch.setenv(ENV_MAX_FEATURES, "1")
+    with pytest.raises(ParkmapError) as ei:
+        read_vector(path)
+    assert ei.value.code == "too-many-features" and "2 features" in ei.value.en
+    monkeypatch.setenv(ENV_MAX_FEATURES, "2")
+    monkeypatch.setenv(ENV_MAX_VERTICES, "14")  # 10 + 5 point lines
+    with pytest.raises(ParkmapError) as ei:
+        read_vector(path)
+    assert ei.value.code == "too-many-vertices" and "15 vertices" in ei.value.en
+
+
 def _many_features_geojson(path: Path, n: int) -> Path:
     x0, y0 = gb.LON0, gb.LAT0
     feats = [{"type": "Feature", "properties": {"i": i}, "geometry": box(x0 + i * 1e-5, y0, x0 + i * 1e-5 + 5e-6,
