@@ -26,9 +26,9 @@ from geo.check import ControlIndex, Proposal, apply_override, check_proposal
 from geo.dataset import gpkg_path, list_layers, load_layer
 from geo.errors import ParkmapError
 from geo.io.guard import safe_upload_name
-from geo.io.read import read_vector
-from geo.proposal import parcel_label, proposal_from_frame
+from geo.proposal import parcel_label, proposal_from_frame, read_proposal_file
 from geo.units import fmt_area, fmt_length
+from geo.validate import repair_lines, repair_summary
 from geo.workflow import Workflow
 from geo import accounts
 from geo.audit import format_head
@@ -671,7 +671,7 @@ def _read_upload(files: list, lang: str):
             paths.append(target)
         main_file = next((p for p in paths if p.suffix.lower() == ".shp"), paths[0])
         try:
-            read = read_vector(main_file)
+            read = read_proposal_file(main_file)  # invalid parcels kept as read: refused or repaired when applied
             res = (read, _parcel_summary(read.gdf))  # the parcel picker's labels, once per file
         except ParkmapError as exc:
             res = str(exc)
@@ -731,27 +731,43 @@ def proposal_input(data: dict, lang: str) -> None:
                          + (f" · {res.encoding}" if res.encoding else "")))
     for msg in res.warnings:
         st.warning(md_escape(msg))
-    if ss.get("applied_upload") != (digest, pick, ss["upload_epoch"]):
-        ss["applied_upload"] = (digest, pick, ss["upload_epoch"])
+    source = f"upload:{Path(files[0].name).name}"
+    if ss.get("applied_upload") != (digest, pick, ss["upload_epoch"], w.repair):  # the repair box re-applies it
+        ss["applied_upload"] = (digest, pick, ss["upload_epoch"], w.repair)
+        ss.pop("upload_error", None)
         try:
-            pp = proposal_from_frame(gdf, feature=None if pick == "all" else int(pick) + 1)
+            pp = proposal_from_frame(gdf, feature=None if pick == "all" else int(pick) + 1, repair=w.repair)
         except ParkmapError as exc:
-            st.error(md_escape(str(exc)))
-            return
-        w.set_geometry(pp.geometry, source=f"upload:{Path(files[0].name).name}",
-                       parcels=pp.parcels if len(pp.parcels) > 1 else [])
-        w.name_from_file(pp.name)  # the scheme's own name from the file (方案名称) until the planner types one
-        _fresh_map()
-        _suggest_nearest(data, pp.geometry)
-        st.rerun()
+            ss["upload_error"] = str(exc)  # shown until the file, the parcel or the repair box changes
+            if w.source == source:  # e.g. the repair box was unticked: the repaired parcels leave
+                w.set_geometry(None, source="")
+                _fresh_map()
+                st.rerun()
+        else:
+            w.set_geometry(pp.geometry, source=source, parcels=pp.parcels if len(pp.parcels) > 1 else [],
+                           repairs=pp.repairs)
+            w.name_from_file(pp.name)  # the scheme's own name from the file (方案名称) until the planner types one
+            _fresh_map()
+            _suggest_nearest(data, pp.geometry)
+            st.rerun()
+    if ss.get("upload_error"):
+        st.error(md_escape(ss["upload_error"]))
+    elif w.source == source:
+        for msg in repair_lines(repair_summary(w.repairs)):
+            st.warning(md_escape(msg))
 
 
 def _parcel_summary(gdf) -> list[tuple[str, float | None]]:
-    """(label, area m²) of each feature: 地块名称 (or 地块N) and its area."""
+    """(label, area m²) of each feature: 地块名称 (or 地块N) and its area (none for an invalid parcel)."""
     try:
         return [(p["label"], p["area_m2"]) for p in proposal_from_frame(gdf).parcels]
     except ParkmapError:
-        return [(parcel_label(i), None) for i in range(len(gdf))]
+        try:  # labels only: an invalid parcel is refused (or repaired) when it is applied
+            pp = proposal_from_frame(gdf, repair=True)
+            bad = {r["label"] for r in pp.repairs}
+            return [(p["label"], None if p["label"] in bad else p["area_m2"]) for p in pp.parcels]
+        except ParkmapError:
+            return [(parcel_label(i), None) for i in range(len(gdf))]
 
 
 def _bind(key: str, value) -> None:
@@ -778,6 +794,9 @@ def check_panel(data: dict, ui: dict, below) -> None:
     c2.checkbox(t("chemical", lang), key="check_chemical", on_change=lambda: w.set_options(chemical=ss["check_chemical"]))
     _bind("check_major", w.major_project)
     c3.checkbox(t("major_project", lang), key="check_major", on_change=lambda: w.set_options(major_project=ss["check_major"]))
+    _bind("check_repair", w.repair)
+    st.checkbox(t("repair_parcels", lang), key="check_repair", help=t("repair_parcels_help", lang),
+                on_change=lambda: w.set_options(repair=ss["check_repair"]))
     _bind("check_name", w.display_name(short))
     st.text_input(t("prop_name", lang), key="check_name", on_change=lambda: w.rename(ss["check_name"], short))
     official_layers_input(lang)
@@ -791,7 +810,8 @@ def check_panel(data: dict, ui: dict, below) -> None:
             try:
                 result = check_proposal(Proposal(geometry=w.geometry, zone_id=w.zone_id, type=w.type,
                                                  chemical=w.chemical, major_project=w.major_project, removed=w.removed,
-                                                 name=w.display_name(short), parcels=w.parcels or None), index)
+                                                 name=w.display_name(short), parcels=w.parcels or None,
+                                                 repair=w.repair, repaired=w.repairs), index)
             except ParkmapError as exc:
                 st.error(md_escape(str(exc)))
             else:
@@ -838,6 +858,8 @@ def result_view(result, lang: str) -> None:
     st.dataframe(style_rule_table(table, lang), hide_index=True, width="stretch",
                  height=36 * (len(table) + 1) + 4)  # every rule visible without scrolling
     st.caption(t("illustrative_values", lang))
+    for msg in repair_lines(result.repair):  # what was repaired, area before and after (also in the record)
+        st.warning(md_escape(msg))
     st.dataframe(overlap_table(result, lang), hide_index=True, width="stretch")
     if actor().may("override"):
         with st.expander(t("override", lang)):
@@ -852,7 +874,8 @@ def result_view(result, lang: str) -> None:
                 if pid is not None and not w.saved_matches(ws.get_proposal(pid), short):
                     pid = None
                 if pid is None:  # proposal and check in one transaction
-                    [(pid, cid)] = ws.save_checked([SaveItem(w.display_name(short), w.geometry, w.zone_id, result,
+                    geom = result.geometry if result.repair and result.geometry is not None else w.geometry  # repaired
+                    [(pid, cid)] = ws.save_checked([SaveItem(w.display_name(short), geom, w.zone_id, result,
                                                              w.options(), w.source)], actor=actor())
                 else:
                     cid = ws.save_check(pid, result, actor=actor())

@@ -107,6 +107,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "type_adjust": ("调区/调位（置换面积）", "Adjustment (swap area)"),
     "chemical": ("化工园区/化工项目", "Chemical park / project"),
     "major_project": ("国家重大建设项目", "National major project"),
+    "repair_parcels": ("自动修复无效地块", "Repair invalid parcels"),
+    "repair_parcels_help": (
+        "不勾选时，边界自相交等无效地块会报错（请检查界址点顺序）；勾选后用 make_valid 修复，并在核查记录中写明修复前后面积。",
+        "Unticked, an invalid parcel (a boundary crossing itself…) is an error (check the point order); ticked, it is "
+        "repaired with make_valid and the check record states the area before and after.",
+    ),
     "prop_name": ("方案名称", "Proposal name"),
     "run_check": ("核查", "Check"),
     "verdict": ("结论", "Verdict"),
