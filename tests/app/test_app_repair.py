@@ -48,3 +48,26 @@ def test_invalid_upload_is_refused_until_repair_is_ticked(at):
     at.checkbox(key="check_repair").uncheck().run()  # unticked: the repaired parcels leave, the error is back
     assert at.session_state["wf"].geometry is None
     assert any("蝴蝶地块" in e.value for e in at.error)
+
+
+def test_mislabelled_official_layer_is_refused_in_the_app(at, tmp_path):
+    """An official 永久基本农田 zip whose .prj names the wrong 3° zone (~290 km off) is refused with the CRS hint."""
+    import zipfile
+
+    park = load_layer("parks").query("zone_id == @ZONE").geometry.iloc[0]
+    counties = load_layer("counties")
+    county = counties[counties.geometry.covers(park.representative_point())].iloc[0]
+    farm = gpd.GeoDataFrame({"XZQDM": [county["adcode"]] * 3}, crs="EPSG:4490",
+                            geometry=[buffer_m(park, 300 + 100 * i).difference(buffer_m(park, 250 + 100 * i))
+                                      for i in range(3)])
+    shp = tmp_path / "永久基本农田.shp"
+    farm.to_crs(4544).set_crs(4545, allow_override=True).to_file(shp, engine="pyogrio", encoding="UTF-8")
+    data = tmp_path / "永久基本农田.zip"
+    with zipfile.ZipFile(data, "w") as zf:
+        for part in tmp_path.glob("永久基本农田.*"):
+            if part.suffix != ".zip":
+                zf.write(part, part.name)
+    at.file_uploader(key="official_upload0").set_value(("永久基本农田.zip", data.read_bytes(), "application/zip")).run()
+    errors = [e.value for e in at.error]
+    assert errors and "永久基本农田" in errors[0] and "4545" in errors[0] and " / " in errors[0]
+    assert at.session_state["wf"].official_dir is None  # not used for checks
