@@ -16,6 +16,7 @@ Login (:func:`login`) checks the argon2 hash, records ``login`` or
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -49,17 +50,42 @@ def _state(con: Any, name: str) -> dict[str, Any] | None:
     return None if row is None else dict(zip(("name", "role", "pw_hash", "disabled", "at"), row))
 
 
-def _append_user(ws: Workspace, who: Actor, action: str, name: str, role: str, pw_hash: str, disabled: bool,
-                 bootstrap: bool = False) -> None:
+def _append_user(ws: Workspace, who: Actor, action: str, name: str, *, role: str | None = None,
+                 pw_hash: str | None = None, disabled: bool | None = None, bootstrap: bool = False,
+                 new: bool = False) -> None:
+    """Append the account's next state, read and written in one transaction.
+
+    ``None`` keeps the current value: reading the state outside the write
+    transaction let a password change made at the same moment as a disabling
+    re-enable the account (a lost update).
+    """
     with ws._write() as con:
         if bootstrap and con.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None:
             raise ParkmapError("已有账号，请以管理员身份操作", "Accounts exist now; act as an administrator",
                                "加 --user 管理员账号名 / pass --user ADMIN", code="login")
+        state = _state(con, name)
+        if new and state is not None:
+            raise ParkmapError(f"账号已存在：{name}", f"The account already exists: {name}",
+                               "改密码用 parkmap users passwd / use parkmap users passwd", code="usage")
+        if not new and state is None:
+            raise ParkmapError(f"没有账号：{name}", f"No such account: {name}", "parkmap users list", code="not-found")
+        role = role if role is not None else state["role"]
+        pw_hash = pw_hash if pw_hash is not None else state["pw_hash"]
+        disabled = bool(disabled if disabled is not None else state["disabled"])
+        if disabled and role == "admin" and _active_admins(con, excluding=name) == 0:
+            raise ParkmapError("不能停用最后一个管理员", "The last active administrator cannot be disabled",
+                               "先添加另一个管理员 / add another admin first", code="usage")
         values = {"at": now_iso("microseconds"), "name": name, "role": role, "pw_hash": pw_hash,
                   "disabled": int(disabled), "by_user": who.name, "by_role": who.role}
-        _, digest = audit.append(con, "users", values)
+        uid, digest = audit.append(con, "users", values)
         ws._event(con, who, action, None, None, {"account": name, "account_role": role, "disabled": disabled,
-                                                 "user_hash": digest})
+                                                 "user_id": uid, "user_hash": digest})
+
+
+def _active_admins(con: Any, excluding: str) -> int:
+    sql = """SELECT COUNT(*) FROM users u JOIN (SELECT name, MAX(id) AS last FROM users GROUP BY name) g
+             ON u.id = g.last WHERE u.role = 'admin' AND u.disabled = 0 AND u.name != ?"""
+    return int(con.execute(sql, (excluding,)).fetchone()[0])
 
 
 def add_user(ws: Workspace, name: str, role: str, password: str, *, actor: Actor | None = None) -> None:
@@ -73,43 +99,38 @@ def add_user(ws: Workspace, name: str, role: str, password: str, *, actor: Actor
                            code="usage")
     who.require("manage_users")
     check_password_policy(password)
-    with ws._connect() as con:
-        if _state(con, name) is not None:
-            raise ParkmapError(f"账号已存在：{name}", f"The account already exists: {name}",
-                               "改密码用 parkmap users passwd / use parkmap users passwd", code="usage")
-    _append_user(ws, who, "user_add", name, role, hash_password(password), False, bootstrap)
+    _existing(ws, name, absent=True)  # say so before spending a hash
+    _append_user(ws, who, "user_add", name, role=role, pw_hash=hash_password(password), disabled=False,
+                 bootstrap=bootstrap, new=True)
 
 
-def _existing(ws: Workspace, name: str) -> dict[str, Any]:
+def _existing(ws: Workspace, name: str, absent: bool = False) -> dict[str, Any]:
     with ws._connect() as con:
         state = _state(con, name)
-    if state is None:
+    if absent and state is not None:
+        raise ParkmapError(f"账号已存在：{name}", f"The account already exists: {name}",
+                           "改密码用 parkmap users passwd / use parkmap users passwd", code="usage")
+    if not absent and state is None:
         raise ParkmapError(f"没有账号：{name}", f"No such account: {name}", "parkmap users list", code="not-found")
-    return state
+    return state or {}
 
 
 def set_password(ws: Workspace, name: str, password: str, *, actor: Actor | None = None) -> None:
     """Change a password: an admin for anyone, or the account itself."""
-    state = _existing(ws, name)
+    _existing(ws, name)
     who = ws.actor_or_default(actor)
     if who.name != name or who.via != "account":
         who.require("manage_users")
     check_password_policy(password)
-    _append_user(ws, who, "user_passwd", name, state["role"], hash_password(password), bool(state["disabled"]))
+    _append_user(ws, who, "user_passwd", name, pw_hash=hash_password(password))
 
 
 def set_disabled(ws: Workspace, name: str, disabled: bool = True, *, actor: Actor | None = None) -> None:
     """Disable (or re-enable) an account; admin only.  The last active admin cannot be disabled."""
-    state = _existing(ws, name)
+    _existing(ws, name)
     who = ws.actor_or_default(actor)
     who.require("manage_users")
-    if disabled and state["role"] == "admin":
-        admins = list_users(ws)
-        if int(((admins["role"] == "admin") & ~admins["disabled"]).sum()) <= 1:
-            raise ParkmapError("不能停用最后一个管理员", "The last active administrator cannot be disabled",
-                               "先添加另一个管理员 / add another admin first", code="usage")
-    _append_user(ws, who, "user_disable" if disabled else "user_enable", name, state["role"], state["pw_hash"],
-                 disabled)
+    _append_user(ws, who, "user_disable" if disabled else "user_enable", name, disabled=disabled)
 
 
 def list_users(ws: Workspace) -> pd.DataFrame:
@@ -136,55 +157,89 @@ def account(ws: Workspace, name: str) -> Actor:
 
 
 def _recent_failures(con: Any, name: str, since: datetime) -> list[datetime]:
-    """Failed logins for ``name`` after ``since`` and after its last successful login, newest first."""
+    """Failed logins for ``name`` after ``since`` and after its last successful login, newest first.
+
+    Attempts refused because the name was already locked are recorded too,
+    but do not count (they would otherwise extend the lock forever).
+    """
     out = []
-    for action, at in con.execute("SELECT action, at FROM events WHERE user = ? AND action IN ('login', "
-                                  "'login_failed') ORDER BY id DESC LIMIT 200", (name,)):
+    for action, at, detail_json in con.execute("SELECT action, at, detail_json FROM events WHERE user = ? AND action "
+                                               "IN ('login', 'login_failed') ORDER BY id DESC LIMIT 500", (name,)):
         when = datetime.fromisoformat(at)
         if action == "login" or when < since:
             break
+        if '"locked"' in detail_json and _reason(detail_json) == "locked":
+            continue
         out.append(when)
     return out
+
+
+def _reason(detail_json: str) -> Any:
+    try:
+        return json.loads(detail_json).get("reason")
+    except (ValueError, AttributeError):
+        return None
+
+
+def _locked(failures: list[datetime], now: datetime, max_failures: int, window: timedelta) -> ParkmapError | None:
+    if len(failures) < max_failures:
+        return None
+    until = failures[max_failures - 1] + window
+    minutes = max(1, int((until - now).total_seconds() // 60) + 1)
+    return ParkmapError(f"密码错误次数过多，账号已锁定，请 {minutes} 分钟后再试",
+                        f"Too many wrong passwords; the account is locked for {minutes} more minute(s)", code="locked")
+
+
+def _recorded_name(name: str) -> str:
+    """The name as written to the audit log: control characters shown as ``?`` (no forged log lines)."""
+    return "".join("?" if unicodedata.category(c).startswith("C") else c for c in name)
 
 
 def login(ws: Workspace, name: str, password: str) -> Actor:
     """Check a password; returns the :class:`Actor`, else a bilingual ``login`` error.
 
-    Every attempt is an audit event.  After ``max_failures`` wrong passwords
-    within ``lock_minutes`` the name is locked until that window passes
-    (also for the right password), whatever the account exists or not, so
-    the message never tells whether a name exists.
+    Every attempt is an audit event (``login``, or ``login_failed`` with the
+    reason: ``wrong-password``, ``disabled`` or ``locked``).  After
+    ``max_failures`` wrong passwords within ``lock_minutes`` the name is
+    locked until that window passes (also for the right password), whether
+    the account exists or not, so the message never tells whether a name
+    exists.  The count is taken again inside the transaction that records
+    the outcome, so parallel attempts cannot get more guesses than that.
     """
     settings = login_settings()
-    now = datetime.fromisoformat(now_iso("microseconds"))
     window = timedelta(minutes=settings.lock_minutes)
     wrong = ParkmapError("账号或密码错误", "Wrong account name or password", code="login")
-    name = str(name or "").strip()[:64]
+    name = _recorded_name(str(name or "").strip()[:64])
     if not name or not password:
         raise wrong
+    now = datetime.fromisoformat(now_iso("microseconds"))
     with ws._connect() as con:
         state = _state(con, name)
-        failures = _recent_failures(con, name, now - window)
-    if len(failures) >= settings.max_failures:
-        until = failures[settings.max_failures - 1] + window
-        minutes = max(1, int((until - now).total_seconds() // 60) + 1)
-        raise ParkmapError(f"密码错误次数过多，账号已锁定，请 {minutes} 分钟后再试",
-                           f"Too many wrong passwords; the account is locked for {minutes} more minute(s)",
-                           code="locked")
-    ok = verify_password(state["pw_hash"], password) if state is not None else (burn_time(password) or False)
-    if not ok or state is None or state["disabled"]:
-        reason = "disabled" if ok and state is not None else "wrong-password"
-        with ws._write() as con:
-            ws._event(con, Actor(name, state["role"] if state else "", "account"), "login_failed", None, None,
-                      {"reason": reason})
-        if reason == "disabled":
-            raise ParkmapError(f"账号已停用：{name}", f"The account is disabled: {name}",
-                               "请联系管理员 / ask an administrator", code="login")
-        raise wrong
-    actor = Actor(name, state["role"], "account")
+        refused = _locked(_recent_failures(con, name, now - window), now, settings.max_failures, window)
+    if refused is None:  # a locked name is refused without spending a hash
+        ok = verify_password(state["pw_hash"], password) if state is not None else (burn_time(password) or False)
+    outcome: Actor | ParkmapError
     with ws._write() as con:
-        ws._event(con, actor, "login", None, None, {})
-    return actor
+        now = datetime.fromisoformat(now_iso("microseconds"))
+        refused = refused or _locked(_recent_failures(con, name, now - window), now, settings.max_failures, window)
+        if refused is None and state is not None and _state(con, name) != state:
+            ok = False  # the account changed while the password was being checked: try again
+        role = state["role"] if state else ""
+        if refused is not None:
+            ws._event(con, Actor(name, role, "account"), "login_failed", None, None, {"reason": "locked"})
+            outcome = refused
+        elif not ok or state is None or state["disabled"]:
+            reason = "disabled" if ok and state is not None else "wrong-password"
+            ws._event(con, Actor(name, role, "account"), "login_failed", None, None, {"reason": reason})
+            outcome = wrong if reason == "wrong-password" else ParkmapError(
+                f"账号已停用：{name}", f"The account is disabled: {name}", "请联系管理员 / ask an administrator",
+                code="login")
+        else:
+            outcome = Actor(name, state["role"], "account")
+            ws._event(con, outcome, "login", None, None, {})
+    if isinstance(outcome, ParkmapError):
+        raise outcome
+    return outcome
 
 
 def logout(ws: Workspace, actor: Actor, reason: str = "logout") -> None:

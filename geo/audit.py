@@ -12,16 +12,19 @@ What :func:`verify` detects
     * a deleted or reordered row in the middle (the next row's ``prev_hash``
       no longer matches);
     * a deleted last row, when ``sqlite_sequence`` (SQLite's AUTOINCREMENT
-      counter) still remembers the higher id;
-    * a dropped or altered trigger;
-    * an event that names a proposal or check whose hash differs from the one
-      the event recorded.
+      counter) still remembers the higher id, or has lost its row;
+    * a dropped or altered trigger, or an extra one (a ``BEFORE INSERT …
+      RAISE(IGNORE)`` trigger would silently drop events);
+    * an event that names a proposal, check or account row whose hash differs
+      from the one the event recorded.
 
 What it cannot detect on its own
-    Someone with write access to the file who rewrites a whole table *and*
-    recomputes every later hash and the counter.  Against that, compare the
-    chain head (:func:`chain_head`, printed on every report) with a printed
-    report or a backup: ``parkmap audit verify --head N:HASH``.
+    The hash is unkeyed and the triggers do not stop ``INSERT``: someone with
+    write access to the file can append well-formed rows (a forged event),
+    delete the newest rows and set the counter back, or rewrite a table and
+    recompute every later hash.  Against that, compare the chain head
+    (:func:`chain_head`, printed on every report) with a printed report or a
+    backup: ``parkmap audit verify --head N:HASH`` (:func:`check_head`).
 
 Examples
 --------
@@ -33,8 +36,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 #: The workspace layout this module writes and verifies.
@@ -133,6 +138,20 @@ TRIGGERS: dict[str, str] = {f"{t}_no_{op.lower()}": _trigger_sql(t, op)
                             for t in (*TABLES, "meta") for op in ("UPDATE", "DELETE")}
 
 
+def ro_uri(path: str | Path) -> str:
+    """A read-only SQLite URI for ``path``, safe for any file name (``#``, ``?``, ``%``, spaces).
+
+    A plain ``f"file:{path}?mode=ro"`` cuts the name at ``#`` or ``?``: SQLite
+    then opens (and may create) another file, read-write.
+
+    Examples
+    --------
+    >>> ro_uri("/tmp/a#b/workspace.sqlite")
+    'file:///tmp/a%23b/workspace.sqlite?mode=ro'
+    """
+    return Path(os.path.abspath(path)).as_uri() + "?mode=ro"
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, (bytes, bytearray, memoryview)):
         return {"hex": bytes(value).hex()}
@@ -161,21 +180,49 @@ def row_hash(table: str, values: dict[str, Any], prev_hash: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _stored(con: sqlite3.Connection, table: str, row_id: int) -> dict[str, Any]:
+    cols = ("id", *COLUMNS[table])
+    row = con.execute(f"SELECT {', '.join(cols)} FROM {table} WHERE id = ?", (row_id,)).fetchone()
+    return dict(zip(cols, row))
+
+
 def append(con: sqlite3.Connection, table: str, values: dict[str, Any]) -> tuple[int, str]:
     """Insert one chained row; returns ``(id, row_hash)``.
 
     Must run inside the caller's write transaction (``BEGIN IMMEDIATE``), so
     the previous row cannot change between reading its hash and inserting.
+
+    The hash is of the values *as stored*: SQLite's column affinity turns a
+    ``3.0`` given for an INTEGER column into ``3`` (pandas hands out such
+    floats), and a hash of the given value would then never verify again.  So
+    the row is read back and, when SQLite changed a value, inserted again
+    with the stored values (inside a savepoint; triggers forbid an UPDATE).
     """
     last = con.execute(f"SELECT id, row_hash FROM {table} ORDER BY id DESC LIMIT 1").fetchone()
     seq = con.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)).fetchone()
     new_id = max(int(last[0]) if last else 0, int(seq[0]) if seq else 0) + 1
     prev = last[1] if last else GENESIS
     full = {c: values.get(c) for c in COLUMNS[table]} | {"id": new_id}
-    digest = row_hash(table, full, prev)
     cols = ("id", *COLUMNS[table], "prev_hash", "row_hash")
-    con.execute(f"INSERT INTO {table}({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                (*(full[c] for c in ("id", *COLUMNS[table])), prev, digest))
+    sql = f"INSERT INTO {table}({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+    con.execute("SAVEPOINT audit_append")
+    try:
+        for _ in range(2):
+            digest = row_hash(table, full, prev)
+            con.execute(sql, (*(full[c] for c in ("id", *COLUMNS[table])), prev, digest))
+            stored = _stored(con, table, new_id)
+            if row_hash(table, stored, prev) == digest:
+                break
+            con.execute("ROLLBACK TO audit_append")
+            full = stored
+        else:  # pragma: no cover - a value SQLite changes on every round trip
+            raise ValueError(f"{table}: a value does not survive storage unchanged")
+    except BaseException:
+        if con.in_transaction:  # not when SQLite already rolled everything back (a full disk): keep that error
+            con.execute("ROLLBACK TO audit_append")
+            con.execute("RELEASE audit_append")
+        raise
+    con.execute("RELEASE audit_append")
     return new_id, digest
 
 
@@ -206,18 +253,26 @@ class Finding:
 
 
 def _check_triggers(con: sqlite3.Connection) -> Finding | None:
-    found = dict(con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
+    found = {str(n): (str(t), s) for n, t, s in
+             con.execute("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()}
     for name, sql in TRIGGERS.items():
-        if " ".join(str(found.get(name) or "").split()) != " ".join(sql.split()):
+        if " ".join(str((found.get(name) or ("", ""))[1] or "").split()) != " ".join(sql.split()):
             table = name.rsplit("_no_", 1)[0]
             return Finding(table, None, "trigger", f"保护触发器 {name} 缺失或被改动",
                            f"the protecting trigger {name} is missing or altered")
+    for name, (table, _sql) in sorted(found.items()):
+        if name not in TRIGGERS:  # e.g. BEFORE INSERT … RAISE(IGNORE): audit events silently dropped
+            return Finding(table, None, "trigger", f"发现多余的触发器 {name}（可能拦截或改写记录）",
+                           f"an unexpected trigger {name} exists (it could suppress or rewrite records)")
     return None
 
 
 def _check_counter(con: sqlite3.Connection, table: str) -> Finding | None:
     top = con.execute(f"SELECT MAX(id) FROM {table}").fetchone()[0]
     seq = con.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)).fetchone()
+    if seq is None and top is not None:
+        return Finding(table, None, "truncated", f"{table} 表的编号计数器被删除（末尾记录可能被删）",
+                       f"the id counter of {table} was removed (rows at the end may have been deleted)")
     if seq is not None and int(seq[0]) != int(top or 0):
         return Finding(table, int(top or 0) + 1, "truncated",
                        f"{table} 表末尾的记录被删除（最大编号 {top or 0}，计数器 {seq[0]}）",
@@ -225,24 +280,24 @@ def _check_counter(con: sqlite3.Connection, table: str) -> Finding | None:
     return None
 
 
-def _walk(con: sqlite3.Connection, table: str, last_n: int | None) -> Finding | None:
+def _walk(con: sqlite3.Connection, table: str, last_n: int | None, upto: int | None = None) -> Finding | None:
     cols = ("id", *COLUMNS[table], "prev_hash", "row_hash")
     sql = f"SELECT {', '.join(cols)} FROM {table}"
     if last_n is None:
-        rows = con.execute(sql + " ORDER BY id")
+        rows = con.execute(sql + (" ORDER BY id" if upto is None else f" WHERE id <= {int(upto)} ORDER BY id"))
         prev: str | None = GENESIS
+        expected_id: int | None = 1
     else:
-        rows = iter(reversed(con.execute(sql + " ORDER BY id DESC LIMIT ?", (last_n + 1,)).fetchall()))
-        prev = None  # the first row fetched only supplies the hash the next one must point at
-    expected_id: int | None = 1 if last_n is None else None
+        fetched = con.execute(sql + " ORDER BY id DESC LIMIT ?", (last_n + 1,)).fetchall()
+        rows = iter(reversed(fetched))
+        whole = len(fetched) <= last_n  # the whole table: its first row must start the chain
+        prev, expected_id = (GENESIS, 1) if whole else (None, None)  # else the oldest row fetched has no link to check
     for row in rows:
         values = dict(zip(cols, row))
         rid = int(values["id"])
-        if prev is not None:
-            if values["prev_hash"] != prev or (expected_id is not None and rid != expected_id):
-                return Finding(table, rid, "missing-or-reordered",
-                               f"{table} 表第 {rid} 条之前的记录被删除、插入或调换了顺序",
-                               f"a row before {table} #{rid} was deleted, inserted or reordered")
+        if prev is not None and (values["prev_hash"] != prev or (expected_id is not None and rid != expected_id)):
+            return Finding(table, rid, "missing-or-reordered", f"{table} 表第 {rid} 条之前的记录被删除、插入或调换了顺序",
+                           f"a row before {table} #{rid} was deleted, inserted or reordered")
         if row_hash(table, values, values["prev_hash"]) != values["row_hash"]:
             return Finding(table, rid, "edited", f"{table} 表第 {rid} 条记录的内容被改动",
                            f"{table} row #{rid} was edited")
@@ -262,9 +317,20 @@ def _check_links(con: sqlite3.Connection, last_n: int | None) -> Finding | None:
         except ValueError:
             return Finding("events", int(eid), "edited", f"events 表第 {eid} 条记录无法解析",
                            f"events row #{eid} cannot be parsed")
-        for table, ref, key in (("proposals", pid, "proposal_hash"), ("checks", cid, "check_hash")):
-            want = detail.get(key) if isinstance(detail, dict) else None
-            if want is None or ref is None:
+        detail = detail if isinstance(detail, dict) else {}
+        links = [("proposals", pid, "proposal_hash"), ("checks", cid, "check_hash"),
+                 ("users", detail.get("user_id"), "user_hash")]
+        for table, ref, key in links:
+            want = detail.get(key)
+            if want is None:
+                continue
+            if ref is None and table == "users":  # an account event written before user_id was recorded
+                if con.execute("SELECT 1 FROM users WHERE row_hash = ?", (str(want),)).fetchone() is None:
+                    return Finding("users", None, "cross-link",
+                                   f"审计事件 #{eid} 记录的账号记录已不存在（被删除或改写）",
+                                   f"the account row recorded by audit event #{eid} is gone (deleted or rewritten)")
+                continue
+            if ref is None:
                 continue
             got = con.execute(f"SELECT row_hash FROM {table} WHERE id = ?", (int(ref),)).fetchone()
             if got is None or got[0] != want:
@@ -277,6 +343,9 @@ def _check_links(con: sqlite3.Connection, last_n: int | None) -> Finding | None:
 def verify(con: sqlite3.Connection, *, last_n: int | None = None) -> Finding | None:
     """Walk the chains; None when everything holds, else the first :class:`Finding`.
 
+    Rows are checked before the triggers, so an edit made after dropping a
+    trigger is reported as the edited row (the damage), not as the trigger.
+
     Parameters
     ----------
     con : sqlite3.Connection
@@ -286,10 +355,51 @@ def verify(con: sqlite3.Connection, *, last_n: int | None = None) -> Finding | N
         rows of each table (what every open runs).  ``None`` walks all rows
         (``parkmap audit verify``).
     """
-    problem = _check_triggers(con)
+    problem = None
     for table in TABLES:
         problem = problem or _check_counter(con, table) or _walk(con, table, last_n)
-    return problem or _check_links(con, last_n)
+    return problem or _check_links(con, last_n) or _check_triggers(con)
+
+
+def verify_row(con: sqlite3.Connection, table: str, row_id: int) -> tuple[dict[str, Any] | None, Finding | None]:
+    """One row and what is wrong with it, for reading a single record (a report's check).
+
+    Checks the row's own hash, that the next row of the table still points
+    at it, and that the events recording its hash still agree; so re-hashing
+    a forged row is not enough to have it read back.
+
+    Returns
+    -------
+    (values, finding)
+        ``values`` is None for an unknown id.
+    """
+    cols = ("id", *COLUMNS[table], "prev_hash", "row_hash")
+    row = con.execute(f"SELECT {', '.join(cols)} FROM {table} WHERE id = ?", (int(row_id),)).fetchone()
+    if row is None:
+        return None, None
+    values = dict(zip(cols, row))
+    rid = int(values["id"])
+    edited = Finding(table, rid, "edited", f"{table} 表第 {rid} 条记录的内容被改动", f"{table} row #{rid} was edited")
+    if row_hash(table, values, values["prev_hash"]) != values["row_hash"]:
+        return values, edited
+    nxt = con.execute(f"SELECT id, prev_hash FROM {table} WHERE id > ? ORDER BY id LIMIT 1", (rid,)).fetchone()
+    if nxt is not None and nxt[1] != values["row_hash"]:
+        return values, edited
+    if table in ("proposals", "checks"):  # through the events_by_proposal index
+        pid = rid if table == "proposals" else values["proposal_id"]
+        sql = "SELECT id, detail_json FROM events WHERE proposal_id = ?" + (" AND check_id = ?" if table == "checks" else "")
+        key = "proposal_hash" if table == "proposals" else "check_hash"
+        for eid, detail_json in con.execute(sql, (pid, rid) if table == "checks" else (pid,)):
+            try:
+                want = json.loads(detail_json).get(key)
+            except (ValueError, AttributeError):
+                return values, Finding("events", int(eid), "edited", f"events 表第 {eid} 条记录无法解析",
+                                       f"events row #{eid} cannot be parsed")
+            if want is not None and want != values["row_hash"]:
+                return values, Finding(table, rid, "cross-link",
+                                       f"{table} 表第 {rid} 条与审计事件 #{eid} 记录的不一致（被删除或改写）",
+                                       f"{table} row #{rid} no longer matches audit event #{eid} (deleted or rewritten)")
+    return values, None
 
 
 def chain_head(con: sqlite3.Connection) -> tuple[int, str]:
@@ -303,12 +413,23 @@ def chain_head(con: sqlite3.Connection) -> tuple[int, str]:
 
 
 def check_head(con: sqlite3.Connection, event_id: int, digest: str) -> Finding | None:
-    """Does event ``event_id`` still carry ``digest`` (a head printed earlier, e.g. on a report)?"""
-    row = con.execute("SELECT row_hash FROM events WHERE id = ?", (int(event_id),)).fetchone()
-    if row is None or not str(row[0]).startswith(digest.lower()) or len(digest) < 12:
-        return Finding("events", int(event_id), "head", f"审计链头 #{event_id} 与记录的 {digest} 不一致",
-                       f"the chain head #{event_id} does not match the recorded {digest}")
-    return None
+    """Does event ``event_id`` still carry ``digest`` (a head printed earlier, e.g. on a report)?
+
+    ``digest`` is the full hash or a prefix of at least 12 hex digits.  The
+    event must still hash to it, and the events chain from the first row up
+    to it must be intact (the head commits to everything before it).
+    """
+    want = str(digest or "").strip().lower()
+    bad = Finding("events", int(event_id), "head", f"审计链头 #{event_id} 与记录的 {want[:64]} 不一致",
+                  f"the chain head #{event_id} does not match the recorded {want[:64]}")
+    if len(want) < 12 or any(c not in "0123456789abcdef" for c in want):
+        return bad
+    values, found = verify_row(con, "events", event_id)
+    if values is None or not str(values["row_hash"]).startswith(want):
+        return bad
+    if found is not None and found.problem != "cross-link":
+        return found
+    return _walk(con, "events", None, upto=int(event_id))
 
 
 def format_head(head: tuple[int, str]) -> str:
@@ -323,4 +444,4 @@ def format_head(head: tuple[int, str]) -> str:
 
 
 __all__ = ["COLUMNS", "GENESIS", "SCHEMA_VERSION", "TABLES", "TABLES_SQL", "TRIGGERS", "Finding", "append",
-           "chain_head", "check_head", "format_head", "row_hash", "verify"]
+           "chain_head", "check_head", "format_head", "ro_uri", "row_hash", "verify", "verify_row"]

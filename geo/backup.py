@@ -21,25 +21,53 @@ if TYPE_CHECKING:
     from geo.workspace import Workspace
 
 
+def _create_new(dest: Path) -> Path:
+    """Create ``dest`` empty, owner-only, failing if anything (a file, a symlink) is already there.
+
+    ``O_EXCL`` closes the window between "does it exist?" and SQLite opening
+    it, in which a planted symlink would have the copy written over its target.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        os.close(os.open(dest, flags, 0o600))
+    except FileExistsError as exc:
+        raise ParkmapError(f"备份文件已存在，不会覆盖：{dest}", f"The backup file already exists; not overwriting: {dest}",
+                           "换一个文件名或文件夹 / choose another name or folder", code="usage") from exc
+    except OSError as exc:
+        raise ParkmapError(f"无法创建备份文件 {dest}：{exc.strerror}", f"Cannot create the backup file {dest}: {exc.strerror}",
+                           code="workspace") from exc
+    return dest
+
+
 def backup_to(ws: Workspace, dest: Path) -> Path:
-    """Copy ``ws`` to ``dest`` (a folder or a new file) and verify the copy; returns its path."""
+    """Copy ``ws`` to ``dest`` (a folder or a new file) and verify the copy; returns its path.
+
+    The copy must be sound, chain-intact, and its chain head must still be
+    an event of the source with the same hash (writes made by others after
+    the copy only extend the source).
+    """
     dest = Path(dest).expanduser()
     if dest.is_dir():
         stamp = now_iso("seconds").replace(":", "").replace("-", "")[:15]
-        dest = dest / f"workspace-{stamp}.sqlite"
+        folder, n = dest, 1
+        dest = folder / f"workspace-{stamp}.sqlite"
+        while dest.exists() or dest.is_symlink():  # two backups within one second
+            n += 1
+            dest = folder / f"workspace-{stamp}-{n}.sqlite"
     if dest.exists() or dest.is_symlink():
         raise ParkmapError(f"备份文件已存在，不会覆盖：{dest}", f"The backup file already exists; not overwriting: {dest}",
                            "换一个文件名或文件夹 / choose another name or folder", code="usage")
     if not dest.parent.is_dir():
         raise ParkmapError(f"备份文件夹不存在：{dest.parent}", f"The backup folder does not exist: {dest.parent}",
                            code="usage")
+    _create_new(dest)
     old = os.umask(0o077)
     try:
-        src = sqlite3.connect(f"file:{ws.path}?mode=ro", uri=True, timeout=30)
+        src = sqlite3.connect(audit.ro_uri(ws.path), uri=True, timeout=30)
         out = sqlite3.connect(dest)
         try:
             src.backup(out)
-            head = audit.chain_head(src)
+            out.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal/-shm beside it
         finally:
             out.close()
             src.close()
@@ -51,12 +79,17 @@ def backup_to(ws: Workspace, dest: Path) -> Path:
     os.chmod(dest, 0o600)
     problem = verify_file(dest)
     if problem is None:
-        con = sqlite3.connect(f"file:{dest}?mode=ro", uri=True)
+        con = sqlite3.connect(audit.ro_uri(dest), uri=True)
         try:
-            if audit.chain_head(con) != head:
-                problem = "链头不一致 / chain head differs"
+            head = audit.chain_head(con)
         finally:
             con.close()
+        src = sqlite3.connect(audit.ro_uri(ws.path), uri=True, timeout=30)
+        try:
+            if head[0] and audit.check_head(src, *head) is not None:
+                problem = "链头与工作区不一致 / the chain head differs from the workspace's"
+        finally:
+            src.close()
     if problem is not None:
         dest.unlink(missing_ok=True)
         raise ParkmapError(f"备份校验失败，已删除：{problem}", f"The backup failed verification and was removed: {problem}",
@@ -67,7 +100,7 @@ def backup_to(ws: Workspace, dest: Path) -> Path:
 def verify_file(path: Path) -> str | None:
     """None when ``path`` is a sound, chain-intact workspace; else what is wrong (bilingual)."""
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = sqlite3.connect(audit.ro_uri(path), uri=True)
     except sqlite3.Error as exc:
         return f"无法打开 / cannot open: {exc}"
     try:

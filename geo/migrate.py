@@ -29,6 +29,15 @@ def _rows(con: sqlite3.Connection, sql: str) -> list[dict[str, Any]]:
 
 def migrate_v1(con: sqlite3.Connection, actor: Actor, now: str) -> None:
     """Turn a version-1 workspace into version 2 in place (caller holds the write transaction)."""
+    from geo.errors import ParkmapError
+
+    shape = {t: {r[1] for r in con.execute(f"PRAGMA table_info({t})")} for t in ("proposals", "checks", "events")}
+    if "deleted" not in shape["proposals"] or "row_hash" in shape["proposals"] or not shape["checks"] \
+            or not shape["events"]:  # e.g. a version-2 file whose schema_version was set back to 1
+        raise ParkmapError("工作区标为第 1 版，但表结构不是第 1 版，未作任何改动",
+                           "The workspace says version 1 but its tables are not version 1's; it was left untouched",
+                           "运行 parkmap audit verify，并从备份恢复 / run parkmap audit verify, then restore from a backup",
+                           code="workspace-damaged")
     for trig in ("checks_immutable", "checks_no_delete"):
         con.execute(f"DROP TRIGGER IF EXISTS {trig}")
     for table in ("meta", "proposals", "checks", "events"):
@@ -82,7 +91,9 @@ def migrate_v1(con: sqlite3.Connection, actor: Actor, now: str) -> None:
                                  "proposal_id": None, "check_id": None,
                                  "detail_json": json.dumps({"from": 1, "to": audit.SCHEMA_VERSION,
                                                             "proposals": len(pmap), "checks": len(cmap)})})
-    for table in ("meta", "proposals", "checks", "events"):
+    # Referencing tables first: with foreign_keys=ON, DROP TABLE deletes its rows first, and dropping
+    # v1_proposals while v1_checks still points at it fails ("FOREIGN KEY constraint failed").
+    for table in ("events", "checks", "proposals", "meta"):
         con.execute(f"DROP TABLE v1_{table}")
     con.execute("INSERT INTO meta(key, value) VALUES ('schema_version', ?)", (str(audit.SCHEMA_VERSION),))
 

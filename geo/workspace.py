@@ -65,6 +65,11 @@ _RESTORE_HINT = ("从备份恢复：停止程序，把最近的备份（parkmap 
                  "parkmap and copy your latest backup (made with parkmap backup) over this file")
 
 
+#: Events that only their own (permission-checked) operation may write, never :meth:`Workspace.record`.
+_OWN_METHOD = frozenset({"save_proposal", "check", "override", "delete", "restore", "migrate", "login_failed",
+                         "user_add", "user_passwd", "user_disable", "user_enable"})
+
+
 def _now() -> str:
     return now_iso("microseconds")
 
@@ -222,7 +227,7 @@ class Workspace:
         if st.st_size == 0:
             return None
         try:
-            con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+            con = sqlite3.connect(audit.ro_uri(self.path), uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
         except sqlite3.Error as exc:
             raise _db_error(self.path, exc) from exc
         try:
@@ -320,7 +325,8 @@ class Workspace:
         try:
             yield
         except BaseException:
-            con.execute("ROLLBACK")
+            if con.in_transaction:  # SQLite has already rolled back after e.g. a full disk; keep that error
+                con.execute("ROLLBACK")
             raise
         con.execute("COMMIT")
 
@@ -370,6 +376,9 @@ class Workspace:
 
         ``permission`` (an action of :data:`geo.auth.ROLES`) is checked first when given.
         """
+        if action in _OWN_METHOD:  # a "delete" written here would hide anyone's proposal, unchecked
+            raise ParkmapError(f"审计事件 {action} 只能由对应的操作写入", f"The audit event {action} is written by its own "
+                               "operation only", code="usage")
         who = self.actor_or_default(actor)
         if permission:
             who.require(permission)
@@ -462,15 +471,11 @@ class Workspace:
         return df
 
     def _verified_row(self, con: sqlite3.Connection, table: str, row_id: int) -> dict[str, Any] | None:
-        cols = ("id", *audit.COLUMNS[table], "prev_hash", "row_hash")
-        row = con.execute(f"SELECT {', '.join(cols)} FROM {table} WHERE id = ?", (int(row_id),)).fetchone()
-        if row is None:
-            return None
-        values = dict(zip(cols, row))
-        if audit.row_hash(table, values, values["prev_hash"]) != values["row_hash"]:
-            raise ParkmapError(f"{table} 表第 {row_id} 条记录与其校验值不符（被改动），拒绝读取：{self.path}",
-                               f"{table} row #{row_id} does not match its hash (edited); refusing to read it: {self.path}",
-                               _RESTORE_HINT, code="workspace-tampered")
+        values, found = audit.verify_row(con, table, row_id)  # own hash, next row's link, the events' record
+        if found is not None:
+            raise ParkmapError(f"{table} 表第 {row_id} 条记录与其校验值不符（被改动），拒绝读取：{found.zh}（{self.path}）",
+                               f"{table} row #{row_id} does not match its hash (edited); refusing to read it: "
+                               f"{found.en} ({self.path})", _RESTORE_HINT, code="workspace-tampered")
         return values
 
     def get_proposal(self, proposal_id: int) -> SavedProposal:
@@ -516,6 +521,8 @@ class Workspace:
                       layer_hashes: dict[str, str] | None, rules_hash: str | None, parent_check_id: int | None,
                       kind: str) -> int:
         doc = result.to_dict(include_geometries=True) if hasattr(result, "to_dict") else dict(result)
+        if kind == "check" and any(r.get("override_reason") for r in doc.get("rules") or []):
+            who.require("override")  # a result overridden before saving is an override, whoever saves it
         if layer_hashes is None:
             layer_hashes = {k: v.get("hash", "") for k, v in (doc.get("layers") or {}).items()}
         if rules_hash is None:
@@ -629,9 +636,15 @@ class Workspace:
                                      "FROM events ORDER BY id", con)
 
     def verify(self, *, full: bool = True) -> audit.Finding | None:
-        """Walk the hash chains (all rows, or the quick check); None when intact."""
+        """Walk the hash chains (all rows, or the quick check); None when intact.
+
+        A finding also makes this object refuse writes (:attr:`tamper`).
+        """
         with self._connect() as con:
-            return audit.verify(con, last_n=None if full else QUICK_ROWS)
+            found = audit.verify(con, last_n=None if full else QUICK_ROWS)
+        if found is not None:
+            self.tamper = found
+        return found
 
     def head(self) -> tuple[int, str]:
         """The audit chain head ``(event id, hash)`` (:func:`geo.audit.chain_head`)."""

@@ -1,0 +1,403 @@
+"""Accounts, roles and login (geo.accounts, geo.auth, and their enforcement in geo.workspace)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import geo_builders as gb
+import pytest
+from shapely.geometry import box
+
+from geo import accounts, audit
+from geo.accounts import (
+    account,
+    add_user,
+    list_users,
+    login,
+    logout,
+    set_disabled,
+    set_password,
+)
+from geo.auth import ROLES, Actor, check_password_policy, login_settings, permits
+from geo.check import (
+    ControlIndex,
+    Proposal,
+    apply_override,
+    check_proposal,
+    default_rules,
+)
+from geo.errors import ParkmapError
+from geo.workspace import SaveItem, Workspace
+
+OX, OY = gb.chengdu_gk_center()
+PW = {"boss": "boss-pass-1", "pl": "plan-pass-1", "pl2": "plan-pass-2", "view": "view-pass-1", "rev": "rev-pass-12"}
+ROLE = {"boss": "admin", "pl": "planner", "pl2": "planner", "view": "viewer", "rev": "reviewer"}
+
+
+def sq(x0, y0, x1, y1):
+    return gb.gk_to_lonlat(box(OX + x0, OY + y0, OX + x1, OY + y1))
+
+
+@pytest.fixture(scope="module")
+def result():
+    import geopandas as gpd
+    import pandas as pd
+
+    zones = pd.DataFrame([{"zone_id": "Z1", "catalogue_code": "S999001", "name": "甲经开区", "zone_class": "经开区",
+                           "level": "省级"}])
+    eco = gpd.GeoDataFrame({"eco_id": ["E1"]}, geometry=[sq(500, 0, 1500, 1000)], crs=4490)
+    parks = gpd.GeoDataFrame({"park_id": ["P1"], "zone_id": ["Z1"]}, geometry=[sq(-1000, 0, 0, 1000)], crs=4490)
+    index = ControlIndex.from_frames(zones=zones, eco_redline=eco, parks=parks)
+    return check_proposal(Proposal(sq(0, 0, 1000, 1000), "Z1", name="东扩"), index, default_rules())
+
+
+@pytest.fixture(scope="module")
+def team_file(tmp_path_factory) -> Path:
+    """A workspace with an admin, two planners, a viewer and a reviewer (made once: argon2 is slow on purpose)."""
+    home = tmp_path_factory.mktemp("team")
+    ws = Workspace(home)
+    add_user(ws, "boss", "admin", PW["boss"])
+    for name in ("pl", "pl2", "view", "rev"):
+        add_user(ws, name, ROLE[name], PW[name], actor=who("boss"))
+    assert not Path(f"{ws.path}-wal").exists()  # all connections closed: everything is in the main file
+    return ws.path
+
+
+@pytest.fixture
+def team(tmp_path, team_file) -> Workspace:
+    shutil.copyfile(team_file, tmp_path / team_file.name)
+    ws = Workspace(tmp_path)
+    assert ws.tamper is None and len(list_users(ws)) == 5
+    return ws
+
+
+def who(name: str) -> Actor:
+    return Actor(name, ROLE[name], "account")
+
+
+def forbidden(fn, code: str = "forbidden") -> ParkmapError:
+    with pytest.raises(ParkmapError) as err:
+        fn()
+    assert err.value.code == code, err.value
+    return err.value
+
+
+# --------------------------------------------------------------------------- roles
+def test_role_registry_is_cumulative():
+    order = list(ROLES)
+    assert order == ["viewer", "planner", "reviewer", "admin"]
+    for lower, higher in itertools.pairwise(order):
+        assert ROLES[lower].permissions < ROLES[higher].permissions
+    assert [r for r in order if permits(r, "save")] == ["planner", "reviewer", "admin"]
+    assert [r for r in order if permits(r, "override")] == ["reviewer", "admin"]
+    assert [r for r in order if permits(r, "manage_users")] == ["admin"]
+    assert not permits("root", "view") and not permits("", "view")
+
+
+# --------------------------------------------------------------------------- permissions on writes
+def test_write_without_actor_needs_login_once_accounts_exist(team, result):
+    before = len(team.events())
+    forbidden(lambda: team.save_proposal("x", result.geometry, "Z1"), "login")
+    forbidden(lambda: team.record("report"), "login")
+    forbidden(lambda: add_user(team, "eve", "admin", "eve-pass-12"), "login")
+    assert len(team.events()) == before
+
+
+def test_viewer_cannot_save_or_check(team, result):
+    pid = team.save_proposal("pl's", result.geometry, "Z1", actor=who("pl"))
+    n = len(team.events())
+    forbidden(lambda: team.save_proposal("x", result.geometry, "Z1", actor=who("view")))
+    forbidden(lambda: team.save_check(pid, result, actor=who("view")))
+    forbidden(lambda: team.save_checked([SaveItem("x", result.geometry, "Z1", result)], actor=who("view")))
+    forbidden(lambda: team.soft_delete(pid, actor=who("view")))
+    forbidden(lambda: team.record("layer_import", actor=who("view"), permission="import_layers"))
+    assert len(team.events()) == n
+    team.record("report", actor=who("view"), permission="export")  # a viewer may export
+
+
+def test_planner_owns_their_proposals_only(team, result):
+    mine = team.save_proposal("mine", result.geometry, "Z1", actor=who("pl"))
+    theirs = team.save_proposal("theirs", result.geometry, "Z1", actor=who("pl2"))
+    cid = team.save_check(mine, result, actor=who("pl"))
+    team.soft_delete(mine, actor=who("pl"))
+    team.restore(mine, actor=who("pl"))
+    forbidden(lambda: team.soft_delete(theirs, actor=who("pl")))
+    team.soft_delete(theirs, actor=who("pl2"))
+    forbidden(lambda: team.restore(theirs, actor=who("pl")))
+    forbidden(lambda: team.save_override(cid, "eco_redline", "pass", "理由", actor=who("pl")))
+    forbidden(lambda: team.save_check(mine, apply_override(result, "eco_redline", "pass", "理由"), actor=who("pl")))
+    forbidden(lambda: team.save_check(mine, result, kind="override", parent_check_id=cid, actor=who("pl")))
+    assert [c.id for c in team.checks_for(mine)] == [cid]
+    forbidden(lambda: team.record("layer_import", actor=who("pl"), permission="import_layers"))
+
+
+def test_reviewer_overrides_and_deletes_anyones(team, result):
+    pid = team.save_proposal("pl's", result.geometry, "Z1", actor=who("pl"))
+    cid = team.save_check(pid, result, actor=who("pl"))
+    oid = team.save_override(cid, "eco_redline", "pass", "红线已调整", actor=who("rev"))
+    team.soft_delete(pid, actor=who("rev"))
+    assert team.get_proposal(pid).deleted
+    team.restore(pid, actor=who("rev"))
+    assert not team.get_proposal(pid).deleted
+    o = team.get_check(oid)
+    assert (o.kind, o.parent_check_id, o.created_by, o.created_role) == ("override", cid, "rev", "reviewer")
+    forbidden(lambda: team.record("layer_import", actor=who("rev"), permission="import_layers"))
+    team.record("layer_import", actor=who("boss"), permission="import_layers")
+
+
+def test_every_record_carries_the_actor(team, result):
+    [(pid, cid)] = team.save_checked([SaveItem("东扩", result.geometry, "Z1", result)], actor=who("pl"))
+    oid = team.save_override(cid, "eco_redline", "pass", "依据批复", actor=who("rev"))
+    team.soft_delete(pid, actor=who("rev"))
+    team.restore(pid, actor=who("pl"))
+    p = team.get_proposal(pid)
+    assert (p.created_by, p.created_role) == ("pl", "planner")
+    assert (team.get_check(cid).created_by, team.get_check(cid).created_role) == ("pl", "planner")
+    assert (team.get_check(oid).created_by, team.get_check(oid).created_role) == ("rev", "reviewer")
+    ev = team.events()
+    ev = ev[ev["proposal_id"] == pid]
+    assert list(zip(ev["action"], ev["user"], ev["role"])) == [
+        ("save_proposal", "pl", "planner"), ("check", "pl", "planner"), ("override", "rev", "reviewer"),
+        ("delete", "rev", "reviewer"), ("restore", "pl", "planner")]
+    row = team.list_proposals().set_index("id").loc[pid]
+    assert (row["created_by"], row["last_checked_by"]) == ("pl", "rev")
+    adds = team.events()
+    adds = adds[adds["action"] == "user_add"]
+    from geo.auth import os_user
+
+    assert list(adds["user"]) == [os_user(), "boss", "boss", "boss", "boss"]  # the first by the OS user
+    assert list(adds["role"]) == ["admin"] * 5
+
+
+# --------------------------------------------------------------------------- accounts
+def test_first_account_must_be_admin(tmp_path):
+    ws = Workspace(tmp_path)
+    for role in ("viewer", "planner", "reviewer"):
+        forbidden(lambda r=role: add_user(ws, "first", r, "first-pass-1"), "usage")
+    assert not ws.has_accounts()
+    add_user(ws, "first", "admin", "first-pass-1")
+    ev = ws.events().iloc[-1]
+    assert (ev["action"], ev["role"]) == ("user_add", "admin")  # the OS user, single-user mode
+    assert json.loads(ev["detail_json"])["account"] == "first"
+
+
+def test_bootstrap_cannot_be_repeated_by_the_os_user(team):
+    # Accounts exist: the OS user (no actor) is no longer anyone.
+    forbidden(lambda: add_user(team, "second", "admin", "second-pass-1"), "login")
+
+
+def test_add_user_rules(team):
+    forbidden(lambda: add_user(team, "pl", "planner", "other-pass-1", actor=who("boss")), "usage")
+    forbidden(lambda: add_user(team, "new", "god", "new-pass-123", actor=who("boss")), "usage")
+    for weak in ("short1", "onlyletters", "1234567890", ""):
+        forbidden(lambda w=weak: add_user(team, "new", "planner", w, actor=who("boss")), "usage")
+    for bad_name in ("", " lead", "trail ", "a\nb", "x" * 65, "tab\there"):
+        forbidden(lambda n=bad_name: add_user(team, n, "planner", "good-pass-1", actor=who("boss")), "usage")
+    for name in ("pl", "rev", "view"):
+        forbidden(lambda n=name: add_user(team, "new", "planner", "good-pass-1", actor=who(n)))
+    assert "new" not in set(list_users(team)["name"])
+    add_user(team, "张三", "planner", "张三的密码2024", actor=who("boss"))
+    assert account(team, "张三") == Actor("张三", "planner", "account")
+
+
+def test_password_policy_examples():
+    check_password_policy("abcdefg1")
+    with pytest.raises(ParkmapError):
+        check_password_policy("abcdef1")
+
+
+def test_change_password(team):
+    set_password(team, "pl", "new-plan-pass-2", actor=who("pl"))  # self
+    assert login(team, "pl", "new-plan-pass-2") == who("pl")
+    forbidden(lambda: login(team, "pl", PW["pl"]), "login")
+    set_password(team, "pl", "reset-by-boss-3", actor=who("boss"))  # admin
+    assert login(team, "pl", "reset-by-boss-3") == who("pl")
+    forbidden(lambda: set_password(team, "pl", "hijacked-pass-4", actor=who("pl2")))  # another planner
+    forbidden(lambda: set_password(team, "pl", "hijacked-pass-4", actor=who("rev")))
+    forbidden(lambda: set_password(team, "pl", "hijacked-pass-4", actor=Actor("pl", "planner", "sso")))
+    forbidden(lambda: set_password(team, "pl", "weak", actor=who("pl")), "usage")
+    forbidden(lambda: set_password(team, "ghost", "ghost-pass-1", actor=who("boss")), "not-found")
+    assert login(team, "pl", "reset-by-boss-3") == who("pl")
+    ev = team.events()
+    passwd = ev[ev["action"] == "user_passwd"]
+    assert list(zip(passwd["user"], passwd["role"])) == [("pl", "planner"), ("boss", "admin")]
+
+
+def test_disable_and_enable(team):
+    set_disabled(team, "pl", True, actor=who("boss"))
+    err = forbidden(lambda: login(team, "pl", PW["pl"]), "login")
+    assert "停用" in err.zh and "disabled" in err.en
+    forbidden(lambda: account(team, "pl"), "login")
+    forbidden(lambda: set_disabled(team, "pl2", True, actor=who("rev")))
+    # A password change does not re-enable.
+    set_password(team, "pl", "while-off-pass-5", actor=who("boss"))
+    forbidden(lambda: login(team, "pl", "while-off-pass-5"), "login")
+    set_disabled(team, "pl", False, actor=who("boss"))
+    assert login(team, "pl", "while-off-pass-5") == who("pl")
+
+
+def test_last_admin_cannot_be_disabled(team):
+    forbidden(lambda: set_disabled(team, "boss", True, actor=who("boss")), "usage")
+    add_user(team, "boss2", "admin", "boss-pass-2", actor=who("boss"))
+    set_disabled(team, "boss", True, actor=Actor("boss2", "admin"))
+    forbidden(lambda: set_disabled(team, "boss2", True, actor=Actor("boss2", "admin")), "usage")
+    users = list_users(team).set_index("name")
+    assert bool(users.loc["boss", "disabled"]) and not bool(users.loc["boss2", "disabled"])
+
+
+def test_password_change_racing_a_disable_does_not_re_enable(team, monkeypatch):
+    """set_password hashes (slow) between reading the account and writing it; an admin disables it meanwhile."""
+    real = accounts.hash_password
+
+    def slow_hash(password):
+        monkeypatch.setattr(accounts, "hash_password", real)
+        set_disabled(team, "pl", True, actor=who("boss"))
+        return real(password)
+
+    monkeypatch.setattr(accounts, "hash_password", slow_hash)
+    set_password(team, "pl", "raced-pass-77", actor=who("pl"))
+    assert bool(list_users(team).set_index("name").loc["pl", "disabled"])
+    forbidden(lambda: login(team, "pl", "raced-pass-77"), "login")
+
+
+def test_list_users_sorted_without_hashes(team):
+    df = list_users(team)
+    assert list(df["name"]) == sorted(["boss", "pl", "pl2", "view", "rev"])
+    assert list(df.columns) == ["name", "role", "disabled", "created_at", "changed_at", "changed_by"]
+    assert not any("hash" in c or "pw" in c for c in df.columns)
+    assert dict(zip(df["name"], df["role"])) == ROLE
+    set_password(team, "view", "view-pass-99", actor=who("view"))
+    df = list_users(team).set_index("name")
+    assert len(df) == 5 and df.loc["view", "changed_by"] == "view" and df.loc["view", "created_at"] < df.loc[
+        "view", "changed_at"]
+
+
+def test_passwords_are_argon2_and_never_stored_in_clear(team):
+    import sqlite3
+
+    reader = sqlite3.connect(team.path)  # keep the WAL file around so it is searched too
+    reader.execute("SELECT 1 FROM users").fetchone()
+    login(team, "pl", PW["pl"])
+    forbidden(lambda: login(team, "pl", "typo-" + PW["pl"]), "login")
+    set_password(team, "pl2", "changed-secret-9", actor=who("pl2"))
+    hashes = [h for (h,) in reader.execute("SELECT pw_hash FROM users")]
+    assert hashes and all(h.startswith("$argon2id$v=19$") for h in hashes)
+    assert len(set(hashes)) == len(hashes)  # salted
+    blob = b"".join(p.read_bytes() for p in sorted(Path(team.path.parent).glob(team.path.name + "*")))
+    assert Path(f"{team.path}-wal").exists()
+    for secret in [*PW.values(), "typo-" + PW["pl"], "changed-secret-9"]:
+        for enc in ("utf-8", "utf-16-le"):
+            assert secret.encode(enc) not in blob, secret
+    reader.close()
+
+
+# --------------------------------------------------------------------------- login and lockout
+@pytest.fixture
+def strict(monkeypatch):
+    monkeypatch.setenv("PARKMAP_LOGIN_MAX_FAILURES", "3")
+    monkeypatch.setenv("PARKMAP_LOGIN_LOCK_MINUTES", "15")
+    assert login_settings().max_failures == 3
+
+
+def shift_clock(monkeypatch, minutes: float) -> None:
+    real = accounts.now_iso
+
+    def later(timespec="seconds"):
+        return (datetime.fromisoformat(real("microseconds")) + timedelta(minutes=minutes)).isoformat(timespec=timespec)
+
+    monkeypatch.setattr(accounts, "now_iso", later)
+
+
+def login_events(ws: Workspace, name: str) -> list[tuple[str, str | None]]:
+    ev = ws.events()
+    ev = ev[(ev["user"] == name) & ev["action"].isin(["login", "login_failed"])]
+    return [(a, json.loads(d).get("reason")) for a, d in zip(ev["action"], ev["detail_json"])]
+
+
+def test_lockout_then_expiry(team, strict, monkeypatch):
+    wrong = [forbidden(lambda i=i: login(team, "pl", f"wrong-pass-{i}"), "login") for i in range(3)]
+    locked = forbidden(lambda: login(team, "pl", PW["pl"]), "locked")  # the RIGHT password, refused
+    assert "锁定" in locked.zh and "15 more minute" in locked.en
+    assert login_events(team, "pl") == [("login_failed", "wrong-password")] * 3 + [("login_failed", "locked")]
+    assert {(e.zh, e.en) for e in wrong} == {("账号或密码错误", "Wrong account name or password")}
+    # Other accounts are not affected.
+    assert login(team, "pl2", PW["pl2"]) == who("pl2")
+    # 10 minutes later: still locked (locked attempts do not extend the lock, nor do they count).
+    shift_clock(monkeypatch, 10)
+    forbidden(lambda: login(team, "pl", PW["pl"]), "locked")
+    monkeypatch.undo()
+    monkeypatch.setenv("PARKMAP_LOGIN_MAX_FAILURES", "3")
+    shift_clock(monkeypatch, 16)
+    assert login(team, "pl", PW["pl"]) == who("pl")
+    assert login_events(team, "pl")[-1] == ("login", None)
+
+
+def test_success_resets_the_count(team, strict):
+    for _ in range(2):
+        forbidden(lambda: login(team, "pl", "nope-nope-1"), "login")
+    assert login(team, "pl", PW["pl"]) == who("pl")
+    for _ in range(2):
+        forbidden(lambda: login(team, "pl", "nope-nope-1"), "login")
+    assert login(team, "pl", PW["pl"]) == who("pl")
+
+
+def test_unknown_name_looks_like_a_wrong_password(team, strict):
+    wrong = forbidden(lambda: login(team, "pl", "wrong-pass-1"), "login")
+    unknown = forbidden(lambda: login(team, "nobody", "wrong-pass-1"), "login")
+    assert (unknown.zh, unknown.en, unknown.hint) == (wrong.zh, wrong.en, wrong.hint)
+    for _ in range(2):
+        forbidden(lambda: login(team, "nobody", "wrong-pass-1"), "login")
+    forbidden(lambda: login(team, "nobody", "wrong-pass-1"), "locked")  # locks like a real name
+    assert login_events(team, "nobody") == [("login_failed", "wrong-password")] * 3 + [("login_failed", "locked")]
+    forbidden(lambda: login(team, "", "x"), "login")
+    forbidden(lambda: login(team, "pl", ""), "login")
+
+
+def test_parallel_guesses_cannot_exceed_the_limit(team, strict, monkeypatch):
+    """Two failures recorded; the right password is being checked when a third wrong guess lands.
+    The outcome is decided on the count inside the recording transaction: locked."""
+    for _ in range(2):
+        forbidden(lambda: login(team, "pl", "nope-nope-1"), "login")
+    real = accounts.verify_password
+
+    def racing_verify(stored, password):
+        monkeypatch.setattr(accounts, "verify_password", real)
+        forbidden(lambda: login(team, "pl", "nope-nope-2"), "login")  # the parallel guess
+        return real(stored, password)
+
+    monkeypatch.setattr(accounts, "verify_password", racing_verify)
+    forbidden(lambda: login(team, "pl", PW["pl"]), "locked")
+
+
+def test_control_characters_in_a_login_name_are_not_logged(team):
+    forbidden(lambda: login(team, "pl\n#99\tforged", "whatever-1"), "login")
+    assert team.events().iloc[-1]["user"] == "pl?#99?forged"
+
+
+def test_logout_and_bad_settings(team, monkeypatch):
+    actor = login(team, "rev", PW["rev"])
+    logout(team, actor, "timeout")
+    ev = team.events().iloc[-1]
+    assert (ev["action"], ev["user"], json.loads(ev["detail_json"])) == ("logout", "rev", {"reason": "timeout"})
+    for bad in ("0", "-1", "many"):
+        monkeypatch.setenv("PARKMAP_LOGIN_MAX_FAILURES", bad)
+        forbidden(login_settings, "usage")
+
+
+def test_account_events_are_chained_to_their_rows(team):
+    ev = team.events()
+    adds = ev[ev["action"] == "user_add"]
+    assert len(adds) == 5
+    import sqlite3
+
+    con = sqlite3.connect(team.path)
+    for d in adds["detail_json"]:
+        detail = json.loads(d)
+        assert con.execute("SELECT name, row_hash FROM users WHERE id = ?", (detail["user_id"],)).fetchone() == (
+            detail["account"], detail["user_hash"])
+    con.close()
+    assert team.verify() is None and audit.verify(sqlite3.connect(team.path)) is None
