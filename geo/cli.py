@@ -221,6 +221,7 @@ def add_check(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_repair_option(p: argparse.ArgumentParser) -> None:
+    """Add ``--repair`` (repair invalid parcels instead of refusing them) to a proposal-reading command."""
     p.add_argument("--repair", action="store_true",
                    help="自动修复无效（自相交）地块并报告修复前后面积；默认报错 / repair invalid (self-intersecting) "
                         "parcels and report the area before and after; default: refuse them (exit 2)")

@@ -205,6 +205,7 @@ class Placement:
 
     @property
     def share(self) -> float:
+        """Share of the checked features that lie in their county (1.0 when none could be checked)."""
         return self.inside / self.checked if self.checked else 1.0
 
 

@@ -193,7 +193,8 @@ def ring_crossings(rings: Sequence[Sequence[Sequence[float]]], limit: int = 50) 
     cross = shapely.relate_pattern(lines[a], lines[b], "T********")  # interiors meet
     bad = np.where(same & ~adjacent, True, cross)
     out: list[Crossing] = []
-    for i, j in sorted(zip(a[bad].tolist(), b[bad].tolist()), key=lambda p: (meta[p[0]][0], meta[p[0]][1], meta[p[1]][0], meta[p[1]][1])):
+    pairs = sorted(zip(a[bad].tolist(), b[bad].tolist()), key=lambda p: (meta[p[0]][:2], meta[p[1]][:2]))
+    for i, j in pairs:
         xy = shapely.get_coordinates(shapely.intersection(lines[i], lines[j]))
         x, y = (float(xy[0, 0]), float(xy[0, 1])) if len(xy) else (float("nan"), float("nan"))
         out.append(Crossing(meta[i][0], meta[i][3], meta[i][4], meta[j][0], meta[j][3], meta[j][4], x, y))

@@ -147,7 +147,8 @@ def test_check_refuses_invalid_parcels_and_records_a_requested_repair():
     assert r.repair["parcels"][0]["label"] == "东块"
     assert r.repair["area_after_m2"] == pytest.approx(r.area_m2, rel=1e-6)
     doc = r.to_dict()
-    assert doc["repair"]["area_before_m2"] == r.repair["area_before_m2"] and "signed-area" in doc["repair"]["area_before_definition"]
+    assert doc["repair"]["area_before_m2"] == r.repair["area_before_m2"]
+    assert "signed-area" in doc["repair"]["area_before_definition"]
     assert type(r).from_dict(doc).repair == r.repair
     with pytest.raises(ParkmapError, match="东块"):
         normalize_parcels([("东块", bow)], None)
