@@ -31,7 +31,6 @@ from geo.units import fmt_area, fmt_length
 from geo.validate import repair_lines, repair_summary
 from geo.workflow import Workflow
 from geo import accounts
-from geo.audit import format_head
 from geo.auth import Actor, is_loopback, local_actor, login_settings, role_from_claims, role_label, session_expired
 from geo.workspace import SaveItem, Workspace, default_home
 from layers import live, render
@@ -158,13 +157,13 @@ def identity() -> Actor | None:
     if current is not None and current.via != "os":
         if session_expired(ss.get("last_seen"), now, login_settings().idle_minutes):
             accounts.logout(ws, current, "timeout")
-            ss.pop("actor")
+            _forget_session()
             ss["timed_out"] = True
         elif current.via == "account":
             try:
                 accounts.account(ws, current.name)  # disabled meanwhile → out
             except ParkmapError:
-                ss.pop("actor")
+                _forget_session()
         if "actor" in ss:
             ss["last_seen"] = now
             return ss["actor"]
@@ -190,7 +189,7 @@ def _login_page(ws: Workspace) -> Actor | None:
     if ss.pop("timed_out", False):
         st.info(f"{t('session_timeout', 'zh')} / {t('session_timeout', 'en')}")
     st.caption(f"{t('login_hint', 'zh')}  \n{t('login_hint', 'en')}")
-    with st.form("login", clear_on_submit=False):
+    with st.form("login", clear_on_submit=True):  # a wrong password does not stay in the field
         name = st.text_input(f"{t('login_name', 'zh')} / {t('login_name', 'en')}", key="login_name")
         password = st.text_input(f"{t('login_password', 'zh')} / {t('login_password', 'en')}", type="password",
                                  key="login_password")
@@ -210,8 +209,16 @@ def _login_page(ws: Workspace) -> Actor | None:
     return None
 
 
+def _forget_session() -> None:
+    """Drop everything of the previous user (proposal, result, exports, widgets) but the language."""
+    for key in list(ss.keys()):
+        if key != "lang":
+            del ss[key]
+
+
 def logout() -> None:
-    who = ss.pop("actor", None)
+    who = ss.get("actor")
+    _forget_session()
     if who is not None and who.via != "os":
         accounts.logout(workspace(), who)
     if who is not None and who.via == "sso":
@@ -1012,7 +1019,7 @@ def export_panel(data: dict, ui: dict) -> None:
     from geo.crs import default_gk_zone
     from geo.export import export_proposal_data, snapshot_html, snapshot_pdf, snapshot_png
     from geo.naming import export_filename
-    from geo.report import AuditInfo, build_report
+    from geo.report import build_report, report_for_saved
 
     lang = ui["lang"]
     w = workflow()
@@ -1044,17 +1051,10 @@ def export_panel(data: dict, ui: dict) -> None:
         if result is None:
             return
         def make_report() -> bytes:
-            audit = None
             if w.check_id is not None:  # a recorded check: the report is an audit event and prints the chain head
-                ws = workspace()
-                ws.record("report", actor=actor(), permission="export", proposal_id=w.proposal_id,
-                          check_id=w.check_id, detail={"lang": lang})
-                saved = ws.get_check(w.check_id)
-                audit = AuditInfo.from_saved(saved)
-                audit = AuditInfo(audit.check_id, audit.proposal_id, audit.recorded_at, audit.kind,
-                                  audit.parent_check_id, audit.recorded_by, audit.role, actor().name, actor().role,
-                                  format_head(ws.head()))
-            return build_report(result, lang=lang, audit=audit, frames=data)
+                return report_for_saved(workspace(), w.proposal_id, check_id=w.check_id, actor=actor(), lang=lang,
+                                        frames=data)
+            return build_report(result, lang=lang, audit=None, frames=data)
 
         _offer("report", t("make_report", lang), make_report,
                export_filename(zone_name, f"{pname}_核查报告" if lang == "zh" else f"{pname}_check_report", "pdf"),

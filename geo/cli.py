@@ -621,15 +621,12 @@ def run_report(args: argparse.Namespace) -> int:
         _check_out(d, tuple(export.DATA_SUFFIX.values()))
     result, audit = _proposal_result(args, args.proposal, save=not args.no_save)
     if audit is not None and audit.check_id is not None:  # a recorded check: the report is an audit event too
-        import dataclasses as _dc
-
-        from geo.audit import format_head
+        from geo.report import report_for_saved
 
         ws, actor = _workspace_actor(args, "export")
-        ws.record("report", actor=actor, proposal_id=audit.proposal_id, check_id=audit.check_id,
-                  detail={"file": args.out.name, "lang": args.lang})
-        audit = _dc.replace(audit, report_by=actor.name, report_role=actor.role, chain_head=format_head(ws.head()))
-    pdf = build_report(result, lang=args.lang, audit=audit)
+        pdf = report_for_saved(ws, audit.proposal_id, check_id=audit.check_id, actor=actor, lang=args.lang)
+    else:
+        pdf = build_report(result, lang=args.lang, audit=audit)
     write_bytes_atomic(args.out, pdf)
     audit_txt = f"audit #{audit.check_id}" if audit and audit.check_id is not None else "not saved"
     print(f"已写出 / wrote {args.out} (verdict {result.verdict}, {audit_txt})")

@@ -619,14 +619,23 @@ def build_report(result: Any, *, lang: str = "zh", audit: AuditInfo | None = Non
 
 
 def report_for_saved(workspace: Any, proposal_id: int, *, lang: str = "zh", frames: Mapping[str, Any] | None = None,
-                     check_id: int | None = None, **kwargs: Any) -> bytes:
+                     check_id: int | None = None, actor: Any = None, **kwargs: Any) -> bytes:
     """Report of a saved proposal's latest check (or ``check_id``), with its audit record.
+
+    Producing it is itself an audit event (``report``, by ``actor``, needing
+    the ``export`` permission); the report prints who recorded the check, who
+    produced the report and the audit chain head after that event, so a
+    printed copy can be checked later with ``parkmap audit verify --head``.
 
     Raises
     ------
     ParkmapError
         Unknown proposal, or a proposal that was never checked (``code="not-found"``).
     """
+    import dataclasses
+
+    from geo.audit import format_head
+
     workspace.get_proposal(proposal_id)  # raises for an unknown id
     if check_id is None:
         checks = workspace.checks_for(proposal_id)
@@ -636,7 +645,16 @@ def report_for_saved(workspace: Any, proposal_id: int, *, lang: str = "zh", fram
         saved = checks[-1]
     else:
         saved = workspace.get_check(check_id)
-    return build_report(saved.to_result(), lang=lang, audit=AuditInfo.from_saved(saved), frames=frames, **kwargs)
+    if saved.proposal_id != int(proposal_id):
+        raise ParkmapError(f"核查记录 {saved.id} 不属于方案 {proposal_id}", f"Check {saved.id} is not of proposal {proposal_id}",
+                           code="not-found")
+    result = saved.to_result()
+    who = workspace.actor_or_default(actor)
+    workspace.record("report", actor=who, permission="export", proposal_id=saved.proposal_id, check_id=saved.id,
+                     detail={"lang": lang})
+    audit = dataclasses.replace(AuditInfo.from_saved(saved), report_by=who.name, report_role=who.role,
+                                chain_head=format_head(workspace.head()))
+    return build_report(result, lang=lang, audit=audit, frames=frames, **kwargs)
 
 
 __all__ = ["AuditInfo", "PARCEL_RULES", "REPORT_LAYERS", "build_report", "parcel_rows", "fmt_area", "fmt_value", "report_for_saved", "report_view"]

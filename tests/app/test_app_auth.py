@@ -84,7 +84,9 @@ def test_wrong_password_is_refused_and_logged_then_locked(home, monkeypatch):
     assert any("锁定" in e.value for e in app.error), [e.value for e in app.error]
     assert "actor" not in app.session_state
     ev = Workspace(home).events()
-    assert list(ev.loc[ev["user"] == "li", "action"]) == ["login_failed", "login_failed"]
+    mine = ev[ev["user"] == "li"]
+    assert list(mine["action"]) == ["login_failed"] * 3  # two wrong passwords, then the refused (locked) attempt
+    assert [json.loads(d)["reason"] for d in mine["detail_json"]] == ["wrong-password", "wrong-password", "locked"]
 
 
 def test_viewer_sees_the_map_but_cannot_check_or_save(home):
