@@ -163,10 +163,15 @@ def test_idle_session_times_out(home, monkeypatch):
     assert last["user"] == "li" and json.loads(last["detail_json"]) == {"reason": "timeout"}
 
 
-def test_logout_returns_to_the_form(home):
-    app = _login(_app(), "li")
+def test_logout_returns_to_the_form_and_forgets_the_work(home):
+    app = _checked(_login(_app(), "li"))
+    assert app.session_state["wf"].result is not None
     app.sidebar.button(key="logout").click().run()
     assert len(app.tabs) == 0 and [ti.key for ti in app.text_input] == ["login_name", "login_password"]
+    _login(app, "zhao")  # the next person at the same browser starts clean
+    assert app.session_state["wf"].geometry is None and app.session_state["wf"].result is None
+    ev = Workspace(home).events()
+    assert ev[ev["action"] == "logout"]["user"].tolist() == ["li"]
 
 
 def test_tampered_workspace_is_shown_and_refuses_to_save(tmp_path, monkeypatch):
