@@ -60,8 +60,7 @@ def backup_to(ws: Workspace, dest: Path) -> Path:
     if not dest.parent.is_dir():
         raise ParkmapError(f"备份文件夹不存在：{dest.parent}", f"The backup folder does not exist: {dest.parent}",
                            code="usage")
-    _create_new(dest)
-    old = os.umask(0o077)
+    _create_new(dest)  # owner-only; SQLite gives its journal the same mode (no process-wide os.umask)
     try:
         src = sqlite3.connect(audit.ro_uri(ws.path), uri=True, timeout=30)
         out = sqlite3.connect(dest)
@@ -74,8 +73,6 @@ def backup_to(ws: Workspace, dest: Path) -> Path:
     except sqlite3.Error as exc:
         dest.unlink(missing_ok=True)
         raise ParkmapError(f"备份失败：{dest}（{exc}）", f"Backup failed: {dest} ({exc})", code="workspace") from exc
-    finally:
-        os.umask(old)
     os.chmod(dest, 0o600)
     problem = verify_file(dest)
     if problem is None:

@@ -300,13 +300,16 @@ class Workspace:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        old = os.umask(0o077)  # a new file, WAL or shared-memory file is created owner-only
+        # A new file is created owner-only here; SQLite gives its -wal, -shm and -journal files the database
+        # file's mode.  (Not os.umask: it is process-wide, and two threads switching it can leave it changed.)
         try:
+            if not self.path.exists():
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600))
             con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        except OSError as exc:
+            raise _db_error(self.path, exc) from exc
         except sqlite3.Error as exc:
             raise _db_error(self.path, exc) from exc
-        finally:
-            os.umask(old)
         try:
             con.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             con.execute("PRAGMA synchronous=FULL")

@@ -583,6 +583,25 @@ def test_new_workspace_is_owner_only(tmp_path, result):
         os.umask(old)
 
 
+def test_process_umask_is_never_switched(tmp_path, monkeypatch, result):
+    """os.umask is process-wide: the app's threads switching it can leave it changed for everything else."""
+    def umask(mask):
+        raise AssertionError("os.umask called")
+
+    old = os.umask(0o022)
+    try:
+        monkeypatch.setattr(os, "umask", umask)
+        ws = Workspace(tmp_path / "h")
+        ws.save_proposal("a", result.geometry, "Z1")
+        (tmp_path / "bk").mkdir()
+        copy = ws.backup(tmp_path / "bk")
+        assert mode(ws.path) == 0o600 and mode(copy) == 0o600
+        assert all(mode(p) == 0o600 for p in (tmp_path / "bk").iterdir())
+    finally:
+        monkeypatch.undo()
+        os.umask(old)
+
+
 def test_loose_modes_are_tightened_on_open(tmp_path):
     ws = Workspace(tmp_path / "h")
     os.chmod(ws.path, 0o644)
