@@ -107,7 +107,9 @@ def tianditu_key() -> str | None:
 
 @st.cache_resource(show_spinner=False)
 def _workspace(home: str) -> Workspace:
-    return Workspace(home)
+    ws = Workspace(home)
+    ws.verify(full=True)  # once per process: every row, not only the newest (sets ws.tamper on a finding)
+    return ws
 
 
 def workspace() -> Workspace:

@@ -218,6 +218,12 @@ def login(ws: Workspace, name: str, password: str) -> Actor:
         refused = _locked(_recent_failures(con, name, now - window), now, settings.max_failures, window)
     if refused is None:  # a locked name is refused without spending a hash
         ok = verify_password(state["pw_hash"], password) if state is not None else (burn_time(password) or False)
+    if ws.tamper is not None:  # a frozen (tampered) workspace: people may still log in to look; nothing is recorded
+        if refused is not None:
+            raise refused
+        if not ok or state is None or state["disabled"]:
+            raise wrong
+        return Actor(name, state["role"], "account")
     outcome: Actor | ParkmapError
     with ws._write() as con:
         now = datetime.fromisoformat(now_iso("microseconds"))
@@ -243,7 +249,9 @@ def login(ws: Workspace, name: str, password: str) -> Actor:
 
 
 def logout(ws: Workspace, actor: Actor, reason: str = "logout") -> None:
-    """Record the end of a session (``logout`` or ``timeout``)."""
+    """Record the end of a session (``logout`` or ``timeout``); nothing on a frozen (tampered) workspace."""
+    if ws.tamper is not None:
+        return
     with ws._write() as con:
         ws._event(con, actor, "logout", None, None, {"reason": reason})
 

@@ -198,3 +198,29 @@ def test_tampered_workspace_is_shown_and_refuses_to_save(tmp_path, monkeypatch):
     st.cache_resource.clear()
     fresh = _app()
     assert any("审计记录校验失败" in e.value for e in fresh.error)
+
+
+def test_old_row_edit_is_found_at_start_and_people_can_still_log_in_to_look(home):
+    from shapely.geometry import box
+
+    from geo import audit
+    from geo.dataset import load_layer
+
+    x, y = load_layer("parks").query("zone_id == @ZONE").geometry.iloc[0].centroid.coords[0]
+    ws = Workspace(home)
+    li = Actor("li", "planner")
+    for i in range(30):  # more rows than the quick verify re-hashes
+        ws.save_proposal(f"方案{i}", box(x, y, x + 0.005 + i * 1e-4, y + 0.005), ZONE, actor=li)
+    con = sqlite3.connect(ws.path)
+    con.execute("DROP TRIGGER proposals_no_update")
+    con.execute("UPDATE proposals SET name = '改过的名字' WHERE id = 1")
+    con.execute(audit.TRIGGERS["proposals_no_update"])  # the trigger put back: only the hash tells
+    con.commit()
+    con.close()
+    assert Workspace(home).tamper is None  # the quick check on open looks at the newest rows only
+    n_events = len(ws.events())
+    app = _login(_app(), "li")
+    assert len(app.tabs) == 4  # logged in, read-only
+    assert any("审计记录校验失败" in e.value and "proposals" in e.value for e in app.error)
+    app.sidebar.button(key="logout").click().run()
+    assert len(Workspace(home).events()) == n_events  # nothing written to a frozen workspace
