@@ -25,6 +25,7 @@ from geo import zones as zq
 from geo.check import ControlIndex, Proposal, apply_override, check_proposal
 from geo.dataset import gpkg_path, list_layers, load_layer
 from geo.errors import ParkmapError
+from geo.io.archive import EXTRACT_PREFIX, extraction_dir, sweep_stale_extractions
 from geo.io.guard import safe_upload_name
 from geo.proposal import parcel_label, proposal_from_frame, read_proposal_file
 from geo.units import fmt_area, fmt_length
@@ -672,7 +673,7 @@ def _read_upload(files: list, lang: str):
         names = [safe_upload_name(f.name) for f in files]  # never trust a client path (".", "..", "a/b")
     except ParkmapError as exc:
         return str(exc), digest
-    with tempfile.TemporaryDirectory(prefix="parkmap-upload-") as tmp:
+    with extraction_dir("upload") as tmp:  # removed afterwards; a crashed process's folder is swept later
         paths = []
         for f, name in zip(files, names):
             target = Path(tmp) / name
@@ -923,7 +924,8 @@ def official_layers_input(lang: str) -> None:
             target = workspace().home / "layers" / _files_digest(list(files))[:16]
             if not target.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)
-                tmp = Path(tempfile.mkdtemp(prefix=".incoming-", dir=target.parent))  # one writer per folder
+                sweep_stale_extractions(tmpdir=target.parent)  # half-written folders of a crashed process
+                tmp = Path(tempfile.mkdtemp(prefix=f"{EXTRACT_PREFIX}{os.getpid()}-layers-", dir=target.parent))
                 for f, name in zip(files, names):
                     (tmp / name).write_bytes(f.getbuffer())
                 try:
