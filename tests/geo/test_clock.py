@@ -6,7 +6,6 @@ import datetime as dt
 import importlib
 import re
 import shutil
-import subprocess
 import sys
 
 import pytest

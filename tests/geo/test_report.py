@@ -14,7 +14,6 @@ from test_export_data import example_result
 from geo import cli
 from geo.check import apply_override
 from geo.report import AuditInfo, build_report, fmt_area, fmt_value, report_for_saved
-from geo.rules import RULE_IDS
 from geo.workspace import Workspace
 from layers.compose import load_frames
 

@@ -10,7 +10,6 @@ from shapely.geometry import LineString, box
 
 from geo.crs import gcj02_to_wgs84
 from geo.errors import ParkmapError
-from layers import compose
 from layers.compose import (
     DEFAULT_ACTIVE,
     MAP_LAYERS,

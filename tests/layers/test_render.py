@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 
-import folium
 import numpy as np
 import pytest
 import shapely
