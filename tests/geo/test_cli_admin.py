@@ -173,3 +173,23 @@ def test_unknown_role_and_missing_password_stdin(capsys, monkeypatch, home):
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
     code, _, err = run(capsys, monkeypatch, "users", "add", "a", "--role", "admin")
     assert code == 2 and "--password-stdin" in err
+
+
+def test_report_of_unparsable_stored_json_is_a_clear_error(capsys, monkeypatch, home, proposal, tmp_path):
+    assert run(capsys, monkeypatch, "check", proposal, "--zone", ZONE, "--save")[0] in (0, 1)
+    con = sqlite3.connect(home / "workspace.sqlite")
+    con.execute("DROP TRIGGER checks_no_update")
+    con.execute("UPDATE checks SET result_json = '{\"verdict\": \"pass\", \"rules\": [' WHERE id = 1")
+    con.commit()
+    con.close()
+    code, out, err = run(capsys, monkeypatch, "report", "1", "--out", tmp_path / "r.pdf")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "校验" in err and str(home) in err  # the workspace refuses, naming itself
+    assert '"rules": [' not in err and not (tmp_path / "r.pdf").exists()
+    # Read-only inspection of the same row names it as unreadable, not the raw JSON.
+    from geo.workspace import _loads
+    from geo.errors import ParkmapError
+
+    with pytest.raises(ParkmapError) as e:
+        _loads('{"verdict": "pass", "rules": [', "checks", 1)
+    assert e.value.code == "workspace-damaged" and "checks #1" in str(e.value)
