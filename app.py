@@ -212,6 +212,24 @@ def _login_page(ws: Workspace) -> Actor | None:
     return None
 
 
+def _require_session() -> None:
+    """In a fragment's own rerun (which skips :func:`identity`): a logged-out, disabled-in-the-meantime
+    or idle session reruns the whole page, which shows the login form."""
+    import time
+
+    who = ss.get("actor")
+    if who is None or (who.via == "os") == workspace().has_accounts() or \
+            session_expired(ss.get("last_seen"), time.time(), login_settings().idle_minutes):
+        st.rerun(scope="app")
+    if who.via == "account":
+        try:
+            accounts.account(workspace(), who.name)
+        except ParkmapError:
+            st.rerun(scope="app")  # identity() then drops the session
+    if who.via != "os":
+        ss["last_seen"] = time.time()
+
+
 def _forget_session() -> None:
     """Drop everything of the previous user (proposal, result, exports, widgets) but the language."""
     for key in list(ss.keys()):
@@ -446,6 +464,7 @@ def guarded(fn):
 @guarded
 def map_area(data: dict, ui: dict) -> None:
     """The map (a fragment: panning and zooming rerun only this part)."""
+    _require_session()
     mv = map_state()
     key = f"map{ss['map_epoch']}"
     if mv.get("instance") != (key, ui["basemap"]):  # a new map is mounted (new epoch or basemap) ...
@@ -587,6 +606,7 @@ def _region_names(data: dict, ids: str, lang: str) -> str:
 @guarded
 def list_panel(data: dict, ui: dict) -> None:
     """开发区一览: the zone table (the industry filter's hit list), the 亩均 comparison, CSV and Excel."""
+    _require_session()
     lang = ui["lang"]
     pref = data["prefectures"]
     names = dict(zip(pref["adcode"], pref["name"]))

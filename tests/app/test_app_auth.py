@@ -224,3 +224,16 @@ def test_old_row_edit_is_found_at_start_and_people_can_still_log_in_to_look(home
     assert any("审计记录校验失败" in e.value and "proposals" in e.value for e in app.error)
     app.sidebar.button(key="logout").click().run()
     assert len(Workspace(home).events()) == n_events  # nothing written to a frozen workspace
+
+
+def test_using_the_zone_list_after_the_idle_time_shows_the_login_form(home, monkeypatch):
+    """The 开发区一览 filters live in a fragment; after the idle time, using them must not go on showing data.
+
+    (AppTest may rerun the whole script here; in a browser only the fragment reruns and its
+    _require_session() forces the full rerun.  Either way the planner must see the login form.)
+    """
+    monkeypatch.setenv("PARKMAP_SESSION_IDLE_MINUTES", "1")
+    app = _login(_app(), "li")
+    app.session_state["last_seen"] = time.time() - 120
+    app.selectbox(key="list_level").set_value("国家级").run()
+    assert len(app.tabs) == 0 and [ti.key for ti in app.text_input] == ["login_name", "login_password"]
