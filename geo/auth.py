@@ -279,3 +279,33 @@ def role_from_claims(claims: dict, role_claim: str, mapping: dict[str, str]) -> 
     order = list(ROLES)
     found = [mapping[v] for v in values if isinstance(v, str) and mapping.get(v) in ROLES]
     return max(found, key=order.index) if found else None
+
+
+_FORWARDING_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip", "x-forwarded-host")
+
+
+def is_local_request(headers: dict | None) -> bool:
+    """Did this request come straight from this machine (not through a reverse proxy)?
+
+    Single-user mode (no accounts) must not be reachable from the intranet,
+    even when Streamlit itself listens on 127.0.0.1 behind a proxy: any
+    forwarding header, or a ``Host`` that is not a loopback name, means a
+    proxy or another machine is in between.
+
+    Examples
+    --------
+    >>> is_local_request({"Host": "127.0.0.1:8501"}), is_local_request({"Host": "localhost:8501"})
+    (True, True)
+    >>> is_local_request({"Host": "127.0.0.1:8501", "X-Forwarded-For": "10.1.2.3"})
+    False
+    >>> is_local_request({"Host": "parkmap.example.gov.cn"})
+    False
+    """
+    low = {str(k).lower(): str(v) for k, v in dict(headers or {}).items()}
+    if any(h in low for h in _FORWARDING_HEADERS):
+        return False
+    host = low.get("host", "")
+    if not host:
+        return True  # no HTTP request (tests, bare mode)
+    name = host[1:].split("]", 1)[0] if host.startswith("[") else host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    return is_loopback(name)

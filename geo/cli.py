@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 
-from geo.cli_admin import add_audit, add_backup, add_user_option, add_users
+from geo.cli_admin import add_audit, add_backup, add_user_option, add_users, layers_permitted
 from geo.area import centroid_lonlat, count_parts_holes, geodesic_area_m2, to_mu
 from geo.errors import ParkmapError, bilingual
 from geo.jsonutil import json_value
@@ -342,6 +342,7 @@ def run_check(args: argparse.Namespace) -> int:
     index = default_index()
     zone = index.resolve_zone(args.zone)  # unknown zone → exit 2 before any work
     if args.layers is not None:
+        layers_permitted(ws, actor, args.layers)
         index = index.with_layers(args.layers)
     with _captured_library_warnings() as lib_warnings:
         res = read_proposal_file(args.file, crs=args.crs, encoding=args.encoding, layer=args.layer)
@@ -491,7 +492,9 @@ def _check_file(args: argparse.Namespace, path: Path, zone_ref: str | None, save
                            "e.g. --zone S517077", code="usage")
     index = default_index()
     zone = index.resolve_zone(zone_ref)
+    ws, actor = _workspace_actor(args, "save" if save else "check")
     if args.control_layers is not None:
+        layers_permitted(ws, actor, args.control_layers)
         index = index.with_layers(args.control_layers)
     item = _read_one_proposal(args, path)
     removed = read_removed(args.removed, args.repair) if args.removed is not None else None
@@ -499,7 +502,6 @@ def _check_file(args: argparse.Namespace, path: Path, zone_ref: str | None, save
                     major_project=args.major_project, removed=removed.geometry if removed is not None else None,
                     name=item.name, parcels=item.parcels, repair=args.repair,
                     repaired=item.repairs + (removed.repairs if removed is not None else []))
-    ws, actor = _workspace_actor(args, "save" if save else "check")
     result = check_proposal(prop, index, load_rules(None))
     if not save or ws is None:
         return result, None
@@ -626,7 +628,13 @@ def run_report(args: argparse.Namespace) -> int:
         ws, actor = _workspace_actor(args, "export")
         pdf = report_for_saved(ws, audit.proposal_id, check_id=audit.check_id, actor=actor, lang=args.lang)
     else:
-        pdf = build_report(result, lang=args.lang, audit=audit)
+        ws, actor = _workspace_actor(args, "export")
+        if ws is not None:  # a workspace exists: even an unsaved result's report is recorded
+            from geo.report import report_unsaved
+
+            pdf = report_unsaved(ws, result, actor=actor, lang=args.lang)
+        else:
+            pdf = build_report(result, lang=args.lang, audit=audit)
     write_bytes_atomic(args.out, pdf)
     audit_txt = f"audit #{audit.check_id}" if audit and audit.check_id is not None else "not saved"
     print(f"已写出 / wrote {args.out} (verdict {result.verdict}, {audit_txt})")

@@ -15,6 +15,7 @@ Identity on the command line
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import getpass
 import json
 import sys
@@ -33,15 +34,33 @@ def cli_actor(ws: Any, args: argparse.Namespace) -> Actor:
 
     name = getattr(args, "user", None)
     if name:
-        return account(ws, name)
+        return dataclasses.replace(account(ws, name), via="cli")  # attribution: no password on the CLI
     if not ws.has_accounts():
         return local_actor()
     try:
-        return account(ws, os_user())
+        return dataclasses.replace(account(ws, os_user()), via="cli")
     except ParkmapError as exc:
         raise ParkmapError("本工作区已设置账号，请用 --user 指明操作人", "This workspace has accounts: name yourself with --user",
-                           "例如 parkmap --user zhangsan … / e.g. parkmap check … --user zhangsan",
+                           "例如 parkmap check 方案.txt --zone S517077 --user zhangsan / "
+                           "e.g. parkmap check plan.txt --zone S517077 --user zhangsan",
                            code="login") from exc
+
+
+def layers_permitted(ws: Any, actor: Actor | None, folder: Path) -> None:
+    """May ``actor`` check against the official layers in ``folder``?
+
+    Layer sets an admin imported into the workspace (``$PARKMAP_HOME/layers/``)
+    are for everyone; any other folder is an import and, once accounts exist,
+    needs the ``import_layers`` permission (a planner must not swap the
+    control lines a verdict rests on).
+    """
+    if ws is None or actor is None or not ws.has_accounts():
+        return
+    try:
+        Path(folder).resolve().relative_to((ws.home / "layers").resolve())
+        return
+    except ValueError:
+        actor.require("import_layers")
 
 
 def add_user_option(p: argparse.ArgumentParser) -> None:

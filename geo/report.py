@@ -657,4 +657,21 @@ def report_for_saved(workspace: Any, proposal_id: int, *, lang: str = "zh", fram
     return build_report(result, lang=lang, audit=audit, frames=frames, **kwargs)
 
 
-__all__ = ["AuditInfo", "PARCEL_RULES", "REPORT_LAYERS", "build_report", "parcel_rows", "fmt_area", "fmt_value", "report_for_saved", "report_view"]
+def report_unsaved(workspace: Any, result: Any, *, actor: Any = None, lang: str = "zh",
+                   frames: Mapping[str, Any] | None = None, **kwargs: Any) -> bytes:
+    """Report of a result that was not saved: still a ``report`` audit event (who, what verdict).
+
+    The report says the check is not recorded and prints who produced it and
+    the chain head after the event.
+    """
+    from geo.audit import format_head
+
+    who = workspace.actor_or_default(actor)
+    workspace.record("report", actor=who, permission="export",
+                     detail={"saved": False, "name": result.name, "zone_id": (result.zone or {}).get("zone_id"),
+                             "verdict": result.verdict, "lang": lang})
+    audit = AuditInfo(report_by=who.name, report_role=who.role, chain_head=format_head(workspace.head()))
+    return build_report(result, lang=lang, audit=audit, frames=frames, **kwargs)
+
+
+__all__ = ["AuditInfo", "PARCEL_RULES", "REPORT_LAYERS", "build_report", "parcel_rows", "fmt_area", "fmt_value", "report_for_saved", "report_unsaved", "report_view"]

@@ -75,17 +75,17 @@ def test_users_add_list_disable_passwd(capsys, monkeypatch, home):
     assert run(capsys, monkeypatch, "users", "disable", "wang", "--user", "boss")[0] == 0
     code, _, err = run(capsys, monkeypatch, "check", "x.geojson", "--zone", ZONE, "--user", "wang")
     assert code == 2 and "停用" in err
-    # a planner changes their own password, not someone else's
-    assert run(capsys, monkeypatch, "users", "passwd", "li", "--user", "li", "--password-stdin",
+    # on the command line (no password asked) only an admin resets passwords; people change their own in the app
+    code, _, err = run(capsys, monkeypatch, "users", "passwd", "li", "--user", "li", "--password-stdin",
+                       stdin="li-pass-2\n")
+    assert code == 2 and "无权管理账号" in err
+    assert run(capsys, monkeypatch, "users", "passwd", "li", "--user", "boss", "--password-stdin",
                stdin="li-pass-2\n")[0] == 0
-    code, _, err = run(capsys, monkeypatch, "users", "passwd", "zhao", "--user", "li", "--password-stdin",
-                       stdin="zz-pass-2\n")
-    assert code == 2
     ev = Workspace(home).events()
     assert list(ev["action"]) == ["user_add"] * 4 + ["user_disable", "user_passwd"]
     from geo.auth import os_user
 
-    assert list(ev["user"]) == [os_user()] + ["boss"] * 4 + ["li"]  # the first admin was made by the OS user
+    assert list(ev["user"]) == [os_user()] + ["boss"] * 5  # the first admin was made by the OS user
 
 
 def test_password_stdin_in_a_real_process(tmp_path):
@@ -193,3 +193,40 @@ def test_report_of_unparsable_stored_json_is_a_clear_error(capsys, monkeypatch, 
     with pytest.raises(ParkmapError) as e:
         _loads('{"verdict": "pass", "rules": [', "checks", 1)
     assert e.value.code == "workspace-damaged" and "checks #1" in str(e.value)
+
+
+def test_official_layers_on_the_cli_need_an_import_or_the_admin(capsys, monkeypatch, home, proposal, tmp_path):
+    """A planner must not swap the control lines a saved verdict rests on (--layers with any folder)."""
+    _accounts(capsys, monkeypatch)
+    own = tmp_path / "mine"
+    own.mkdir()
+    park = gpd.GeoDataFrame({"名称": ["x"]}, geometry=[sq(5000, 5000, 6000, 6000)], crs=4490)
+    park.to_file(own / "生态保护红线.geojson")
+    code, _, err = run(capsys, monkeypatch, "check", proposal, "--zone", ZONE, "--layers", own, "--save", "--user", "li")
+    assert code == 2 and "无权导入正式图层" in err
+    assert Workspace(home).list_proposals().empty
+    imported = home / "layers" / "0123456789abcdef"  # a set an admin imported into the workspace
+    imported.mkdir(parents=True)
+    park.to_file(imported / "生态保护红线.geojson")
+    code, out, err = run(capsys, monkeypatch, "check", proposal, "--zone", ZONE, "--layers", imported, "--save",
+                         "--user", "li")
+    assert code in (0, 1), err
+    code, out, err = run(capsys, monkeypatch, "check", proposal, "--zone", ZONE, "--layers", own, "--user", "boss")
+    assert code in (0, 1), err
+
+
+def test_report_of_an_unsaved_result_is_recorded(capsys, monkeypatch, home, proposal, tmp_path):
+    assert run(capsys, monkeypatch, "check", proposal, "--zone", ZONE, "--save")[0] in (0, 1)  # a workspace exists
+    code, out, err = run(capsys, monkeypatch, "report", proposal, "--zone", ZONE, "--no-save", "--out",
+                         tmp_path / "u.pdf")
+    assert code == 0, err
+    ev = Workspace(home).events()
+    rep = ev[ev["action"] == "report"]
+    from geo.auth import os_user
+
+    assert len(rep) == 1 and rep["user"].iloc[0] == os_user()
+    detail = __import__("json").loads(rep["detail_json"].iloc[0])
+    assert detail["saved"] is False and detail["verdict"] in ("pass", "fail", "attention")
+    text = re.sub(r"\s+", "", subprocess.run(["pdftotext", "-layout", str(tmp_path / "u.pdf"), "-"],
+                                            capture_output=True, text=True, check=True).stdout)
+    assert f"#{int(rep['id'].iloc[0])}:" in text  # the chain head after the event
