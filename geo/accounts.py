@@ -11,12 +11,19 @@ change their own password.
 
 Login (:func:`login`) checks the argon2 hash, records ``login`` or
 ``login_failed`` events, and locks a name after too many failures
-(:class:`geo.auth.LoginSettings`).
+(:class:`geo.auth.LoginSettings`).  At most :data:`VERIFY_SLOTS` password
+checks run at once per process (each takes about 64 MiB and 0.1 s of CPU), so
+a flood of login attempts queues instead of exhausting memory.
+
+Reserved names: ``(v1)`` (authorship of records migrated from version 1),
+and names starting with ``sso:`` (single sign-on users are recorded as
+``sso:<subject>``) or ``os:``; no account may take them.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import unicodedata
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -24,13 +31,27 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from geo import audit
-from geo.auth import (Actor, burn_time, check_password_policy, check_role, hash_password, login_settings,
-                      verify_password)
+from geo.auth import (
+    Actor,
+    burn_time,
+    check_password_policy,
+    check_role,
+    hash_password,
+    login_settings,
+    verify_password,
+)
 from geo.clock import now_iso
 from geo.errors import ParkmapError
 
 if TYPE_CHECKING:
     from geo.workspace import Workspace
+
+
+#: Concurrent argon2 verifications allowed per process.
+VERIFY_SLOTS = 2
+_VERIFYING = threading.BoundedSemaphore(VERIFY_SLOTS)
+#: Prefixes of names recorded for people who are not accounts (compared case-insensitively, after NFKC).
+RESERVED_PREFIXES = ("sso:", "os:")
 
 
 def check_name(name: str) -> str:
@@ -42,6 +63,16 @@ def check_name(name: str) -> str:
                            "用 1–64 个可打印字符，首尾无空格 / use 1–64 printable characters without outer spaces",
                            code="usage")
     return text
+
+
+def _check_not_reserved(name: str) -> None:
+    from geo.migrate import V1_AUTHOR
+
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    if name == V1_AUTHOR or folded == V1_AUTHOR or folded.startswith(RESERVED_PREFIXES):
+        raise ParkmapError(f"账号名保留给系统使用：{name}", f"This account name is reserved: {name}",
+                           f"不能用 {V1_AUTHOR}，也不能以 sso: 或 os: 开头 / not {V1_AUTHOR}, and not starting with "
+                           "sso: or os:", code="usage")
 
 
 def _state(con: Any, name: str) -> dict[str, Any] | None:
@@ -91,6 +122,7 @@ def _active_admins(con: Any, excluding: str) -> int:
 def add_user(ws: Workspace, name: str, role: str, password: str, *, actor: Actor | None = None) -> None:
     """Create an account (admin only; the first one by the OS user, as ``admin``)."""
     name, role = check_name(name), check_role(role)
+    _check_not_reserved(name)
     bootstrap = not ws.has_accounts()
     who = ws.actor_or_default(actor)
     if bootstrap and role != "admin":
@@ -156,6 +188,20 @@ def account(ws: Workspace, name: str) -> Actor:
     return Actor(name, state["role"], "account")
 
 
+def account_version(ws: Workspace, name: str) -> int:
+    """The id of the newest ``users`` row of ``name``: it changes with every password change, disabling,
+    re-enabling or role change.  A session stores it at login and ends when it differs.
+
+    Raises ``not-found`` (like :func:`account`) for an unknown name.
+    """
+    name = check_name(name)
+    with ws._connect() as con:
+        row = con.execute("SELECT MAX(id) FROM users WHERE name = ?", (name,)).fetchone()
+    if row is None or row[0] is None:
+        raise ParkmapError(f"没有账号：{name}", f"No such account: {name}", "parkmap users list", code="not-found")
+    return int(row[0])
+
+
 def _recent_failures(con: Any, name: str, since: datetime) -> list[datetime]:
     """Failed logins for ``name`` after ``since`` and after its last successful login, newest first.
 
@@ -217,7 +263,8 @@ def login(ws: Workspace, name: str, password: str) -> Actor:
         state = _state(con, name)
         refused = _locked(_recent_failures(con, name, now - window), now, settings.max_failures, window)
     if refused is None:  # a locked name is refused without spending a hash
-        ok = verify_password(state["pw_hash"], password) if state is not None else (burn_time(password) or False)
+        with _VERIFYING:  # at most VERIFY_SLOTS at once: a login flood queues here instead of eating memory
+            ok = verify_password(state["pw_hash"], password) if state is not None else (burn_time(password) or False)
     if ws.tamper is not None:  # a frozen (tampered) workspace: people may still log in to look; nothing is recorded
         if refused is not None:
             raise refused
@@ -256,5 +303,5 @@ def logout(ws: Workspace, actor: Actor, reason: str = "logout") -> None:
         ws._event(con, actor, "logout", None, None, {"reason": reason})
 
 
-__all__ = ["account", "add_user", "check_name", "list_users", "login", "logout", "set_disabled", "set_password"]
+__all__ = ["RESERVED_PREFIXES", "VERIFY_SLOTS", "account", "account_version", "add_user", "check_name", "list_users", "login", "logout", "set_disabled", "set_password"]
 

@@ -16,13 +16,21 @@ What :func:`verify` detects
     * a dropped or altered trigger, or an extra one (a ``BEFORE INSERT …
       RAISE(IGNORE)`` trigger would silently drop events);
     * an event that names a proposal, check or account row whose hash differs
-      from the one the event recorded.
+      from the one the event recorded;
+    * the reverse: a proposal, check or account row that no event names with
+      its hash (every write records the hash of what it wrote in its event's
+      ``detail_json``: ``proposal_hash``, ``check_hash``, ``user_id`` and
+      ``user_hash``), so wiping or thinning the events table is seen, and an
+      empty events table next to stored records;
+    * text that is not valid UTF-8 (it is read with replacement characters,
+      so the row shows as edited instead of stopping the walk).
 
 What it cannot detect on its own
     The hash is unkeyed and the triggers do not stop ``INSERT``: someone with
     write access to the file can append well-formed rows (a forged event),
-    delete the newest rows and set the counter back, or rewrite a table and
-    recompute every later hash.  Against that, compare the chain head
+    delete the newest events (those that name no stored row, e.g. a delete
+    or a report) and set the counter back, or rewrite a table and recompute
+    every later hash.  Against that, compare the chain head
     (:func:`chain_head`, printed on every report) with a printed report or a
     backup: ``parkmap audit verify --head N:HASH`` (:func:`check_head`).
 
@@ -38,6 +46,8 @@ import hashlib
 import json
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,7 +135,19 @@ CREATE TABLE events (
 );
 CREATE INDEX events_by_proposal ON events(proposal_id, id);
 CREATE INDEX events_by_action ON events(action, id);
+CREATE INDEX events_by_user ON events(user, id);
 """
+
+#: Indexes added to the version-2 layout after files of it existed: created (``IF NOT EXISTS``) when an
+#: existing file lacks them.  Only indexes: no table is altered.
+ADDED_INDEXES: dict[str, str] = {
+    "events_by_user": "CREATE INDEX IF NOT EXISTS events_by_user ON events(user, id)",  # login lockout look-ups
+}
+
+#: Events that change an account; their detail records ``user_id`` and ``user_hash``.
+ACCOUNT_ACTIONS: tuple[str, ...] = ("user_add", "user_passwd", "user_disable", "user_enable")
+#: Which detail key of an event records the hash of a row of each table.
+LINK_KEYS: dict[str, str] = {"proposals": "proposal_hash", "checks": "check_hash", "users": "user_hash"}
 
 
 def _trigger_sql(table: str, op: str) -> str:
@@ -252,6 +274,33 @@ class Finding:
         return f"{self.zh} / {self.en}"
 
 
+def lenient_text(data: bytes) -> str:
+    """Text as read while verifying: invalid UTF-8 becomes U+FFFD, so the row's hash no longer matches."""
+    return data.decode("utf-8", "replace")
+
+
+@contextmanager
+def _reading(con: sqlite3.Connection) -> Iterator[None]:
+    """Read for verification: lenient text, and one read snapshot.
+
+    Without a transaction every SELECT sees the file as it is at that moment:
+    a write committed between reading a table's highest id and its counter
+    would look like a deleted row.  Inside the caller's transaction (a write)
+    the caller's snapshot is used as is.
+    """
+    old = con.text_factory
+    con.text_factory = lenient_text
+    began = not con.in_transaction
+    if began:
+        con.execute("BEGIN")
+    try:
+        yield
+    finally:
+        con.text_factory = old
+        if began and con.in_transaction:
+            con.execute("ROLLBACK")
+
+
 def _check_triggers(con: sqlite3.Connection) -> Finding | None:
     found = {str(n): (str(t), s) for n, t, s in
              con.execute("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()}
@@ -340,6 +389,76 @@ def _check_links(con: sqlite3.Connection, last_n: int | None) -> Finding | None:
     return None
 
 
+def _detail(detail_json: Any) -> dict[str, Any]:
+    try:
+        detail = json.loads(detail_json)
+    except (TypeError, ValueError):
+        return {}
+    return detail if isinstance(detail, dict) else {}
+
+
+def _unnamed(table: str, rid: int) -> Finding:
+    return Finding(table, rid, "cross-link",
+                   f"{table} 表第 {rid} 条没有记录它的审计事件（事件被删除，或该记录是伪造的）",
+                   f"no audit event records {table} row #{rid} (events were deleted, or the row was forged)")
+
+
+def _account_hashes(con: sqlite3.Connection) -> set[str]:
+    """The users-row hashes recorded by account events (through the ``events_by_action`` index)."""
+    marks = ", ".join("?" * len(ACCOUNT_ACTIONS))
+    rows = con.execute(f"SELECT detail_json FROM events WHERE action IN ({marks})", ACCOUNT_ACTIONS)
+    return {str(h) for (d,) in rows if (h := _detail(d).get("user_hash"))}
+
+
+def _names(con: sqlite3.Connection, table: str, rid: int, digest: str, proposal_id: Any = None) -> bool:
+    """Does an event name proposal or check ``rid`` with ``digest``?  (``events_by_proposal``: cheap per row.)"""
+    if table == "proposals":
+        rows = con.execute("SELECT detail_json FROM events WHERE proposal_id = ?", (rid,))
+    else:
+        rows = con.execute("SELECT detail_json FROM events WHERE proposal_id = ? AND check_id = ?", (proposal_id, rid))
+    return any(_detail(d).get(LINK_KEYS[table]) == digest for (d,) in rows)
+
+
+def _check_named(con: sqlite3.Connection, last_n: int | None) -> Finding | None:
+    """The reverse of :func:`_check_links`: every proposal, check and account row is named, with its hash, by
+    an event (the event its write appended; ``migrate_link`` for a row moved from version 1 without one).
+
+    Quick mode looks up the newest ``last_n`` rows of each table; the full walk all of them.
+    """
+    if con.execute("SELECT 1 FROM events LIMIT 1").fetchone() is None:
+        for table in ("proposals", "checks", "users"):
+            if con.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None:
+                return Finding("events", None, "truncated", f"events 表为空，但 {table} 表有记录（审计事件被清空）",
+                               f"the events table is empty but {table} has rows (the audit events were wiped)")
+        return None
+    if last_n is None:
+        named: dict[str, set[str]] = {t: set() for t in LINK_KEYS}
+        for (detail_json,) in con.execute("SELECT detail_json FROM events"):
+            detail = _detail(detail_json)
+            for table, key in LINK_KEYS.items():
+                if detail.get(key):
+                    named[table].add(str(detail[key]))
+        for table in ("users", "proposals", "checks"):
+            for rid, digest in con.execute(f"SELECT id, row_hash FROM {table} ORDER BY id"):
+                if digest not in named[table]:
+                    return _unnamed(table, int(rid))
+        return None
+    accounts: set[str] | None = None
+    for table in ("users", "proposals", "checks"):
+        extra = ", proposal_id" if table == "checks" else ""
+        rows = con.execute(f"SELECT id, row_hash{extra} FROM {table} ORDER BY id DESC LIMIT ?", (last_n,)).fetchall()
+        for row in reversed(rows):
+            rid, digest = int(row[0]), str(row[1])
+            if table == "users":
+                accounts = _account_hashes(con) if accounts is None else accounts
+                ok = digest in accounts
+            else:
+                ok = _names(con, table, rid, digest, row[2] if table == "checks" else None)
+            if not ok:
+                return _unnamed(table, rid)
+    return None
+
+
 def verify(con: sqlite3.Connection, *, last_n: int | None = None) -> Finding | None:
     """Walk the chains; None when everything holds, else the first :class:`Finding`.
 
@@ -352,13 +471,15 @@ def verify(con: sqlite3.Connection, *, last_n: int | None = None) -> Finding | N
         An open workspace (read access suffices).
     last_n : int, optional
         Quick mode: the triggers, the counters and only the last ``last_n``
-        rows of each table (what every open runs).  ``None`` walks all rows
+        rows of each table (what every open runs), each of those rows also
+        looked up in the events that must name it.  ``None`` walks all rows
         (``parkmap audit verify``).
     """
-    problem = None
-    for table in TABLES:
-        problem = problem or _check_counter(con, table) or _walk(con, table, last_n)
-    return problem or _check_links(con, last_n) or _check_triggers(con)
+    with _reading(con):
+        problem = None
+        for table in TABLES:
+            problem = problem or _check_counter(con, table) or _walk(con, table, last_n)
+        return problem or _check_links(con, last_n) or _check_named(con, last_n) or _check_triggers(con)
 
 
 def verify_row(con: sqlite3.Connection, table: str, row_id: int) -> tuple[dict[str, Any] | None, Finding | None]:
@@ -373,6 +494,11 @@ def verify_row(con: sqlite3.Connection, table: str, row_id: int) -> tuple[dict[s
     (values, finding)
         ``values`` is None for an unknown id.
     """
+    with _reading(con):
+        return _verify_row(con, table, row_id)
+
+
+def _verify_row(con: sqlite3.Connection, table: str, row_id: int) -> tuple[dict[str, Any] | None, Finding | None]:
     cols = ("id", *COLUMNS[table], "prev_hash", "row_hash")
     row = con.execute(f"SELECT {', '.join(cols)} FROM {table} WHERE id = ?", (int(row_id),)).fetchone()
     if row is None:
@@ -388,7 +514,8 @@ def verify_row(con: sqlite3.Connection, table: str, row_id: int) -> tuple[dict[s
     if table in ("proposals", "checks"):  # through the events_by_proposal index
         pid = rid if table == "proposals" else values["proposal_id"]
         sql = "SELECT id, detail_json FROM events WHERE proposal_id = ?" + (" AND check_id = ?" if table == "checks" else "")
-        key = "proposal_hash" if table == "proposals" else "check_hash"
+        key = LINK_KEYS[table]
+        named = False
         for eid, detail_json in con.execute(sql, (pid, rid) if table == "checks" else (pid,)):
             try:
                 want = json.loads(detail_json).get(key)
@@ -399,6 +526,9 @@ def verify_row(con: sqlite3.Connection, table: str, row_id: int) -> tuple[dict[s
                 return values, Finding(table, rid, "cross-link",
                                        f"{table} 表第 {rid} 条与审计事件 #{eid} 记录的不一致（被删除或改写）",
                                        f"{table} row #{rid} no longer matches audit event #{eid} (deleted or rewritten)")
+            named = named or want is not None
+        if not named:  # its event is gone (or the row was appended without one)
+            return values, _unnamed(table, rid)
     return values, None
 
 
@@ -410,6 +540,20 @@ def chain_head(con: sqlite3.Connection) -> tuple[int, str]:
     """
     row = con.execute("SELECT id, row_hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
     return (int(row[0]), str(row[1])) if row else (0, GENESIS)
+
+
+def state(con: sqlite3.Connection) -> tuple[Any, ...]:
+    """What any write to the file changes: the schema cookie (a dropped or re-created trigger), each table's
+    highest id and id counter, and the chain head.  Read in one snapshot.
+
+    :class:`geo.workspace.Workspace` compares it before and after its own commit to tell that nobody else
+    wrote in between (and so that the file as it then stands is still one it has verified).
+    """
+    with _reading(con):
+        return (con.execute("PRAGMA schema_version").fetchone()[0],
+                tuple(con.execute(f"SELECT MAX(id) FROM {t}").fetchone()[0] for t in TABLES),
+                tuple(con.execute("SELECT name, seq FROM sqlite_sequence ORDER BY name").fetchall()),
+                chain_head(con))
 
 
 def check_head(con: sqlite3.Connection, event_id: int, digest: str) -> Finding | None:
@@ -424,12 +568,13 @@ def check_head(con: sqlite3.Connection, event_id: int, digest: str) -> Finding |
                   f"the chain head #{event_id} does not match the recorded {want[:64]}")
     if len(want) < 12 or any(c not in "0123456789abcdef" for c in want):
         return bad
-    values, found = verify_row(con, "events", event_id)
-    if values is None or not str(values["row_hash"]).startswith(want):
-        return bad
-    if found is not None and found.problem != "cross-link":
-        return found
-    return _walk(con, "events", None, upto=int(event_id))
+    with _reading(con):
+        values, found = _verify_row(con, "events", event_id)
+        if values is None or not str(values["row_hash"]).startswith(want):
+            return bad
+        if found is not None and found.problem != "cross-link":
+            return found
+        return _walk(con, "events", None, upto=int(event_id))
 
 
 def format_head(head: tuple[int, str]) -> str:
@@ -443,5 +588,6 @@ def format_head(head: tuple[int, str]) -> str:
     return f"#{head[0]}:{head[1][:16]}"
 
 
-__all__ = ["COLUMNS", "GENESIS", "SCHEMA_VERSION", "TABLES", "TABLES_SQL", "TRIGGERS", "Finding", "append",
-           "chain_head", "check_head", "format_head", "ro_uri", "row_hash", "verify", "verify_row"]
+__all__ = ["ACCOUNT_ACTIONS", "ADDED_INDEXES", "COLUMNS", "GENESIS", "LINK_KEYS", "SCHEMA_VERSION", "TABLES",
+           "TABLES_SQL", "TRIGGERS", "Finding", "append", "chain_head", "check_head", "format_head", "lenient_text",
+           "ro_uri", "row_hash", "state", "verify", "verify_row"]

@@ -5,8 +5,14 @@ Version 1 (before accounts and the hash chain) had mutable ``proposals``
 every record into the version-2 tables in id order, chaining them as it
 goes; authorship that version 1 did not record is written as ``(v1)``.
 The soft-delete flag becomes the delete/restore events version 1 already
-logged (plus one ``delete`` event for a flagged proposal without one).  A
-``migrate`` event records who migrated and how many rows moved.
+logged (plus one ``delete`` event for a flagged proposal without one).
+
+Every version-2 proposal and check row must be named, with its hash, by an
+event (:func:`geo.audit.verify` checks it both ways).  The version-1
+``save_proposal``, ``check`` and ``override`` events are given those hashes;
+a row whose version-1 event is missing gets a ``migrate_link`` event written
+by the migrating user.  A ``migrate`` event records who migrated and how many
+rows moved (``links``: how many ``migrate_link`` events were needed).
 """
 
 from __future__ import annotations
@@ -25,6 +31,14 @@ def _rows(con: sqlite3.Connection, sql: str) -> list[dict[str, Any]]:
     cur = con.execute(sql)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def _link(con: sqlite3.Connection, actor: Actor, now: str, proposal_id: int, check_id: int | None,
+          detail: dict[str, Any]) -> None:
+    audit.append(con, "events", {"at": now, "user": actor.name, "role": actor.role, "action": "migrate_link",
+                                 "proposal_id": proposal_id, "check_id": check_id,
+                                 "detail_json": json.dumps(detail | {"from_v1": True, "via": actor.via},
+                                                           sort_keys=True)})
 
 
 def migrate_v1(con: sqlite3.Connection, actor: Actor, now: str) -> None:
@@ -64,22 +78,30 @@ def migrate_v1(con: sqlite3.Connection, actor: Actor, now: str) -> None:
         values |= {"proposal_id": pmap[c["proposal_id"]], "created_by": V1_AUTHOR, "created_role": "",
                    "parent_check_id": cmap.get(c["parent_check_id"]) if c["parent_check_id"] else None}
         cmap[c["id"]], chash[c["id"]] = audit.append(con, "checks", values)
+    check_pid = dict(con.execute("SELECT id, proposal_id FROM checks").fetchall())  # new check id → its proposal
+    linked_p: set[int] = set()  # new ids named by an event with their hash
+    linked_c: set[int] = set()
     last_state: dict[int, str] = {}
     for e in _rows(con, "SELECT * FROM v1_events ORDER BY id"):
         try:
             detail = json.loads(e["detail_json"] or "{}")
         except ValueError:
             detail = {"v1_detail": e["detail_json"]}
+        detail = detail if isinstance(detail, dict) else {"v1_detail": detail}
         pid, cid = e["proposal_id"], e["check_id"]
-        if cid in chash and e["action"] in ("check", "override"):
+        new_pid = pmap.get(pid) if pid is not None else None
+        new_cid = cmap.get(cid) if cid is not None else None
+        # The link must be findable the way verify looks it up: a check through its own proposal's events.
+        if new_cid is not None and e["action"] in ("check", "override") and check_pid[new_cid] == new_pid:
             detail["check_hash"] = chash[cid]
-        if pid in phash and e["action"] == "save_proposal":
+            linked_c.add(new_cid)
+        if new_pid is not None and e["action"] == "save_proposal":
             detail["proposal_hash"] = phash[pid]
+            linked_p.add(new_pid)
         if e["action"] in ("delete", "restore") and pid is not None:
             last_state[pid] = e["action"]
         audit.append(con, "events", {"at": e["at"], "user": V1_AUTHOR, "role": "", "action": e["action"],
-                                     "proposal_id": pmap.get(pid) if pid is not None else None,
-                                     "check_id": cmap.get(cid) if cid is not None else None,
+                                     "proposal_id": new_pid, "check_id": new_cid,
                                      "detail_json": json.dumps(detail, ensure_ascii=False, sort_keys=True)})
     for p in props:  # a v1 flag without a logged delete keeps the proposal hidden
         if bool(p["deleted"]) != (last_state.get(p["id"]) == "delete"):
@@ -87,10 +109,20 @@ def migrate_v1(con: sqlite3.Connection, actor: Actor, now: str) -> None:
                                          "action": "delete" if p["deleted"] else "restore",
                                          "proposal_id": pmap[p["id"]], "check_id": None,
                                          "detail_json": json.dumps({"from_v1_flag": True})})
+    links = 0
+    for old, new in pmap.items():  # rows whose version-1 event is missing: one linking event each
+        if new not in linked_p:
+            _link(con, actor, now, new, None, {"proposal_hash": phash[old]})
+            links += 1
+    for old, new in cmap.items():
+        if new not in linked_c:
+            _link(con, actor, now, check_pid[new], new, {"check_hash": chash[old]})
+            links += 1
     audit.append(con, "events", {"at": now, "user": actor.name, "role": actor.role, "action": "migrate",
                                  "proposal_id": None, "check_id": None,
                                  "detail_json": json.dumps({"from": 1, "to": audit.SCHEMA_VERSION,
-                                                            "proposals": len(pmap), "checks": len(cmap)})})
+                                                            "proposals": len(pmap), "checks": len(cmap),
+                                                            "links": links, "via": actor.via}, sort_keys=True)})
     # Referencing tables first: with foreign_keys=ON, DROP TABLE deletes its rows first, and dropping
     # v1_proposals while v1_checks still points at it fails ("FOREIGN KEY constraint failed").
     for table in ("events", "checks", "proposals", "meta"):

@@ -10,10 +10,22 @@ Opening
     to restore from a backup) and ``schema_version`` (a newer or unknown
     version is refused and the file left byte-identical).  A version-1 file is
     migrated in one transaction.  Then a quick audit verify
-    (:func:`geo.audit.verify` on the triggers, counters and newest rows); on a
-    mismatch the workspace stays readable but refuses every write
-    (:attr:`Workspace.tamper`).  Each write re-runs that quick verify inside its
-    transaction.
+    (:func:`geo.audit.verify` on the triggers, counters and newest rows), or
+    a full one with ``full_on_open=True``; on a mismatch the workspace stays
+    readable but refuses every write (:attr:`Workspace.tamper`).
+    ``create=False`` opens an existing workspace only (read-only commands):
+    without one it creates nothing and says so.
+
+Verifying while in use
+    A full walk reads every row (about 1 s for 2,000 checks, 220 MB), so it is
+    not repeated on every write.  Each object remembers the file's state
+    (size, times and inode of the file and its WAL) after its last clean full
+    walk.  :meth:`Workspace.verify_if_changed` walks again only when that
+    state changed; each write re-checks the schema version, then inside its
+    transaction walks everything when the file changed since (another
+    process wrote, or someone edited it), else the newest rows.  After its
+    own commit, an object counts the file as still verified when nobody else
+    wrote meanwhile (:func:`geo.audit.state` unchanged).
 
 Records (all append-only, hash-chained: :mod:`geo.audit`)
     * ``proposals``: name, zone, options, source, geometry (WKB + GeoJSON,
@@ -58,16 +70,20 @@ HOME_ENV = "PARKMAP_HOME"
 DB_NAME = "workspace.sqlite"
 SCHEMA_VERSION = audit.SCHEMA_VERSION
 BUSY_TIMEOUT_MS = 30_000
-#: Rows per table re-hashed by the quick verify on open and before each write.
+#: Rows per table re-hashed by the quick verify on open.
 QUICK_ROWS = 20
+#: Rows per table re-hashed inside a write when the file is unchanged since this object's last full walk.
+WRITE_ROWS = 3
 
 _RESTORE_HINT = ("从备份恢复：停止程序，把最近的备份（parkmap backup 生成）复制为该文件 / restore from a backup: stop "
                  "parkmap and copy your latest backup (made with parkmap backup) over this file")
 
 
 #: Events that only their own (permission-checked) operation may write, never :meth:`Workspace.record`.
-_OWN_METHOD = frozenset({"save_proposal", "check", "override", "delete", "restore", "migrate", "login_failed",
-                         "user_add", "user_passwd", "user_disable", "user_enable"})
+_OWN_METHOD = frozenset({"save_proposal", "check", "override", "delete", "restore", "migrate", "migrate_link",
+                         "login_failed", "user_add", "user_passwd", "user_disable", "user_enable"})
+#: What :meth:`Workspace.save_check` may record.
+CHECK_KINDS = ("check", "override")
 
 
 def _now() -> str:
@@ -179,11 +195,19 @@ class Workspace:
     home : str or Path, optional
         Folder of the workspace; default :func:`default_home`.  Created
         (mode 0700) if needed.
+    create : bool
+        False: open an existing workspace only.  Without one (no file, or an
+        empty one), raise ``not-found`` naming the path, and create nothing
+        (no folder, no file, no mode change).  For read-only commands.  A
+        version-1 file is still migrated, as by any open.
+    full_on_open : bool
+        Walk every row on open instead of the newest (commands that write).
 
     Attributes
     ----------
     tamper : geo.audit.Finding or None
-        What the quick verify found on open; while set, every write is refused.
+        What a verify found (on open, before a write, or reading a record
+        whose hash is wrong); while set, every write is refused.
 
     Notes
     -----
@@ -193,8 +217,14 @@ class Workspace:
     is refused.
     """
 
-    def __init__(self, home: str | Path | None = None) -> None:
+    def __init__(self, home: str | Path | None = None, *, create: bool = True, full_on_open: bool = False) -> None:
         self.home = Path(home).expanduser() if home is not None else default_home()
+        self.path = self.home / DB_NAME
+        self._create = bool(create)
+        self.tamper: audit.Finding | None = None
+        self._verified_stamp: tuple[Any, ...] | None = None  # file state after the last clean full walk
+        if not self._create and not self._file_exists():
+            raise self._not_found()
         try:
             self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
             if self.home.stat().st_uid == os.getuid() and stat.S_IMODE(self.home.stat().st_mode) & 0o077:
@@ -203,16 +233,46 @@ class Workspace:
             raise ParkmapError(f"无法创建工作区文件夹 {self.home}：{exc.strerror}",
                                f"Cannot create the workspace folder {self.home}: {exc.strerror}",
                                f"设置环境变量 {HOME_ENV} / set {HOME_ENV}", code="workspace") from exc
-        self.path = self.home / DB_NAME
         version = self._inspect()
+        if version is None and not self._create:  # an empty file: no workspace yet either
+            raise self._not_found()
         if version != SCHEMA_VERSION:
             self._create_or_migrate()
         self._private()
+        if self._create:
+            self._add_indexes()
         try:
-            with self._connect() as con:
-                self.tamper: audit.Finding | None = audit.verify(con, last_n=QUICK_ROWS)
+            self.verify(full=full_on_open)
         except sqlite3.Error as exc:
             raise _db_error(self.path, exc) from exc
+
+    def _file_exists(self) -> bool:
+        try:
+            self.path.lstat()
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        return True
+
+    def _not_found(self) -> ParkmapError:
+        return ParkmapError(f"还没有工作区：{self.path}", f"no workspace yet at {self.path}",
+                            f"先保存一个方案，或设置 {HOME_ENV} 指向已有的工作区文件夹 / save a proposal first, or set "
+                            f"{HOME_ENV} to the folder of an existing workspace", code="not-found")
+
+    def _add_indexes(self) -> None:
+        """Indexes added to the layout since files of it existed (:data:`geo.audit.ADDED_INDEXES`), if missing.
+
+        Not a change to any table; a file that cannot be written (read-only) goes without them.
+        """
+        with self._connect() as con:
+            have = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+            missing = [sql for name, sql in audit.ADDED_INDEXES.items() if name not in have]
+            if missing:
+                try:
+                    with self._tx(con):
+                        for sql in missing:
+                            con.execute(sql)
+                except sqlite3.OperationalError:
+                    pass  # read-only file or folder: only look-ups are slower
 
     # -- opening --------------------------------------------------------------------------------
     def _inspect(self) -> int | None:
@@ -302,6 +362,8 @@ class Workspace:
     def _connect(self) -> Iterator[sqlite3.Connection]:
         # A new file is created owner-only here; SQLite gives its -wal, -shm and -journal files the database
         # file's mode.  (Not os.umask: it is process-wide, and two threads switching it can leave it changed.)
+        if not self._create and not self._file_exists():  # removed since opening: do not make an empty one
+            raise self._not_found()
         try:
             if not self.path.exists():
                 os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600))
@@ -310,6 +372,7 @@ class Workspace:
             raise _db_error(self.path, exc) from exc
         except sqlite3.Error as exc:
             raise _db_error(self.path, exc) from exc
+        con.text_factory = audit.lenient_text  # a row holding bytes that are not UTF-8 reads (and verifies as edited)
         try:
             con.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             con.execute("PRAGMA synchronous=FULL")
@@ -333,16 +396,65 @@ class Workspace:
             raise
         con.execute("COMMIT")
 
+    def _stamp(self) -> tuple[Any, ...]:
+        """The file's state as the file system tells it: inode, size, modification and change times of the
+        workspace file and of its WAL (an empty or absent WAL counts as none).  Two ``stat`` calls.
+
+        The change time cannot be set back by a user (``touch`` can only set the modification time).
+        """
+        out: list[Any] = []
+        for p in (self.path, Path(f"{self.path}-wal")):
+            try:
+                st = os.stat(p)
+            except FileNotFoundError:
+                out.append(None)
+                continue
+            out.append(None if p != self.path and st.st_size == 0 else
+                       (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+        return tuple(out)
+
+    def _unchanged_since_full_walk(self) -> bool:
+        stamp = self._verified_stamp
+        return stamp is not None and self._stamp() == stamp
+
+    def _check_version(self, con: sqlite3.Connection) -> None:
+        """Inside a write: the file must still be the layout this program writes (a newer parkmap may have
+        upgraded it since this object opened it)."""
+        row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is None or str(row[0]) != str(SCHEMA_VERSION):
+            found = row[0] if row else "none"
+            raise ParkmapError(f"工作区 {self.path} 的版本已变为 {found}（本程序写第 {SCHEMA_VERSION} 版），拒绝写入，未作任何改动",
+                               f"The workspace {self.path} is now version {found} (this program writes version "
+                               f"{SCHEMA_VERSION}); refusing to write, nothing was changed",
+                               "升级 parkmap 后重试 / upgrade parkmap and retry", code="workspace-version")
+
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction that first re-verifies the newest records; refuses when tampered."""
+        """A write transaction; refuses when tampered or when the file is no longer this program's version.
+
+        Inside the transaction (the write lock held) it verifies first: every row when the file changed since
+        this object's last clean full walk (another process wrote, or someone edited it), else the newest
+        :data:`WRITE_ROWS` rows of each table plus the triggers, counters and links.  After the commit the
+        file counts as still verified when nobody else wrote in between.
+        """
         self._refuse_if_tampered()
         with self._connect() as con, self._tx(con):
-            found = audit.verify(con, last_n=3)
+            self._check_version(con)
+            known = self._unchanged_since_full_walk()
+            found = audit.verify(con, last_n=WRITE_ROWS if known else None)
             if found is not None:
                 self.tamper = found
                 self._refuse_if_tampered()
-            yield con
+            yield con  # the file before this write is as verified by a full walk (now or earlier)
+            mine = audit.state(con)
+        self._verified_stamp = None
+        stamp = self._stamp()
+        try:
+            with self._connect() as con:
+                if audit.state(con) == mine:  # nobody else wrote since the commit: still the file we know
+                    self._verified_stamp = stamp
+        except (ParkmapError, sqlite3.Error):
+            pass  # the write is committed; the next write or verify_if_changed walks everything
 
     def _refuse_if_tampered(self) -> None:
         if self.tamper is not None:
@@ -368,8 +480,10 @@ class Workspace:
 
     def _event(self, con: sqlite3.Connection, actor: Actor, action: str, proposal_id: int | None = None,
                check_id: int | None = None, detail: dict[str, Any] | None = None) -> int:
+        """Append one event; its detail also records how the actor was identified (``via``)."""
+        detail = dict(detail or {}) | {"via": actor.via}
         values = {"at": _now(), "user": actor.name, "role": actor.role, "action": action,
-                  "proposal_id": proposal_id, "check_id": check_id, "detail_json": _dumps(detail or {})}
+                  "proposal_id": proposal_id, "check_id": check_id, "detail_json": _dumps(detail)}
         return audit.append(con, "events", values)[0]
 
     def record(self, action: str, *, actor: Actor | None = None, proposal_id: int | None = None,
@@ -476,6 +590,7 @@ class Workspace:
     def _verified_row(self, con: sqlite3.Connection, table: str, row_id: int) -> dict[str, Any] | None:
         values, found = audit.verify_row(con, table, row_id)  # own hash, next row's link, the events' record
         if found is not None:
+            self.tamper = found  # and from now on this object refuses to write
             raise ParkmapError(f"{table} 表第 {row_id} 条记录与其校验值不符（被改动），拒绝读取：{found.zh}（{self.path}）",
                                f"{table} row #{row_id} does not match its hash (edited); refusing to read it: "
                                f"{found.en} ({self.path})", _RESTORE_HINT, code="workspace-tampered")
@@ -507,8 +622,15 @@ class Workspace:
         who = self.actor_or_default(actor)
         prop = self.get_proposal(proposal_id)
         verb = "delete" if deleted else "restore"
-        who.require(f"{verb}_own" if prop.created_by == who.name else f"{verb}_any")
+        own = prop.created_by == who.name
+        if deleted or not own:
+            who.require(f"{verb}_own" if own else f"{verb}_any")
         with self._write() as con:
+            if not deleted and own:  # decided inside the transaction: a delete made meanwhile counts
+                by = con.execute("SELECT user FROM events WHERE proposal_id = ? AND action = 'delete' "
+                                 "ORDER BY id DESC LIMIT 1", (int(proposal_id),)).fetchone()
+                # Their own proposal, but hidden by someone else (a reviewer): undoing that needs restore_any.
+                who.require("restore_own" if by is None or by[0] == who.name else "restore_any")
             self._event(con, who, verb, int(proposal_id), None, {"name": prop.name})
 
     def soft_delete(self, proposal_id: int, *, actor: Actor | None = None) -> None:
@@ -516,16 +638,34 @@ class Workspace:
         self._set_deleted(proposal_id, True, actor)
 
     def restore(self, proposal_id: int, *, actor: Actor | None = None) -> None:
-        """Undo :meth:`soft_delete` (a ``restore`` event)."""
+        """Undo :meth:`soft_delete` (a ``restore`` event).
+
+        ``restore_own`` covers a proposal of one's own that one deleted oneself;
+        a proposal deleted by someone else (e.g. a reviewer) needs ``restore_any``.
+        """
         self._set_deleted(proposal_id, False, actor)
 
     # -- checks ---------------------------------------------------------------------------------
     def _insert_check(self, con: sqlite3.Connection, who: Actor, proposal_id: int, result: Any,
                       layer_hashes: dict[str, str] | None, rules_hash: str | None, parent_check_id: int | None,
                       kind: str) -> int:
+        if kind not in CHECK_KINDS:
+            raise ParkmapError(f"核查记录类型无效：{str(kind)[:40]}", f"Invalid check kind: {str(kind)[:40]}",
+                               "可选 check、override / use check or override", code="usage")
         doc = result.to_dict(include_geometries=True) if hasattr(result, "to_dict") else dict(result)
-        if kind == "check" and any(r.get("override_reason") for r in doc.get("rules") or []):
-            who.require("override")  # a result overridden before saving is an override, whoever saves it
+        if con.execute("SELECT 1 FROM proposals WHERE id = ?", (int(proposal_id),)).fetchone() is None:
+            raise ParkmapError(f"没有编号为 {proposal_id} 的方案", f"No proposal with id {proposal_id}", code="not-found")
+        inherited: set[tuple[Any, ...]] = set()
+        if parent_check_id is not None:
+            parent = self._verified_row(con, "checks", int(parent_check_id))
+            if parent is None or int(parent["proposal_id"]) != int(proposal_id):
+                raise ParkmapError(f"核查记录 {parent_check_id} 不是方案 {proposal_id} 的",
+                                   f"Check {parent_check_id} is not a check of proposal {proposal_id}", code="usage")
+            inherited = {_override_key(r) for r in _loads(parent["result_json"], "checks", parent["id"]).get("rules") or []
+                         if isinstance(r, dict) and r.get("override_reason")}
+        new_overrides = [r for r in doc.get("rules") or [] if r.get("override_reason") and _override_key(r) not in inherited]
+        if new_overrides:  # an override not carried over from the parent needs the permission, whatever the kind
+            who.require("override")
         if layer_hashes is None:
             layer_hashes = {k: v.get("hash", "") for k, v in (doc.get("layers") or {}).items()}
         if rules_hash is None:
@@ -534,8 +674,6 @@ class Workspace:
         inputs = {"zone_id": (doc.get("zone") or {}).get("zone_id"), "type": doc.get("type"),
                   "chemical": doc.get("chemical"), "major_project": doc.get("major_project"),
                   "name": doc.get("name"), "removed": (doc.get("geometries") or {}).get("removed")}
-        if con.execute("SELECT 1 FROM proposals WHERE id = ?", (int(proposal_id),)).fetchone() is None:
-            raise ParkmapError(f"没有编号为 {proposal_id} 的方案", f"No proposal with id {proposal_id}", code="not-found")
         values = {"proposal_id": int(proposal_id), "parent_check_id": parent_check_id, "kind": kind,
                   "created_at": _now(), "created_by": who.name, "created_role": who.role, "verdict": doc["verdict"],
                   "inputs_json": _dumps(inputs), "geom_wkb": shapely.to_wkb(shape(geom)) if geom else None,
@@ -544,13 +682,12 @@ class Workspace:
         cid, digest = audit.append(con, "checks", values)
         self._event(con, who, kind, int(proposal_id), cid, {"verdict": doc["verdict"], "parent_check_id": parent_check_id,
                                                              "check_hash": digest, "repair": doc.get("repair")})
-        if kind == "check":  # overrides made before this first save: one event each
-            for r in doc.get("rules") or []:
-                if r.get("override_reason"):
-                    self._event(con, who, "override", int(proposal_id), cid,
-                                {"rule": r.get("id"), "original_status": r.get("original_status"),
-                                 "status": r.get("status"), "reason": r.get("override_reason"),
-                                 "overridden_at": r.get("overridden_at"), "before_save": True})
+        if kind == "check":  # overrides made before this save: one event each
+            for r in new_overrides:
+                self._event(con, who, "override", int(proposal_id), cid,
+                            {"rule": r.get("id"), "original_status": r.get("original_status"),
+                             "status": r.get("status"), "reason": r.get("override_reason"),
+                             "overridden_at": r.get("overridden_at"), "before_save": True})
         return cid
 
     def save_check(self, proposal_id: int, result: Any, layer_hashes: dict[str, str] | None = None,
@@ -567,9 +704,15 @@ class Workspace:
         parent_check_id : int, optional
             For an override: the check it amends.
         kind : {"check", "override"}
+            Anything else is refused (``usage``).
         actor : geo.auth.Actor, optional
-            Needs ``check`` (``override`` for an override).
+            Needs ``check``; ``override`` for an override, and for any result
+            carrying an overridden rule that the parent check does not already
+            carry, whatever ``kind`` says.
         """
+        if kind not in CHECK_KINDS:
+            raise ParkmapError(f"核查记录类型无效：{str(kind)[:40]}", f"Invalid check kind: {str(kind)[:40]}",
+                               "可选 check、override / use check or override", code="usage")
         who = self.actor_or_default(actor)
         who.require("override" if kind == "override" else "check")
         with self._write() as con:
@@ -641,13 +784,30 @@ class Workspace:
     def verify(self, *, full: bool = True) -> audit.Finding | None:
         """Walk the hash chains (all rows, or the quick check); None when intact.
 
-        A finding also makes this object refuse writes (:attr:`tamper`).
+        A finding also makes this object refuse writes (:attr:`tamper`).  A
+        clean full walk during which the file did not change is remembered
+        (:meth:`verify_if_changed`).
         """
+        before = self._stamp() if full else None
         with self._connect() as con:
             found = audit.verify(con, last_n=None if full else QUICK_ROWS)
         if found is not None:
             self.tamper = found
+        elif full:
+            self._verified_stamp = before if self._stamp() == before else None
         return found
+
+    def verify_if_changed(self) -> audit.Finding | None:
+        """:attr:`tamper`, after a full walk if the file changed since this object's last clean one.
+
+        Cheap when nothing changed (two ``stat`` calls), so it can run on every
+        rerun of the app: an edit of an old row is then seen at the next
+        rerun, also while this process keeps writing.  Any write by another
+        process, or a checkpoint of the WAL, counts as a change.
+        """
+        if self.tamper is None and not self._unchanged_since_full_walk():
+            self.verify(full=True)
+        return self.tamper
 
     def head(self) -> tuple[int, str]:
         """The audit chain head ``(event id, hash)`` (:func:`geo.audit.chain_head`)."""
@@ -675,6 +835,12 @@ class Workspace:
         from geo.backup import backup_to
 
         return backup_to(self, Path(dest))
+
+
+def _override_key(rule: dict[str, Any]) -> tuple[Any, ...]:
+    """One override as carried by a rule row: the same override when copied from the parent check."""
+    return (rule.get("id"), rule.get("status"), rule.get("original_status"), rule.get("override_reason"),
+            rule.get("overridden_at"))
 
 
 def _loads(text: str, table: str, row_id: int) -> Any:

@@ -153,6 +153,9 @@ def test_every_record_carries_the_actor(team, result):
     [(pid, cid)] = team.save_checked([SaveItem("东扩", result.geometry, "Z1", result)], actor=who("pl"))
     oid = team.save_override(cid, "eco_redline", "pass", "依据批复", actor=who("rev"))
     team.soft_delete(pid, actor=who("rev"))
+    forbidden(lambda: team.restore(pid, actor=who("pl")))  # deleted by the reviewer: not the planner's to undo
+    team.restore(pid, actor=who("rev"))
+    team.soft_delete(pid, actor=who("pl"))
     team.restore(pid, actor=who("pl"))
     p = team.get_proposal(pid)
     assert (p.created_by, p.created_role) == ("pl", "planner")
@@ -162,7 +165,8 @@ def test_every_record_carries_the_actor(team, result):
     ev = ev[ev["proposal_id"] == pid]
     assert list(zip(ev["action"], ev["user"], ev["role"])) == [
         ("save_proposal", "pl", "planner"), ("check", "pl", "planner"), ("override", "rev", "reviewer"),
-        ("delete", "rev", "reviewer"), ("restore", "pl", "planner")]
+        ("delete", "rev", "reviewer"), ("restore", "rev", "reviewer"), ("delete", "pl", "planner"),
+        ("restore", "pl", "planner")]
     row = team.list_proposals().set_index("id").loc[pid]
     assert (row["created_by"], row["last_checked_by"]) == ("pl", "rev")
     adds = team.events()
@@ -382,7 +386,8 @@ def test_logout_and_bad_settings(team, monkeypatch):
     actor = login(team, "rev", PW["rev"])
     logout(team, actor, "timeout")
     ev = team.events().iloc[-1]
-    assert (ev["action"], ev["user"], json.loads(ev["detail_json"])) == ("logout", "rev", {"reason": "timeout"})
+    assert (ev["action"], ev["user"], json.loads(ev["detail_json"])) == ("logout", "rev", {"reason": "timeout",
+                                                                                          "via": "account"})
     for bad in ("0", "-1", "many"):
         monkeypatch.setenv("PARKMAP_LOGIN_MAX_FAILURES", bad)
         forbidden(login_settings, "usage")
@@ -401,3 +406,97 @@ def test_account_events_are_chained_to_their_rows(team):
             detail["account"], detail["user_hash"])
     con.close()
     assert team.verify() is None and audit.verify(sqlite3.connect(team.path)) is None
+
+
+# --------------------------------------------------------------------------- review fixes
+def test_restore_own_only_undoes_ones_own_delete(team, result):
+    mine = team.save_proposal("mine", result.geometry, "Z1", actor=who("pl"))
+    team.soft_delete(mine, actor=who("rev"))
+    err = forbidden(lambda: team.restore(mine, actor=who("pl")))
+    assert "恢复他人" in err.zh
+    assert team.get_proposal(mine).deleted
+    team.restore(mine, actor=who("rev"))
+    team.soft_delete(mine, actor=who("pl"))
+    team.restore(mine, actor=who("pl"))  # their own delete
+    assert not team.get_proposal(mine).deleted
+    # The latest delete decides: deleted by the planner, restored, then deleted again by the reviewer.
+    team.soft_delete(mine, actor=who("pl"))
+    team.restore(mine, actor=who("rev"))
+    team.soft_delete(mine, actor=who("rev"))
+    forbidden(lambda: team.restore(mine, actor=who("pl")))
+
+
+def test_reserved_account_names(team):
+    for name in ("(v1)", "sso:alice", "SSO:alice", "ｓｓｏ：alice", "os:root", "OS:root"):
+        err = forbidden(lambda n=name: add_user(team, n, "planner", "good-pass-1", actor=who("boss")), "usage")
+        assert "reserved" in err.en
+    assert len(list_users(team)) == 5
+    add_user(team, "sso-team", "planner", "good-pass-1", actor=who("boss"))  # only the prefix is reserved
+
+
+def test_account_version_changes_with_the_account(team):
+    v = accounts.account_version(team, "pl")
+    assert v == accounts.account_version(team, "pl")
+    login(team, "pl", PW["pl"])
+    assert accounts.account_version(team, "pl") == v  # a login is not a change of the account
+    set_password(team, "pl", "new-plan-pass-2", actor=who("pl"))
+    v2 = accounts.account_version(team, "pl")
+    assert v2 > v
+    set_disabled(team, "pl", True, actor=who("boss"))
+    assert accounts.account_version(team, "pl") > v2
+    forbidden(lambda: accounts.account_version(team, "ghost"), "not-found")
+
+
+def test_at_most_two_password_checks_at_once(team, monkeypatch):
+    import threading
+    import time
+
+    running, peak, lock = [0], [0], threading.Lock()
+
+    def slow(*args):
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.15)
+        with lock:
+            running[0] -= 1
+        return False
+
+    monkeypatch.setattr(accounts, "verify_password", slow)
+    monkeypatch.setattr(accounts, "burn_time", lambda password: slow())
+    names = ["pl", "pl2", "view", "rev", "boss", "nobody"]
+    errors: list[BaseException] = []
+
+    def attempt(name):
+        try:
+            login(team, name, "wrong-pass-1")
+        except ParkmapError as exc:
+            if exc.code != "login":
+                errors.append(exc)
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors and peak[0] == accounts.VERIFY_SLOTS == 2
+    assert len([e for e in team.events()["action"] if e == "login_failed"]) == len(names)
+    assert team.verify() is None
+
+
+def test_every_event_says_how_its_actor_was_identified(tmp_path, result):
+    ws = Workspace(tmp_path)
+    ws.save_proposal("single-user", result.geometry, "Z1")  # no accounts: the OS user
+    add_user(ws, "boss", "admin", PW["boss"])
+    add_user(ws, "pl", "planner", PW["pl"], actor=who("boss"))
+    pid = ws.save_proposal("a", result.geometry, "Z1", actor=who("pl"))
+    ws.save_check(pid, result, actor=Actor("sso:abc", "planner", "sso"))
+    ws.record("report", actor=Actor("boss", "admin", "cli"))
+    login(ws, "pl", PW["pl"])
+    forbidden(lambda: login(ws, "pl", "wrong-pass-9"), "login")
+    ev = ws.events()
+    via = [json.loads(d)["via"] for d in ev["detail_json"]]
+    assert list(zip(ev["action"], via)) == [
+        ("save_proposal", "os"), ("user_add", "os"), ("user_add", "account"), ("save_proposal", "account"),
+        ("check", "sso"), ("report", "cli"), ("login", "account"), ("login_failed", "account")]
+    assert ws.verify() is None

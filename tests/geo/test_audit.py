@@ -168,8 +168,9 @@ def test_edit_and_restore_the_trigger_is_still_caught(tmp_path, result):
 
 
 def test_quick_verify_covers_the_newest_rows_only(tmp_path, result):
-    """On open only the newest rows are re-hashed (a full walk is ``parkmap audit verify``): an edit deep in a
-    long table behind a restored trigger is found by the full walk, and the write path refuses once it is."""
+    """On open only the newest rows are re-hashed: an edit deep in a long table behind a restored trigger is not
+    seen there.  The first write walks every row first (the file changed since this object last did), and refuses.
+    (It used to re-hash the newest 3 rows only, and the write went through.)"""
     from geo.workspace import QUICK_ROWS
 
     ws = Workspace(tmp_path)
@@ -180,11 +181,18 @@ def test_quick_verify_covers_the_newest_rows_only(tmp_path, result):
            audit.TRIGGERS["events_no_update"])
     again = Workspace(tmp_path)
     assert again.tamper is None
-    again.record("report")  # not seen yet: the write goes through
-    found = again.verify()
-    assert (found.table, found.row_id, found.problem) == ("events", 2, "edited")
-    assert again.tamper == found  # from now on this object refuses to write
+    n = counts(ws.path)
+    with pytest.raises(ParkmapError) as err:
+        again.record("report")
+    assert err.value.code == "workspace-tampered" and counts(ws.path) == n
+    assert (again.tamper.table, again.tamper.row_id, again.tamper.problem) == ("events", 2, "edited")
+    assert again.verify() == again.tamper
     assert_refuses_writes(again, result)
+    # The object that wrote everything is not trusted blindly either: the file changed under it.
+    with pytest.raises(ParkmapError) as err:
+        ws.record("report")
+    assert err.value.code == "workspace-tampered"
+    assert Workspace(tmp_path, full_on_open=True).tamper.row_id == 2
     tamper(ws.path, "DROP TRIGGER events_no_update", f"UPDATE events SET user = 'x' WHERE id = {QUICK_ROWS + 3}",
            audit.TRIGGERS["events_no_update"])
     assert Workspace(tmp_path).tamper.row_id == QUICK_ROWS + 3
@@ -772,7 +780,7 @@ def test_migrate_v1(tmp_path, result):
     assert list(ev["action"]) == ["save_proposal", "save_proposal", "save_proposal", "check", "override", "delete",
                                   "delete", "migrate"]
     mig = ev.iloc[-1]
-    assert json.loads(mig["detail_json"]) == {"from": 1, "to": 2, "proposals": 3, "checks": 2}
+    assert json.loads(mig["detail_json"]) == {"from": 1, "to": 2, "proposals": 3, "checks": 2, "links": 0, "via": "os"}
     assert mig["user"] and mig["role"] == "admin"
     # And the migrated workspace is fully usable and protected.
     ws.save_check(3, result)
@@ -830,3 +838,351 @@ def test_check_head(tmp_path, result):
            audit.TRIGGERS["events_no_update"])
     found = ws.check_head(5, printed[1][:16])
     assert (found.table, found.row_id, found.problem) == ("events", 2, "edited")
+
+
+# --------------------------------------------------------------------------- every record named by an event
+def rechain(con: sqlite3.Connection, table: str) -> None:
+    """The attacker's full rewrite: recompute every prev_hash and row_hash of ``table`` (triggers dropped)."""
+    cols = ("id", *audit.COLUMNS[table], "prev_hash", "row_hash")
+    prev = audit.GENESIS
+    for row in con.execute(f"SELECT {', '.join(cols)} FROM {table} ORDER BY id").fetchall():
+        values = dict(zip(cols, row))
+        digest = audit.row_hash(table, values, prev)
+        con.execute(f"UPDATE {table} SET prev_hash = ?, row_hash = ? WHERE id = ?", (prev, digest, values["id"]))
+        prev = digest
+
+
+def test_wiped_events_are_found(tmp_path, result):
+    """DELETE FROM events and its counter, trigger put back: every chain holds (events is empty), the deleted
+    proposal reappears, and verify used to be clean."""
+    ws = populated(tmp_path, result)
+    tamper(ws.path, "DROP TRIGGER events_no_delete", "DELETE FROM events",
+           "DELETE FROM sqlite_sequence WHERE name = 'events'", audit.TRIGGERS["events_no_delete"])
+    again = Workspace(tmp_path)
+    assert len(again.list_proposals()) == 2  # proposal 1 was deleted: the wipe brought it back…
+    for found in (again.verify(), again.tamper, audit.verify(raw(ws.path), last_n=3)):  # …full, on open, quick
+        assert (found.table, found.row_id, found.problem) == ("events", None, "truncated"), found
+        assert "empty" in found.en and "wiped" in found.en
+    assert_refuses_writes(again, result)
+    with pytest.raises(ParkmapError) as err:  # nor can a single record be read as sound
+        again.get_proposal(2)
+    assert err.value.code == "workspace-tampered"
+
+
+@pytest.mark.parametrize("what", ["proposals", "checks", "users"])
+def test_a_row_whose_event_was_cut_off_is_found(tmp_path, result, what):
+    """Delete the newest event (the one naming the newest row) and rewind the counter: the chains and counters
+    hold, but the row is no longer named by any event."""
+    from geo.accounts import add_user
+
+    ws = Workspace(tmp_path)
+    ws.record("report")
+    if what == "proposals":
+        ws.save_proposal("a", result.geometry, "Z1")
+    elif what == "checks":
+        ws.save_checked([SaveItem("a", result.geometry, "Z1", result)])
+    else:
+        add_user(ws, "boss", "admin", "boss-pass-1")
+    last = ws.head()[0]
+    tamper(ws.path, "DROP TRIGGER events_no_delete", f"DELETE FROM events WHERE id = {last}",
+           f"UPDATE sqlite_sequence SET seq = {last - 1} WHERE name = 'events'", audit.TRIGGERS["events_no_delete"])
+    for found in (Workspace(tmp_path).verify(), Workspace(tmp_path).tamper):
+        assert (found.table, found.row_id, found.problem) == (what, 1, "cross-link"), found
+        assert "no audit event" in found.en
+    if what != "users":
+        with pytest.raises(ParkmapError) as err:
+            Workspace(tmp_path).get_check(1) if what == "checks" else Workspace(tmp_path).get_proposal(1)
+        assert err.value.code == "workspace-tampered"
+
+
+def test_an_old_row_unlinked_by_rewriting_the_events_chain(tmp_path, result):
+    """Remove the proposal_hash from an old event and re-chain every event: the events chain is sound again and
+    the newest rows are all named, so only the full walk sees the proposal nobody recorded."""
+    from geo.workspace import QUICK_ROWS
+
+    ws = Workspace(tmp_path)
+    for i in range(QUICK_ROWS + 3):
+        ws.save_proposal(f"p{i}", result.geometry, "Z1")
+    con = raw(ws.path)
+    con.execute("DROP TRIGGER events_no_update")
+    con.execute("""UPDATE events SET detail_json = '{"name": "p0"}' WHERE id = 1""")
+    rechain(con, "events")
+    con.execute(audit.TRIGGERS["events_no_update"])
+    con.close()
+    again = Workspace(tmp_path)
+    assert again.tamper is None  # the quick check on open looks at the newest rows
+    found = again.verify()
+    assert (found.table, found.row_id, found.problem) == ("proposals", 1, "cross-link")
+    assert Workspace(tmp_path, full_on_open=True).tamper == found
+
+
+def test_migrate_v1_links_rows_without_events(tmp_path, result):
+    """Version 1 did not always log: a proposal or check without its event gets a migrate_link event, so the
+    migrated file verifies (both ways) and a later wipe is still seen."""
+    geom = result.geometry
+    doc = result.to_dict(include_geometries=True)
+    path = tmp_path / "workspace.sqlite"
+    con = sqlite3.connect(path, isolation_level=None)
+    con.executescript(v1_schema())
+    con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    for name in ("甲", "乙"):
+        con.execute("INSERT INTO proposals(name, zone_id, options_json, source, geom_wkb, geom_geojson, area_m2, "
+                    "created_at, deleted, deleted_at) VALUES (?, 'Z1', '{}', '', ?, '{}', 1.0, "
+                    "'2025-01-01T10:00:00+08:00', 0, NULL)", (name, shapely.to_wkb(geom)))
+    for pid in (1, 2):
+        con.execute("INSERT INTO checks(proposal_id, parent_check_id, kind, created_at, verdict, inputs_json, geom_wkb, "
+                    "geom_geojson, layer_hashes_json, rules_hash, result_json) VALUES (?, NULL, 'check', "
+                    "'2025-01-02T10:00:00+08:00', ?, '{}', NULL, NULL, '{}', 'r1', ?)",
+                    (pid, doc["verdict"], json.dumps(doc)))
+    # Only proposal 1 was logged; the event of check 2 names the wrong proposal.
+    for action, pid, cid in [("save_proposal", 1, None), ("check", 1, 1), ("check", 1, 2)]:
+        con.execute("INSERT INTO events(at, action, proposal_id, check_id) VALUES ('2025-01-05T00:00:00+08:00', ?, ?, ?)",
+                    (action, pid, cid))
+    con.close()
+    ws = Workspace(tmp_path)
+    assert ws.tamper is None and ws.verify() is None
+    ev = ws.events()
+    links = ev[ev["action"] == "migrate_link"]
+    assert [(int(p), None if pd_isna(c) else int(c)) for p, c in zip(links["proposal_id"], links["check_id"])] == [
+        (2, None), (2, 2)]
+    assert all(json.loads(d)["via"] == "os" for d in links["detail_json"])
+    assert json.loads(ev.iloc[-1]["detail_json"])["links"] == 2
+    assert ws.get_proposal(2).name == "乙" and ws.get_check(2).proposal_id == 2
+    with pytest.raises(ParkmapError) as err:  # written by the migration only
+        ws.record("migrate_link", proposal_id=1, detail={"proposal_hash": "0" * 64})
+    assert err.value.code == "usage"
+    tamper(ws.path, "DROP TRIGGER events_no_delete", "DELETE FROM events",
+           "DELETE FROM sqlite_sequence WHERE name = 'events'", audit.TRIGGERS["events_no_delete"])
+    assert Workspace(tmp_path).verify().problem == "truncated"
+
+
+def pd_isna(value) -> bool:
+    import pandas as pd
+
+    return bool(pd.isna(value))
+
+
+# --------------------------------------------------------------------------- edits while the workspace is in use
+def edit_old_row(path: Path, table: str = "events", row_id: int = 2) -> None:
+    column = {"events": "user", "proposals": "name"}[table]
+    tamper(path, f"DROP TRIGGER {table}_no_update", f"UPDATE {table} SET {column} = 'x' WHERE id = {row_id}",
+           audit.TRIGGERS[f"{table}_no_update"])
+
+
+def long_workspace(home: Path, result) -> Workspace:
+    from geo.workspace import QUICK_ROWS
+
+    ws = Workspace(home)
+    ws.save_checked([SaveItem("a", result.geometry, "Z1", result)])
+    for i in range(QUICK_ROWS + 5):
+        ws.record("report", detail={"i": i})
+    return ws
+
+
+def test_reading_an_edited_row_freezes_the_object(tmp_path, result):
+    ws = populated(tmp_path, result)
+    tamper(ws.path, "DROP TRIGGER checks_no_update", "UPDATE checks SET verdict = 'pass' WHERE id = 1",
+           audit.TRIGGERS["checks_no_update"])
+    assert ws.tamper is None
+    with pytest.raises(ParkmapError) as err:
+        ws.get_check(1)
+    assert err.value.code == "workspace-tampered"
+    assert (ws.tamper.table, ws.tamper.row_id, ws.tamper.problem) == ("checks", 1, "edited")  # no write needed
+
+
+def test_verify_if_changed(tmp_path, result, monkeypatch):
+    """A full walk only when the file changed since this object's last one; its own writes do not count,
+    another process's do, and so does an edit whose modification time was set back."""
+    ws = long_workspace(tmp_path, result)
+    walks = []
+    real = audit.verify
+
+    def spy(con, *, last_n=None):
+        walks.append(last_n)
+        return real(con, last_n=last_n)
+
+    monkeypatch.setattr(audit, "verify", spy)
+    full = lambda: walks.count(None)
+    # Its first write walked everything; its own writes since then do not count as changes.
+    assert ws.verify_if_changed() is None and full() == 0
+    fresh = Workspace(tmp_path)  # opened with the quick check: the first call walks
+    assert fresh.verify_if_changed() is None and full() == 1
+    assert fresh.verify_if_changed() is None and full() == 1  # unchanged: two stat calls, no walk
+    fresh.record("report")
+    fresh.save_checked([SaveItem("b", result.geometry, "Z1", result)])
+    assert fresh.verify_if_changed() is None and full() == 1  # its own writes: still the file it verified
+    assert ws.verify_if_changed() is None and full() == 2  # for ws, those were another writer's
+    assert ws.verify_if_changed() is None and fresh.verify_if_changed() is None and full() == 2
+    # An old row edited, the file's modification time set back: the change time still differs.
+    st = os.stat(ws.path)
+    edit_old_row(ws.path)
+    os.utime(ws.path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    found = ws.verify_if_changed()
+    assert (found.table, found.row_id, found.problem) == ("events", 2, "edited") and ws.tamper == found
+    assert ws.verify_if_changed() == found and full() == 3  # frozen: no more walks needed
+
+
+def test_a_write_walks_everything_when_the_file_changed(tmp_path, result, monkeypatch):
+    """Inside the write: the full walk when someone else changed the file since this object's last one, else
+    the newest rows only (a full walk of 2,000 realistic checks takes about a second)."""
+    ws = long_workspace(tmp_path, result)
+    assert ws.verify() is None
+    walks = []
+    real = audit.verify
+
+    def spy(con, *, last_n=None):
+        walks.append(last_n)
+        return real(con, last_n=last_n)
+
+    monkeypatch.setattr(audit, "verify", spy)
+    for _ in range(3):
+        ws.record("report")
+    assert walks.count(None) == 0 and len(walks) == 3
+    edit_old_row(ws.path)
+    n = counts(ws.path)
+    with pytest.raises(ParkmapError) as err:
+        ws.record("report")
+    assert err.value.code == "workspace-tampered" and walks[-1] is None
+    assert (ws.tamper.table, ws.tamper.row_id) == ("events", 2) and counts(ws.path) == n
+
+
+def test_full_on_open(tmp_path, result):
+    ws = long_workspace(tmp_path, result)
+    edit_old_row(ws.path)
+    assert Workspace(tmp_path).tamper is None
+    found = Workspace(tmp_path, full_on_open=True).tamper
+    assert (found.table, found.row_id, found.problem) == ("events", 2, "edited")
+
+
+def test_writes_refuse_a_file_upgraded_meanwhile(tmp_path, result):
+    """A newer parkmap upgraded the file while this object had it open: refuse, write nothing."""
+    ws = populated(tmp_path, result)
+    tamper(ws.path, "DROP TRIGGER meta_no_update", "UPDATE meta SET value = '3' WHERE key = 'schema_version'",
+           audit.TRIGGERS["meta_no_update"])
+    n = counts(ws.path)
+    for write in (lambda: ws.save_proposal("x", result.geometry, "Z1"), lambda: ws.record("report"),
+                  lambda: ws.soft_delete(2)):
+        with pytest.raises(ParkmapError) as err:
+            write()
+        assert err.value.code == "workspace-version", err.value
+        assert str(ws.path) in str(err.value) and "3" in err.value.en
+    assert counts(ws.path) == n and ws.tamper is None
+
+
+# --------------------------------------------------------------------------- text that is not UTF-8
+def test_invalid_utf8_is_an_edited_row(tmp_path, result):
+    """Bytes that are not UTF-8 in a text column used to stop verification with a decode error."""
+    ws = populated(tmp_path, result)
+    tamper(ws.path, "DROP TRIGGER proposals_no_update",
+           "UPDATE proposals SET name = CAST(X'E4B89CFF' AS TEXT) WHERE id = 2", audit.TRIGGERS["proposals_no_update"])
+    again = Workspace(tmp_path)
+    for found in (again.verify(), again.tamper):
+        assert (found.table, found.row_id, found.problem) == ("proposals", 2, "edited"), found
+    with pytest.raises(ParkmapError) as err:
+        again.get_proposal(2)
+    assert err.value.code == "workspace-tampered"
+    assert "proposals" in verify_file(ws.path)
+    edit = raw(ws.path)
+    assert audit.verify(edit).row_id == 2 and edit.text_factory is str  # the caller's connection is left as it was
+    edit.close()
+
+
+# --------------------------------------------------------------------------- the index behind login lockouts
+def test_events_by_user_index(tmp_path):
+    ws = Workspace(tmp_path)
+    con = raw(ws.path)
+    plan = " ".join(str(r) for r in con.execute(
+        "EXPLAIN QUERY PLAN SELECT action, at, detail_json FROM events WHERE user = ? AND action IN "
+        "('login', 'login_failed') ORDER BY id DESC LIMIT 500", ("x",)))
+    assert "events_by_user" in plan
+    # A version-2 file made before the index existed: opening adds it (an index, no table altered).
+    con.execute("DROP INDEX events_by_user")
+    con.close()
+    tables = [r for r in schema(ws.path) if r[0] == "table"]
+    Workspace(tmp_path).record("report")
+    assert [r for r in schema(ws.path) if r[0] == "table"] == tables
+    assert "events_by_user" in {r[1] for r in schema(ws.path)}
+    assert Workspace(tmp_path).verify() is None
+
+
+# --------------------------------------------------------------------------- opening without creating
+def test_open_without_creating(tmp_path, result):
+    for home in (tmp_path / "missing", tmp_path / "empty"):
+        if home.name == "empty":
+            home.mkdir(mode=0o755)
+            os.chmod(home, 0o755)
+        before = listing(tmp_path)
+        with pytest.raises(ParkmapError) as err:
+            Workspace(home, create=False)
+        assert err.value.code == "not-found"
+        assert str(home / "workspace.sqlite") in str(err.value) and "no workspace yet" in err.value.en
+        assert listing(tmp_path) == before
+        if home.exists():
+            assert listing(home) == [] and mode(home) == 0o755  # no file, no chmod
+    (tmp_path / "zero").mkdir()
+    (tmp_path / "zero" / "workspace.sqlite").write_bytes(b"")
+    with pytest.raises(ParkmapError) as err:
+        Workspace(tmp_path / "zero", create=False)
+    assert err.value.code == "not-found" and listing(tmp_path / "zero") == ["workspace.sqlite"]
+    assert (tmp_path / "zero" / "workspace.sqlite").stat().st_size == 0
+    ws = populated(tmp_path / "real", result)
+    ro = Workspace(tmp_path / "real", create=False)
+    assert ro.verify() is None and len(ro.list_proposals(include_deleted=True)) == 2
+    ws.path.unlink()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{ws.path}{suffix}").unlink(missing_ok=True)
+    with pytest.raises(ParkmapError) as err:  # removed after opening: not re-created empty
+        ro.list_proposals()
+    assert err.value.code == "not-found" and not ws.path.exists()
+
+
+# --------------------------------------------------------------------------- the check kinds
+def test_check_kind_is_whitelisted(tmp_path, result):
+    from geo.accounts import add_user
+
+    ws = Workspace(tmp_path)
+    add_user(ws, "boss", "admin", "boss-pass-1")
+    add_user(ws, "pl", "planner", "plan-pass-1", actor=Actor("boss", "admin"))
+    add_user(ws, "rev", "reviewer", "rev-pass-12", actor=Actor("boss", "admin"))
+    pl, rev = Actor("pl", "planner"), Actor("rev", "reviewer")
+    pid = ws.save_proposal("a", result.geometry, "Z1", actor=pl)
+    other = ws.save_proposal("b", result.geometry, "Z1", actor=pl)
+    cid = ws.save_check(pid, result, actor=pl)
+    overridden = apply_override(result, "eco_redline", "pass", "红线已调整")
+    n = counts(ws.path)
+    for kind in ("recheck", "", "Check", "override "):  # an unknown kind used to skip the override permission
+        with pytest.raises(ParkmapError) as err:
+            ws.save_check(pid, overridden, kind=kind, actor=pl)
+        assert err.value.code == "usage", kind
+    with pytest.raises(ParkmapError) as err:
+        ws.save_check(pid, overridden, parent_check_id=cid, actor=pl)  # a new override, whatever the kind says
+    assert err.value.code == "forbidden"
+    assert counts(ws.path) == n
+    oid = ws.save_override(cid, "eco_redline", "pass", "红线已调整", actor=rev)
+    carried = ws.get_check(oid).result  # a re-check that carries the reviewer's override unchanged
+    ws.save_check(pid, carried, parent_check_id=oid, actor=pl)
+    assert ws.events().iloc[-1]["action"] == "check"  # no override event: nothing new was overridden
+    with pytest.raises(ParkmapError) as err:  # the parent must be a check of the same proposal
+        ws.save_check(other, carried, parent_check_id=oid, actor=pl)
+    assert err.value.code == "usage"
+    changed = apply_override(ws.get_check(oid).to_result(), "eco_redline", "warn", "再次改判")
+    with pytest.raises(ParkmapError) as err:
+        ws.save_check(pid, changed, parent_check_id=oid, actor=pl)
+    assert err.value.code == "forbidden"
+    assert ws.verify() is None
+
+
+def test_cli_audit_verify_names_a_row_that_is_not_utf8(tmp_path, result, monkeypatch, capsys):
+    """``parkmap audit verify`` used to exit 2 with a decode error; now it exits 1 naming the row, and the log
+    still prints."""
+    from geo import cli
+
+    ws = populated(tmp_path, result)
+    tamper(ws.path, "DROP TRIGGER events_no_update", "UPDATE events SET user = CAST(X'FF' AS TEXT) WHERE id = 2",
+           audit.TRIGGERS["events_no_update"])
+    monkeypatch.setenv("PARKMAP_HOME", str(tmp_path))
+    assert cli.main(["audit", "verify"]) == 1
+    out = capsys.readouterr().out
+    assert "events #2" in out and "edited" in out
+    assert cli.main(["audit", "log"]) == 0
+    assert "\ufffd" in capsys.readouterr().out
