@@ -11,6 +11,7 @@ the planner's pan and zoom survive reruns); tables and texts come from
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import tempfile
@@ -32,7 +33,7 @@ from geo.units import fmt_area, fmt_length
 from geo.validate import repair_lines, repair_summary
 from geo.workflow import Workflow
 from geo import accounts
-from geo.auth import Actor, is_loopback, local_actor, login_settings, role_from_claims, role_label, session_expired
+from geo.auth import Actor, is_local_request, is_loopback, local_actor, login_settings, role_from_claims, role_label, session_expired
 from geo.workspace import SaveItem, Workspace, default_home
 from layers import live, render
 from layers.assets import use_local_assets
@@ -119,7 +120,9 @@ def workspace() -> Workspace:
     Every write re-verifies the newest records inside its transaction, so a
     file tampered with while the app runs is refused at the next write.
     """
-    return _workspace(str(default_home()))
+    ws = _workspace(str(default_home()))
+    ws.verify_if_changed()  # a full walk whenever anyone changed the file since the last one (a stat otherwise)
+    return ws
 
 
 def actor() -> Actor:
@@ -150,7 +153,7 @@ def identity() -> Actor | None:
 
     ws = workspace()
     if not ws.has_accounts():
-        if not is_loopback(st.get_option("server.address")):
+        if not is_loopback(st.get_option("server.address")) or not is_local_request(dict(st.context.headers or {})):
             st.error(f"{t('not_loopback', 'zh')}\n\n{t('not_loopback', 'en')}")
             return None
         if ss.get("actor") is None or ss["actor"].via != "os":
@@ -162,11 +165,11 @@ def identity() -> Actor | None:
             accounts.logout(ws, current, "timeout")
             _forget_session()
             ss["timed_out"] = True
-        elif current.via == "account":
-            try:
-                accounts.account(ws, current.name)  # disabled meanwhile → out
-            except ParkmapError:
-                _forget_session()
+            if current.via == "sso":
+                st.logout()  # else the identity provider's cookie would log straight back in
+        elif current.via == "account" and not _account_unchanged(ws, current.name):
+            accounts.logout(ws, current, "account-changed")  # disabled, or its password changed meanwhile
+            _forget_session()
         if "actor" in ss:
             ss["last_seen"] = now
             return ss["actor"]
@@ -174,14 +177,28 @@ def identity() -> Actor | None:
     return _login_page(ws)
 
 
+def _account_unchanged(ws: Workspace, name: str) -> bool:
+    """Is the account still active and unchanged since this session logged in (no new password, not disabled)?"""
+    try:
+        accounts.account(ws, name)
+        return accounts.account_version(ws, name) == ss.get("account_version")
+    except ParkmapError:
+        return False
+
+
 def _login_page(ws: Workspace) -> Actor | None:
     sso = _sso_settings()
     if sso is not None and getattr(st.user, "is_logged_in", False):
         claims = dict(st.user)
-        name = str(claims.get("preferred_username") or claims.get("email") or claims.get("sub") or "")
+        shown = str(claims.get("preferred_username") or claims.get("email") or claims.get("sub") or "")
+        try:  # SSO users are named apart from password accounts: sso:<name>
+            name = accounts.check_name(f"sso:{shown}"[:64])
+        except ParkmapError as exc:
+            st.error(md_escape(str(exc)))
+            return None
         role = role_from_claims(claims, sso["role_claim"], sso["roles"])
         if role is None:
-            st.error(f"{t('sso_no_role', 'zh').format(name=name)} / {t('sso_no_role', 'en').format(name=name)}")
+            st.error(md_escape(f"{t('sso_no_role', 'zh').format(name=name)} / {t('sso_no_role', 'en').format(name=name)}"))
             return None
         import time
 
@@ -191,6 +208,8 @@ def _login_page(ws: Workspace) -> Actor | None:
     st.title(f"{t('app_title', 'zh')} · {t('login_title', 'zh')} / {t('login_title', 'en')}")
     if ss.pop("timed_out", False):
         st.info(f"{t('session_timeout', 'zh')} / {t('session_timeout', 'en')}")
+    if ss.pop("password_changed", False):
+        st.success(f"{t('password_changed', 'zh')} / {t('password_changed', 'en')}")
     st.caption(f"{t('login_hint', 'zh')}  \n{t('login_hint', 'en')}")
     with st.form("login", clear_on_submit=True):  # a wrong password does not stay in the field
         name = st.text_input(f"{t('login_name', 'zh')} / {t('login_name', 'en')}", key="login_name")
@@ -208,6 +227,7 @@ def _login_page(ws: Workspace) -> Actor | None:
         import time
 
         ss["actor"], ss["last_seen"] = who, time.time()
+        ss["account_version"] = accounts.account_version(ws, who.name)
         st.rerun()
     return None
 
@@ -221,13 +241,30 @@ def _require_session() -> None:
     if who is None or (who.via == "os") == workspace().has_accounts() or \
             session_expired(ss.get("last_seen"), time.time(), login_settings().idle_minutes):
         st.rerun(scope="app")
-    if who.via == "account":
-        try:
-            accounts.account(workspace(), who.name)
-        except ParkmapError:
-            st.rerun(scope="app")  # identity() then drops the session
+    if who.via == "account" and not _account_unchanged(workspace(), who.name):
+        st.rerun(scope="app")  # identity() then drops the session
     if who.via != "os":
         ss["last_seen"] = time.time()
+
+
+def password_form(sb, lang: str) -> None:
+    """Change one's own password (the current one is checked, with the login's lockout); then log in again."""
+    with sb.expander(t("change_password", lang)):
+        with st.form("password", clear_on_submit=True):
+            old = st.text_input(t("old_password", lang), type="password", key="pw_old")
+            new = st.text_input(t("new_password", lang), type="password", key="pw_new")
+            done = st.form_submit_button(t("change_password", lang))
+        if done:
+            ws, who = workspace(), actor()
+            try:
+                accounts.login(ws, who.name, old)
+                accounts.set_password(ws, who.name, new, actor=who)
+            except ParkmapError as exc:
+                st.error(md_escape(str(exc)))
+                return
+            _forget_session()
+            ss["password_changed"] = True
+            st.rerun()
 
 
 def _forget_session() -> None:
@@ -320,6 +357,8 @@ def sidebar(data: dict) -> dict:
     else:
         sb.caption(md_escape(t("signed_in", lang).format(name=who.name, role=role_label(who.role, lang))))
         sb.button(t("logout", lang), key="logout", on_click=logout)
+        if who.via == "account":
+            password_form(sb, lang)
     basemap = sb.selectbox(t("basemap", lang), list(render.BASEMAPS), key="basemap",
                            format_func=lambda b: t(f"basemap_{b.replace('tianditu', 'tdt')}", lang))
     pref = data["prefectures"]
@@ -454,6 +493,9 @@ def guarded(fn):
     def run(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
+        except ParkmapError as exc:  # a known condition (damaged or newer workspace, refused write…): say it
+            log.warning("parkmap: %s in %s", exc.code, fn.__name__)
+            st.error(md_escape(str(exc)))
         except Exception:  # st.rerun / st.stop are not Exceptions and pass through
             log.exception("parkmap: unexpected error in %s", fn.__name__)
             st.error(f"{t('error_unexpected', 'zh')} / {t('error_unexpected', 'en')}")
@@ -964,6 +1006,7 @@ def official_layers_input(lang: str) -> None:
                                    detail={"folder": target.name, "files": sorted(Path(f.name).name for f in files)})
                 w.set_official_dir(str(target))
                 st.rerun()  # the map and the result follow the new layer set
+        layer_set_picker(lang)
         if w.official_dir:
             if not Path(w.official_dir).is_dir():
                 w.set_official_dir(None)
@@ -971,6 +1014,34 @@ def official_layers_input(lang: str) -> None:
             idx = official_index(str(gpkg_path()), w.official_dir)
             used = {k for k, v in idx.layer_sources().items() if not v.get("illustrative", True)}
             st.caption(md_escape(f"{t('official_in_use', lang)}: " + ", ".join(sorted(used))))
+
+
+def imported_layer_sets() -> dict[str, str]:
+    """Official layer sets an admin imported (newest first): folder path → "files · time · who"."""
+    from layers.present import format_time
+
+    ev = workspace().events()
+    out: dict[str, str] = {}
+    for r in ev[ev["action"] == "layer_import"].iloc[::-1].itertuples():
+        detail = json.loads(r.detail_json)
+        folder = workspace().home / "layers" / str(detail.get("folder", ""))
+        if detail.get("folder") and folder.is_dir() and str(folder) not in out:
+            files = detail.get("files") or []
+            out[str(folder)] = f"{'、'.join(files[:3])}{'…' if len(files) > 3 else ''} · {format_time(r.at)} · {r.user}"
+    return out
+
+
+def layer_set_picker(lang: str) -> None:
+    """Everyone checks against the official layers an admin imported (shared through the workspace)."""
+    w = workflow()
+    sets = imported_layer_sets()
+    if not sets:
+        return
+    options = [""] + list(sets)
+    _bind("official_pick", w.official_dir if w.official_dir in sets else "")
+    st.selectbox(t("official_pick", lang), options, key="official_pick",
+                 format_func=lambda k: sets.get(k, t("official_none", lang)),
+                 on_change=lambda: w.set_official_dir(ss["official_pick"] or None))
 
 
 def saved_panel(data: dict, lang: str) -> None:
@@ -1043,7 +1114,7 @@ def export_panel(data: dict, ui: dict) -> None:
     from geo.crs import default_gk_zone
     from geo.export import export_proposal_data, snapshot_html, snapshot_pdf, snapshot_png
     from geo.naming import export_filename
-    from geo.report import build_report, report_for_saved
+    from geo.report import report_for_saved, report_unsaved
 
     lang = ui["lang"]
     w = workflow()
@@ -1078,7 +1149,7 @@ def export_panel(data: dict, ui: dict) -> None:
             if w.check_id is not None:  # a recorded check: the report is an audit event and prints the chain head
                 return report_for_saved(workspace(), w.proposal_id, check_id=w.check_id, actor=actor(), lang=lang,
                                         frames=data)
-            return build_report(result, lang=lang, audit=None, frames=data)
+            return report_unsaved(workspace(), result, actor=actor(), lang=lang, frames=data)
 
         _offer("report", t("make_report", lang), make_report,
                export_filename(zone_name, f"{pname}_核查报告" if lang == "zh" else f"{pname}_check_report", "pdf"),
@@ -1107,7 +1178,14 @@ def export_panel(data: dict, ui: dict) -> None:
 TABS = ("zone", "check", "saved", "list")
 
 
+@st.cache_resource(show_spinner=False)
+def _startup_sweep() -> int:
+    """Once per process: remove extraction folders a crashed parkmap left in the temp folder."""
+    return len(sweep_stale_extractions())
+
+
 def main() -> None:
+    _startup_sweep()
     if identity() is None:
         return  # the login form (or the loopback notice) and nothing else
     init_state()

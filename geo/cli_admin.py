@@ -87,7 +87,7 @@ def run_users(args: argparse.Namespace) -> int:
     from geo import accounts
     from geo.workspace import Workspace
 
-    ws = Workspace()
+    ws = Workspace(create=args.action != "list")  # listing never creates a workspace
     if args.action == "list":
         table = accounts.list_users(ws)
         if args.json:
@@ -137,7 +137,7 @@ def run_audit(args: argparse.Namespace) -> int:
     from geo.audit import format_head
     from geo.workspace import Workspace
 
-    ws = Workspace()
+    ws = Workspace(create=False)  # verifying or listing never creates (or chmods) anything
     if args.action == "log":
         ev = ws.events().tail(args.limit) if args.limit else ws.events()
         for r in ev.itertuples():
@@ -179,7 +179,7 @@ def run_backup(args: argparse.Namespace) -> int:
     from geo.audit import format_head
     from geo.workspace import Workspace
 
-    ws = Workspace()
+    ws = Workspace(create=False)
     out = ws.backup(args.dest)
     print(f"已备份并校验 / backed up and verified: {out} (链头 head {format_head(ws.head())})")
     return EXIT_OK

@@ -160,7 +160,7 @@ def test_idle_session_times_out(home, monkeypatch):
     assert any("已自动退出" in i.value for i in app.info)
     ev = Workspace(home).events()
     last = ev[ev["action"] == "logout"].iloc[-1]
-    assert last["user"] == "li" and json.loads(last["detail_json"]) == {"reason": "timeout"}
+    assert last["user"] == "li" and json.loads(last["detail_json"]) == {"reason": "timeout", "via": "account"}
 
 
 def test_logout_returns_to_the_form_and_forgets_the_work(home):
@@ -237,3 +237,91 @@ def test_using_the_zone_list_after_the_idle_time_shows_the_login_form(home, monk
     app.session_state["last_seen"] = time.time() - 120
     app.selectbox(key="list_level").set_value("国家级").run()
     assert len(app.tabs) == 0 and [ti.key for ti in app.text_input] == ["login_name", "login_password"]
+
+
+def _fresh(monkeypatch, h):
+    monkeypatch.delenv("PARKMAP_DATA", raising=False)
+    monkeypatch.setenv("PARKMAP_HOME", str(h))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.mark.parametrize("damage", ["bytes", "newer"])
+def test_a_damaged_or_newer_workspace_is_named_in_the_app(tmp_path, monkeypatch, damage):
+    h = tmp_path / "home"
+    ws = Workspace(h)
+    accounts.add_user(ws, "admin", "admin", PASSWORDS["admin"])
+    if damage == "bytes":
+        data = bytearray(ws.path.read_bytes())
+        data[100:4000] = b"\xff" * 3900
+        ws.path.write_bytes(bytes(data))
+        words = ("工作区文件已损坏", "备份")
+    else:
+        con = sqlite3.connect(ws.path)
+        con.execute("DROP TRIGGER meta_no_update")
+        con.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+        con.commit()
+        con.close()
+        words = ("版本", "未作任何改动")
+    before = ws.path.read_bytes()
+    _fresh(monkeypatch, h)
+    app = _app()
+    errors = [e.value for e in app.error]
+    from layers.present import md_escape
+
+    assert any(all(w in e for w in words) and md_escape(str(ws.path)) in e for e in errors), errors
+    assert not any("程序内部错误" in e for e in errors)  # the real reason, not the generic one
+    assert len(app.tabs) == 0 and ws.path.read_bytes() == before
+
+
+def test_a_password_reset_by_the_admin_ends_the_open_session(home):
+    app = _login(_app(), "li")
+    assert len(app.tabs) == 4
+    accounts.set_password(Workspace(home), "li", "new-pass-77", actor=Actor("admin", "admin"))
+    app.run()
+    assert len(app.tabs) == 0 and "actor" not in app.session_state
+    ev = Workspace(home).events()
+    last = ev[ev["action"] == "logout"].iloc[-1]
+    assert last["user"] == "li" and json.loads(last["detail_json"])["reason"] == "account-changed"
+
+
+def test_changing_ones_own_password(home):
+    app = _login(_app(), "li")
+    app.sidebar.text_input(key="pw_old").input("wrong-pass-1")
+    app.sidebar.text_input(key="pw_new").input("planner-pass-9")
+    app.sidebar.button[1].click().run()  # the form's submit (after 退出登录)
+    assert any("账号或密码错误" in e.value for e in app.sidebar.error) or any("账号或密码错误" in e.value for e in app.error)
+    app.sidebar.text_input(key="pw_old").input(PASSWORDS["li"])
+    app.sidebar.text_input(key="pw_new").input("planner-pass-9")
+    app.sidebar.button[1].click().run()
+    assert len(app.tabs) == 0 and any("密码已修改" in s.value for s in app.success)
+    _login(app, "li", "planner-pass-9")
+    assert len(app.tabs) == 4
+    ev = Workspace(home).events()
+    assert ev[ev["action"] == "user_passwd"]["user"].tolist() == ["li"]
+
+
+def test_layers_an_admin_imported_are_offered_to_planners(home):
+    import geopandas as gpd
+
+    from geo.area import buffer_m
+    from geo.dataset import load_layer
+
+    admin = _login(_app(), "admin")
+    park = load_layer("parks").query("zone_id == @ZONE").geometry.iloc[0]
+    red = gpd.GeoDataFrame({"名称": ["官方红线（测试）"]}, geometry=[buffer_m(park, 2000)], crs="EPSG:4490")
+    admin.file_uploader(key="official_upload0").set_value(
+        ("生态保护红线.geojson", red.to_json().encode("utf-8"), "application/geo+json")).run()
+    planner = _login(_app(), "li")
+    assert not [u for u in planner.get("file_uploader") if "official" in (u.proto.id or "")]  # no import for planners
+    _upload(planner, "shehong.txt", _proposal_txt(400))
+    box = planner.selectbox(key="official_pick")
+    assert len(box.options) == 2 and "生态保护红线.geojson" in box.options[1] and "admin" in box.options[1]
+    [folder] = [str(p) for p in (home / "layers").iterdir()]
+    box.set_value(folder).run()
+    planner.selectbox(key="check_zone").set_value(ZONE).run()
+    planner.button(key="run_check").click().run()
+    w = planner.session_state["wf"]
+    assert w.official_dir and "layers" in w.official_dir, (w.official_dir, [e.value for e in planner.error])
+    row = next(r for r in w.result.rules if r.id == "eco_redline")
+    assert row.status == "fail"  # the official red line (2 km around the park) covers the ring

@@ -230,3 +230,12 @@ def test_report_of_an_unsaved_result_is_recorded(capsys, monkeypatch, home, prop
     text = re.sub(r"\s+", "", subprocess.run(["pdftotext", "-layout", str(tmp_path / "u.pdf"), "-"],
                                             capture_output=True, text=True, check=True).stdout)
     assert f"#{int(rep['id'].iloc[0])}:" in text  # the chain head after the event
+
+
+def test_read_only_commands_create_nothing(capsys, monkeypatch, tmp_path):
+    home = tmp_path / "nothing-here"
+    monkeypatch.setenv("PARKMAP_HOME", str(home))
+    for args in (("audit", "verify"), ("audit", "log"), ("users", "list"), ("backup", tmp_path)):
+        code, out, err = run(capsys, monkeypatch, *args)
+        assert code == 2 and str(home) in err, (args, err)
+    assert not home.exists()
