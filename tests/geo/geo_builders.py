@@ -172,3 +172,26 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), PYTHONIOENCODING="utf-8")
     return subprocess.run([sys.executable, "-m", "geo", *args], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, encoding="utf-8", timeout=300)
+
+
+def square(x0: float, y0: float, x1: float, y1: float):
+    """A lon/lat square given in metres from the Chengdu GK reference point (:func:`chengdu_gk_center`)."""
+    from shapely.geometry import box
+
+    ox, oy = chengdu_gk_center()
+    return gk_to_lonlat(box(ox + x0, oy + y0, ox + x1, oy + y1))
+
+
+def small_check_result():
+    """A check of a 1 km square of zone Z1 that overlaps a red line (verdict fail): the workspace tests' record."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from geo.check import ControlIndex, Proposal, check_proposal, default_rules
+
+    zones = pd.DataFrame([{"zone_id": "Z1", "catalogue_code": "S999001", "name": "甲经开区", "zone_class": "经开区",
+                           "level": "省级"}])
+    eco = gpd.GeoDataFrame({"eco_id": ["E1"]}, geometry=[square(500, 0, 1500, 1000)], crs=4490)
+    parks = gpd.GeoDataFrame({"park_id": ["P1"], "zone_id": ["Z1"]}, geometry=[square(-1000, 0, 0, 1000)], crs=4490)
+    index = ControlIndex.from_frames(zones=zones, eco_redline=eco, parks=parks)
+    return check_proposal(Proposal(square(0, 0, 1000, 1000), "Z1", name="东扩"), index, default_rules())

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import geo_builders as gb
 import pytest
-from shapely.geometry import box
 
 from geo import accounts, audit
 from geo.accounts import (
@@ -24,35 +23,21 @@ from geo.accounts import (
 )
 from geo.auth import ROLES, Actor, check_password_policy, login_settings, permits
 from geo.check import (
-    ControlIndex,
-    Proposal,
     apply_override,
-    check_proposal,
-    default_rules,
 )
 from geo.errors import ParkmapError
 from geo.workspace import SaveItem, Workspace
 
-OX, OY = gb.chengdu_gk_center()
 PW = {"boss": "boss-pass-1", "pl": "plan-pass-1", "pl2": "plan-pass-2", "view": "view-pass-1", "rev": "rev-pass-12"}
 ROLE = {"boss": "admin", "pl": "planner", "pl2": "planner", "view": "viewer", "rev": "reviewer"}
 
 
-def sq(x0, y0, x1, y1):
-    return gb.gk_to_lonlat(box(OX + x0, OY + y0, OX + x1, OY + y1))
+sq = gb.square
 
 
 @pytest.fixture(scope="module")
 def result():
-    import geopandas as gpd
-    import pandas as pd
-
-    zones = pd.DataFrame([{"zone_id": "Z1", "catalogue_code": "S999001", "name": "甲经开区", "zone_class": "经开区",
-                           "level": "省级"}])
-    eco = gpd.GeoDataFrame({"eco_id": ["E1"]}, geometry=[sq(500, 0, 1500, 1000)], crs=4490)
-    parks = gpd.GeoDataFrame({"park_id": ["P1"], "zone_id": ["Z1"]}, geometry=[sq(-1000, 0, 0, 1000)], crs=4490)
-    index = ControlIndex.from_frames(zones=zones, eco_redline=eco, parks=parks)
-    return check_proposal(Proposal(sq(0, 0, 1000, 1000), "Z1", name="东扩"), index, default_rules())
+    return gb.small_check_result()
 
 
 @pytest.fixture(scope="module")

@@ -19,40 +19,25 @@ from pathlib import Path
 import geo_builders as gb
 import pytest
 import shapely
-from shapely.geometry import box
 
 from geo import audit
 from geo.auth import Actor
 from geo.backup import verify_file
 from geo.check import (
-    ControlIndex,
-    Proposal,
     apply_override,
-    check_proposal,
-    default_rules,
 )
 from geo.errors import ParkmapError
 from geo.workspace import SaveItem, Workspace
 
-OX, OY = gb.chengdu_gk_center()
 REPO = Path(__file__).resolve().parents[2]
 
 
-def sq(x0, y0, x1, y1):
-    return gb.gk_to_lonlat(box(OX + x0, OY + y0, OX + x1, OY + y1))
+sq = gb.square
 
 
 @pytest.fixture(scope="module")
 def result():
-    import geopandas as gpd
-    import pandas as pd
-
-    zones = pd.DataFrame([{"zone_id": "Z1", "catalogue_code": "S999001", "name": "甲经开区", "zone_class": "经开区",
-                           "level": "省级"}])
-    eco = gpd.GeoDataFrame({"eco_id": ["E1"]}, geometry=[sq(500, 0, 1500, 1000)], crs=4490)
-    parks = gpd.GeoDataFrame({"park_id": ["P1"], "zone_id": ["Z1"]}, geometry=[sq(-1000, 0, 0, 1000)], crs=4490)
-    index = ControlIndex.from_frames(zones=zones, eco_redline=eco, parks=parks)
-    return check_proposal(Proposal(sq(0, 0, 1000, 1000), "Z1", name="东扩"), index, default_rules())
+    return gb.small_check_result()
 
 
 # --------------------------------------------------------------------------- helpers

@@ -10,32 +10,20 @@ from pathlib import Path
 
 import pytest
 import shapely
-from shapely.geometry import box
 
 import geo_builders as gb
-from geo.check import ControlIndex, Proposal, check_proposal, default_rules
 from geo.accounts import add_user
 from geo.errors import ParkmapError
 from geo.workspace import Workspace, default_home
 
-OX, OY = gb.chengdu_gk_center()
 
 
-def sq(x0, y0, x1, y1):
-    return gb.gk_to_lonlat(box(OX + x0, OY + y0, OX + x1, OY + y1))
+sq = gb.square
 
 
 @pytest.fixture(scope="module")
 def result():
-    import geopandas as gpd
-    import pandas as pd
-
-    zones = pd.DataFrame([{"zone_id": "Z1", "catalogue_code": "S999001", "name": "甲经开区", "zone_class": "经开区",
-                           "level": "省级"}])
-    eco = gpd.GeoDataFrame({"eco_id": ["E1"]}, geometry=[sq(500, 0, 1500, 1000)], crs=4490)
-    parks = gpd.GeoDataFrame({"park_id": ["P1"], "zone_id": ["Z1"]}, geometry=[sq(-1000, 0, 0, 1000)], crs=4490)
-    index = ControlIndex.from_frames(zones=zones, eco_redline=eco, parks=parks)
-    return check_proposal(Proposal(sq(0, 0, 1000, 1000), "Z1", name="东扩"), index, default_rules())
+    return gb.small_check_result()
 
 
 def counts(path: Path) -> tuple[int, int]:
