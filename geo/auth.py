@@ -25,7 +25,6 @@ Examples
 from __future__ import annotations
 
 import getpass
-import os
 from dataclasses import dataclass
 from typing import Literal
 
@@ -197,26 +196,14 @@ class LoginSettings:
     idle_minutes: int = 30
 
 
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise ParkmapError(f"环境变量 {name} 的值无效：{raw}", f"Invalid value for {name}: {raw}",
-                           "填一个正整数 / use a positive whole number", code="usage")
-    return value
-
-
 def login_settings() -> LoginSettings:
     """The current :class:`LoginSettings` from the environment."""
+    from geo.limits import env_int  # the one parser of numeric settings
+
     d = LoginSettings()
-    return LoginSettings(_env_int("PARKMAP_LOGIN_MAX_FAILURES", d.max_failures),
-                         _env_int("PARKMAP_LOGIN_LOCK_MINUTES", d.lock_minutes),
-                         _env_int("PARKMAP_SESSION_IDLE_MINUTES", d.idle_minutes))
+    return LoginSettings(env_int("PARKMAP_LOGIN_MAX_FAILURES", d.max_failures),
+                         env_int("PARKMAP_LOGIN_LOCK_MINUTES", d.lock_minutes),
+                         env_int("PARKMAP_SESSION_IDLE_MINUTES", d.idle_minutes))
 
 
 __all__ = ["ROLES", "Actor", "LoginSettings", "RoleSpec", "burn_time", "check_password_policy", "check_role",

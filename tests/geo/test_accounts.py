@@ -375,7 +375,7 @@ def test_logout_and_bad_settings(team, monkeypatch):
                                                                                           "via": "account"})
     for bad in ("0", "-1", "many"):
         monkeypatch.setenv("PARKMAP_LOGIN_MAX_FAILURES", bad)
-        forbidden(login_settings, "usage")
+        forbidden(login_settings, "config")  # one settings parser (geo.limits.env_int)
 
 
 def test_account_events_are_chained_to_their_rows(team):
