@@ -1,8 +1,8 @@
 """Login and roles in the real app, in headless Chromium (issue #9, "Done means").
 
 One ``streamlit run app.py`` on a temporary ``PARKMAP_HOME`` whose workspace
-holds an admin, a viewer (wang) and a reviewer (zhao), created with the
-engine before the app starts. Each test is a fresh page load (a new session):
+holds an admin, a viewer (wang), a reviewer (zhao) and a planner (li),
+created with the engine before the app starts. Each test is a fresh page load (a new session):
 
 1. The page is a login form and nothing else: no sidebar, no tabs, no map
    iframe. A wrong password gets the bilingual refusal and still no map.
@@ -12,6 +12,11 @@ engine before the app starts. Each test is a fresh page load (a new session):
 3. The reviewer logs in, uploads, checks, overrides the failing rule with a
    reason (the verdict line says 已改判) and saves; the workspace records the
    override, the proposal and the check under zhao（reviewer）.
+4. The planner opens 开发区一览; an admin disables the account through the
+   engine while the page stays open; picking 国家级 in the list's 级别 filter
+   reruns only that fragment (``identity()`` does not run), and its
+   ``_require_session()`` still brings back the login form and records
+   ``logout`` with reason ``account-changed``.
 
 The AppTest version (tests/app/test_app_auth.py) covers the branches faster.
 Screenshots go to ``test-artifacts/auth_*.png``.
@@ -28,7 +33,7 @@ from tests.browser_support import ARTIFACTS, make_driver, require_browser, strea
 
 require_browser()
 
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from test_app_check import ZONE, _proposal_txt
@@ -40,11 +45,12 @@ from geo.workspace import Workspace
 
 pytestmark = pytest.mark.timeout(900)
 
-PASSWORDS = {"admin": "admin-pass-1", "wang": "viewer-pass-1", "zhao": "review-pass-1"}
-ROLES = {"wang": "viewer", "zhao": "reviewer"}
+PASSWORDS = {"admin": "admin-pass-1", "wang": "viewer-pass-1", "zhao": "review-pass-1", "li": "planner-pass-1"}
+ROLES = {"wang": "viewer", "zhao": "reviewer", "li": "planner"}
 LOGIN_BUTTON = "登录 / Log in"
 WRONG = "账号或密码错误 / Wrong account name or password"
 CHECK_TAB = "扩区核查"
+LIST_TAB = "开发区一览"
 SIDEBAR = '[data-testid="stSidebar"]'
 FAILING_RULE = "评价排名后1/3"  # bottom_third: the only rule the 400 m ring around 射洪's park fails
 
@@ -264,3 +270,39 @@ def test_reviewer_checks_overrides_and_saves(app, txt):
     assert list(saved["created_by"]) == ["zhao"] and list(saved["zone_id"]) == [ZONE]
     check = ws.checks_for(int(saved["id"].iloc[0]))[-1]
     assert check.verdict == "attention" and check.created_by == "zhao"
+
+
+# --------------------------------------------------------------------------- 4. a fragment rerun after the account is disabled
+
+
+def test_list_fragment_rerun_logs_out_an_account_disabled_meanwhile(app):
+    app.login_as("li")
+    assert "当前用户：li（编制）" in app.sidebar_text()
+    app.tab(LIST_TAB)
+    box = app.el("list_level")
+    assert "共 " in app.panel() and app.selected(box) != "国家级"
+    app.assert_no_error()
+
+    # the page stays open; an admin disables the account meanwhile (the engine, as `parkmap users disable li`)
+    accounts.set_disabled(Workspace(app.home), "li", True, actor=Actor("admin", "admin"))
+
+    # 级别 → 国家级: a widget inside the list_panel fragment, so only that fragment reruns (identity() does not)
+    inp = box.find_element(By.CSS_SELECTOR, "input[role=combobox]")
+    app._click(inp)
+    inp.send_keys("国家级")
+    option = app.wait(lambda d: next((o for o in d.find_elements(By.CSS_SELECTOR, '[role="option"]')
+                                      if o.text.strip() == "国家级" and o.is_displayed()), False), 30, "option 国家级")
+    app._click(option)
+    try:
+        app.wait(lambda d: d.find_elements(By.CSS_SELECTOR, ".st-key-login_name input"), 60)
+    except TimeoutException:
+        pytest.fail(f"no login form after the fragment rerun; the page shows: {app.main_text()[:400]!r}")
+    app.settle()
+    app.login_form_only()  # no tabs, no sidebar, no map
+    app.shot("fragment_account_disabled")
+
+    ev = _events(app.home)
+    mine = ev[ev["user"] == "li"]
+    assert list(mine["action"]) == ["login", "logout"], mine
+    assert json.loads(mine["detail_json"].iloc[-1])["reason"] == "account-changed"
+    assert mine["role"].iloc[-1] == "planner"
