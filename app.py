@@ -21,7 +21,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import catalog
+from geo import catalog, settings
 from geo import zones as zq
 from geo.check import ControlIndex, Proposal, apply_override, check_proposal
 from geo.dataset import gpkg_path, list_layers, load_layer
@@ -98,7 +98,7 @@ def upload_cache() -> dict:
 
 
 def tianditu_key() -> str | None:
-    key = os.environ.get("TIANDITU_TOKEN")
+    key = settings.tianditu_token()
     if key:
         return key
     try:

@@ -198,7 +198,7 @@ class LoginSettings:
 
 def login_settings() -> LoginSettings:
     """The current :class:`LoginSettings` from the environment."""
-    from geo.limits import env_int  # the one parser of numeric settings
+    from geo.settings import env_int  # the one reader of the environment
 
     d = LoginSettings()
     return LoginSettings(env_int("PARKMAP_LOGIN_MAX_FAILURES", d.max_failures),

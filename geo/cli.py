@@ -26,6 +26,7 @@ from typing import Any, NoReturn
 
 from geo.cli_admin import add_audit, add_backup, add_user_option, add_users, layers_permitted
 from geo.area import centroid_lonlat, count_parts_holes, geodesic_area_m2, to_mu
+from geo import settings
 from geo.errors import ParkmapError, bilingual
 from geo.jsonutil import json_value
 from geo.units import fmt_area, fmt_value
@@ -580,7 +581,7 @@ def _snapshot_view(args: argparse.Namespace, frames: dict[str, Any]) -> tuple[An
         zone_id = default_index().resolve_zone(args.zone)["zone_id"]
     bounds = parse_bbox(args.bbox) if args.bbox else None
     view = MapView(bounds=bounds, basemap=args.basemap, active=active, regions=regions, color_by=args.color_by,
-                   highlighted=zone_id, lang=args.lang, tianditu_key=os.environ.get("TIANDITU_TOKEN") or None,
+                   highlighted=zone_id, lang=args.lang, tianditu_key=settings.tianditu_token(),
                    title=args.title)
     name = ""
     if args.proposal:

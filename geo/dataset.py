@@ -9,13 +9,14 @@ build packages.
 from __future__ import annotations
 
 import hashlib
-import os
 from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+
+from geo import settings
 
 #: Repository data folder (curated tables, SOURCES.md, the GeoPackage). The
 #: ``PARKMAP_DATA`` environment variable points :func:`gpkg_path` at another
@@ -55,7 +56,7 @@ def gpkg_path(data_dir: Path | None = None) -> Path:
     -------
     Path
     """
-    return Path(data_dir or os.environ.get("PARKMAP_DATA") or DATA_DIR) / GPKG_NAME
+    return Path(data_dir or settings.data_dir() or DATA_DIR) / GPKG_NAME
 
 
 def list_layers(path: Path | None = None) -> list[str]:

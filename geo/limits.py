@@ -28,11 +28,10 @@ else is refused with a :class:`~geo.errors.ParkmapError` naming the variable.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from geo.errors import ParkmapError
+from geo.settings import env_int  # the one reader of the environment
 
 ENV_MAX_FEATURES = "PARKMAP_MAX_FEATURES"
 ENV_MAX_VERTICES = "PARKMAP_MAX_VERTICES"
@@ -63,47 +62,6 @@ class CountCaps:
     max_vertices: int
     features_env: str = ENV_MAX_FEATURES
     vertices_env: str = ENV_MAX_VERTICES
-
-
-def env_int(name: str, default: int, environ: Mapping[str, str] | None = None) -> int:
-    """Read a positive whole number from environment variable ``name``.
-
-    Parameters
-    ----------
-    name : str
-        Variable name, e.g. ``"PARKMAP_MAX_FEATURES"``.
-    default : int
-        Value when the variable is unset or blank.
-    environ : Mapping, optional
-        Environment to read (``os.environ`` by default; for tests).
-
-    Returns
-    -------
-    int
-
-    Raises
-    ------
-    ParkmapError
-        ``code="config"`` when the value is not a positive whole number.
-    """
-    env = os.environ if environ is None else environ
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw.replace("_", "").replace(",", ""))
-    except ValueError:
-        value = 0
-    if value <= 0:
-        shown = raw[:40]
-        raise ParkmapError(
-            f"环境变量 {name}=“{shown}” 无效，应为正整数",
-            f"Environment variable {name}='{shown}' is invalid; it must be a positive whole number",
-            f"例如 {name}={default}，或删除该变量以使用默认值 {default} / "
-            f"e.g. {name}={default}, or unset it for the default {default}",
-            code="config",
-        )
-    return value
 
 
 def proposal_caps(environ: Mapping[str, str] | None = None) -> CountCaps:

@@ -39,13 +39,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from geo import audit
+from geo import audit, settings
 from geo.auth import local_actor
 from geo.clock import now_iso
 from geo.errors import ParkmapError
 
 #: Environment variable naming the workspace folder.
-HOME_ENV = "PARKMAP_HOME"
+HOME_ENV = settings.HOME_ENV
 DB_NAME = "workspace.sqlite"
 SCHEMA_VERSION = audit.SCHEMA_VERSION
 BUSY_TIMEOUT_MS = 30_000
@@ -66,9 +66,8 @@ def _now() -> str:
 
 
 def default_home() -> Path:
-    """``$PARKMAP_HOME`` or ``~/.parkmap``."""
-    env = os.environ.get(HOME_ENV)
-    return Path(env).expanduser() if env else Path.home() / ".parkmap"
+    """``$PARKMAP_HOME`` or ``~/.parkmap`` (:func:`geo.settings.home`)."""
+    return settings.home()
 
 
 def _db_error(path: Path, exc: BaseException) -> ParkmapError:

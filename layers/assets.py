@@ -36,7 +36,6 @@ import base64
 import functools
 import json
 import mimetypes
-import os
 import posixpath
 import re
 import warnings
@@ -48,6 +47,8 @@ import branca.element
 import folium
 from branca.element import MacroElement
 from folium.template import Template
+
+from geo import settings
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -85,9 +86,9 @@ class OfflineAssetWarning(UserWarning):
 
 def vendor_dir() -> Path:
     """The ``static/vendor`` directory (``PARKMAP_VENDOR_DIR`` overrides)."""
-    env = os.environ.get("PARKMAP_VENDOR_DIR")
-    if env:
-        return Path(env)
+    env = settings.vendor_dir()
+    if env is not None:
+        return env
     return Path(__file__).resolve().parents[1] / "static" / "vendor"
 
 

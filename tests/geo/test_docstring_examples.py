@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("name", ["geo.auth", "geo.audit"])
+@pytest.mark.parametrize("name", ["geo.auth", "geo.audit", "geo.settings"])
 def test_examples_run(name):
     module = importlib.import_module(name)
     failed, attempted = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
