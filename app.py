@@ -23,12 +23,13 @@ from streamlit_folium import st_folium
 
 from geo import catalog, settings
 from geo import zones as zq
-from geo.check import ControlIndex, Proposal, apply_override, check_proposal
+from geo.check import ControlIndex, apply_override
+from geo.checkflow import CheckOptions, run_checks
 from geo.dataset import gpkg_path, list_layers, load_layer
 from geo.errors import ParkmapError
 from geo.io.archive import EXTRACT_PREFIX, extraction_dir, sweep_stale_extractions
 from geo.io.guard import safe_upload_name
-from geo.proposal import parcel_label, proposal_from_frame, read_proposal_file
+from geo.proposal import ProposalParcels, parcel_label, proposal_from_frame, read_proposal_file
 from geo.units import fmt_area, fmt_length
 from geo.validate import repair_lines, repair_summary
 from geo.workflow import Workflow
@@ -879,11 +880,12 @@ def check_panel(data: dict, ui: dict, below) -> None:
             st.warning(t("need_geom", lang))
         else:
             index = official_index(str(gpkg_path()), w.official_dir) if w.official_dir else control_index(str(gpkg_path()))
-            try:
-                result = check_proposal(Proposal(geometry=w.geometry, zone_id=w.zone_id, type=w.type,
-                                                 chemical=w.chemical, major_project=w.major_project, removed=w.removed,
-                                                 name=w.display_name(short), parcels=w.parcels or None,
-                                                 repair=w.repair, repaired=w.repairs), index)
+            try:  # the one check sequence (geo.checkflow), as the CLI runs it
+                item = ProposalParcels(geometry=w.geometry, parcels=w.parcels or [], name=w.display_name(short),
+                                       repairs=list(w.repairs or []))
+                removed = ProposalParcels(geometry=w.removed) if w.removed is not None else None
+                result = run_checks([item], w.zone_id, CheckOptions(w.type, w.chemical, w.major_project, w.repair),
+                                    removed=removed, index=index).results[0]
             except ParkmapError as exc:
                 st.error(md_escape(str(exc)))
             else:

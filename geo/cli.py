@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 
-from geo.cli_admin import add_audit, add_backup, add_user_option, add_users, layers_permitted
+from geo.cli_admin import add_audit, add_backup, add_user_option, add_users
 from geo.area import centroid_lonlat, count_parts_holes, geodesic_area_m2, to_mu
 from geo import settings
 from geo.errors import ParkmapError, bilingual
@@ -333,18 +333,11 @@ def format_check_text(doc: dict[str, Any]) -> str:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """Handle ``check``."""
-    from geo.check import Proposal, check_proposal, default_index
+    """Handle ``check`` (the sequence itself is :func:`geo.checkflow.run_checks`)."""
+    from geo.checkflow import CheckOptions, run_checks
     from geo.proposal import read_proposal_file
-    from geo.rules import load_rules
 
     ws, actor = _workspace_actor(args, "save" if args.save else "check")  # who, before any work
-    rules = load_rules(args.rules)
-    index = default_index()
-    zone = index.resolve_zone(args.zone)  # unknown zone → exit 2 before any work
-    if args.layers is not None:
-        layers_permitted(ws, actor, args.layers)
-        index = index.with_layers(args.layers)
     with _captured_library_warnings() as lib_warnings:
         res = read_proposal_file(args.file, crs=args.crs, encoding=args.encoding, layer=args.layer)
         removed = read_removed(args.removed, args.repair) if args.removed is not None else None
@@ -352,19 +345,12 @@ def run_check(args: argparse.Namespace) -> int:
                            repair=args.repair)
     warnings = list(res.warnings) + [w for w in lib_warnings if w not in res.warnings]
     warnings += [w for item in items for w in item.warnings] + (removed.warnings if removed is not None else [])
-    proposals = [Proposal(geometry=item.geometry, zone_id=zone["zone_id"], type=args.ptype, chemical=args.chemical,
-                          major_project=args.major_project, removed=removed.geometry if removed is not None else None,
-                          name=item.name, parcels=item.parcels, repair=args.repair,
-                          repaired=item.repairs + (removed.repairs if removed is not None else []))
-                 for item in items]
-    results = [check_proposal(p, index, rules) for p in proposals]
-    saved = None
-    if args.save and ws is not None:
-        from geo.workspace import SaveItem
-
-        items = [SaveItem(p.name, r.geometry, zone["zone_id"], r, p.options() | {"removed": None}, f"cli:{args.file}")
-                 for p, r in zip(proposals, results)]
-        saved = [{"proposal_id": pid, "check_id": cid} for pid, cid in ws.save_checked(items, actor=actor)]
+    run = run_checks(items, args.zone, CheckOptions(args.ptype, bool(args.chemical), bool(args.major_project),
+                                                    bool(args.repair)),
+                     removed=removed, layers=args.layers, rules_path=args.rules, save=bool(args.save and ws),
+                     workspace=ws, actor=actor, source=f"cli:{args.file}")
+    zone, index, rules, results = run.zone, run.index, run.rules, run.results
+    saved = [{"proposal_id": pid, "check_id": cid} for pid, cid in run.saved] if run.saved is not None else None
     options = {"type": args.ptype, "chemical": bool(args.chemical), "major_project": bool(args.major_project),
                "removed": str(args.removed) if args.removed else None,
                "layers": str(args.layers) if args.layers else None}
@@ -484,33 +470,22 @@ def _read_one_proposal(args: argparse.Namespace, path: Path) -> Any:
 
 def _check_file(args: argparse.Namespace, path: Path, zone_ref: str | None, save: bool) -> tuple[Any, Any]:
     """Check a proposal file against ``zone_ref``; optionally save it (→ audit info)."""
-    from geo.check import Proposal, check_proposal, default_index
+    from geo.checkflow import CheckOptions, run_checks
     from geo.report import AuditInfo
-    from geo.rules import load_rules
 
     if not zone_ref:
         raise ParkmapError("方案文件需要 --zone 指定开发区", "A proposal file needs --zone", "例如 --zone S517077 / "
                            "e.g. --zone S517077", code="usage")
-    index = default_index()
-    zone = index.resolve_zone(zone_ref)
     ws, actor = _workspace_actor(args, "save" if save else "check")
-    if args.control_layers is not None:
-        layers_permitted(ws, actor, args.control_layers)
-        index = index.with_layers(args.control_layers)
     item = _read_one_proposal(args, path)
     removed = read_removed(args.removed, args.repair) if args.removed is not None else None
-    prop = Proposal(geometry=item.geometry, zone_id=zone["zone_id"], type=args.ptype, chemical=args.chemical,
-                    major_project=args.major_project, removed=removed.geometry if removed is not None else None,
-                    name=item.name, parcels=item.parcels, repair=args.repair,
-                    repaired=item.repairs + (removed.repairs if removed is not None else []))
-    result = check_proposal(prop, index, load_rules(None))
-    if not save or ws is None:
-        return result, None
-    from geo.workspace import SaveItem
-
-    [(_, cid)] = ws.save_checked([SaveItem(prop.name, result.geometry, zone["zone_id"], result,
-                                           prop.options() | {"removed": None}, f"cli:{path}")], actor=actor)
-    return result, AuditInfo.from_saved(ws.get_check(cid))
+    run = run_checks([item], zone_ref, CheckOptions(args.ptype, bool(args.chemical), bool(args.major_project),
+                                                    bool(args.repair)),
+                     removed=removed, layers=args.control_layers, save=bool(save and ws), workspace=ws, actor=actor,
+                     source=f"cli:{path}")
+    if not run.saved:
+        return run.results[0], None
+    return run.results[0], AuditInfo.from_saved(ws.get_check(run.saved[0][1]))
 
 
 def _has_workspace() -> bool:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from geo.auth import ROLES, Actor, local_actor, os_user, role_label
+from geo.checkflow import layers_permitted  # noqa: F401 (re-exported for callers of the CLI module)
 from geo.errors import ParkmapError
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -44,23 +45,6 @@ def cli_actor(ws: Any, args: argparse.Namespace) -> Actor:
                            "例如 parkmap check 方案.txt --zone S517077 --user zhangsan / "
                            "e.g. parkmap check plan.txt --zone S517077 --user zhangsan",
                            code="login") from exc
-
-
-def layers_permitted(ws: Any, actor: Actor | None, folder: Path) -> None:
-    """May ``actor`` check against the official layers in ``folder``?
-
-    Layer sets an admin imported into the workspace (``$PARKMAP_HOME/layers/``)
-    are for everyone; any other folder is an import and, once accounts exist,
-    needs the ``import_layers`` permission (a planner must not swap the
-    control lines a verdict rests on).
-    """
-    if ws is None or actor is None or not ws.has_accounts():
-        return
-    try:
-        Path(folder).resolve().relative_to((ws.home / "layers").resolve())
-        return
-    except ValueError:
-        actor.require("import_layers")
 
 
 def add_user_option(p: argparse.ArgumentParser) -> None:
