@@ -51,7 +51,7 @@ from geo.crs import (
 )
 from geo.errors import ParkmapError, bilingual
 from geo.io.archive import DEFAULT_LIMITS, ReadLimits, check_file_size
-from geo.io.write import write_bytes_atomic
+from geo.io.atomic import write_bytes_atomic
 from geo.validate import INVALID_PARCELS_ATTR, describe_crossings, invalid_reason_text, ring_crossings
 
 SECTION_META = "属性描述"

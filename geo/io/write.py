@@ -2,58 +2,25 @@
 
 Every writer produces the file inside a private temporary folder next to the
 target and then moves it into place with :func:`os.replace`, so a failure
-never leaves a half-written target and never destroys an existing file.
+never leaves a half-written target and never destroys an existing file
+(:mod:`geo.io.atomic`; :func:`atomic_output` and :func:`write_bytes_atomic`
+are re-exported here).  The 界址点 TXT writer itself lives with its reader in
+:mod:`geo.io.jzd_txt`, the KML writer with its reader in :mod:`geo.io.kml`;
+the dependency is one-way: this module uses :mod:`geo.io.jzd_txt`, never the
+reverse.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from geo.crs import EPSG_WGS84, to_cgcs2000
 from geo.errors import ParkmapError
+from geo.io.atomic import atomic_output, write_bytes_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
-
-
-@contextmanager
-def atomic_output(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path; on success move it onto ``path``.
-
-    The temporary file lives in a hidden folder in the target's directory
-    (same filesystem, so the final :func:`os.replace` is atomic).  On any
-    exception the temporary folder is removed and ``path`` is untouched.
-    """
-    target = Path(path)
-    if not target.parent.is_dir():
-        raise ParkmapError(
-            f"输出目录不存在：{target.parent}", f"Output folder does not exist: {target.parent}", code="write",
-        )
-    tmpdir = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
-    try:
-        tmp = tmpdir / target.name
-        yield tmp
-        if not tmp.exists():
-            raise ParkmapError(f"未能写出 {target.name}", f"Failed to write {target.name}", code="write")
-        os.replace(tmp, target)
-    finally:
-        shutil.rmtree(tmpdir, ignore_errors=True)
-
-
-def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
-    """Atomically write ``data`` to ``path`` and return the path."""
-    with atomic_output(path) as tmp:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-    return Path(path)
 
 
 def _write_error(path: Path, exc: Exception) -> ParkmapError:
@@ -100,7 +67,7 @@ def write_txt(
     encoding: str = "utf-8",
 ) -> Path:
     """Write a 界址点 TXT file; see :func:`geo.io.jzd_txt.write_jzd_txt`."""
-    from geo.io.jzd_txt import write_jzd_txt
+    from geo.io.jzd_txt import write_jzd_txt  # on use: writing bytes atomically need not load geopandas
 
     return write_jzd_txt(gdf, path, zone=zone, prefixed=prefixed, encoding=encoding)
 
