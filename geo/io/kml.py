@@ -1,25 +1,33 @@
-"""KML parsing: Placemarks, Polygons (outer/inner boundaries), MultiGeometry and ExtendedData.
+"""KML reading and writing: Placemarks, Polygons (outer/inner boundaries), MultiGeometry and ExtendedData.
 
-A small :mod:`xml.etree` reader, because GDAL's LIBKML driver mangles Chinese
-ExtendedData field names; GDAL's KML/LIBKML driver (:func:`read_kml_gdal`)
-is only a fallback.  DTD/entity declarations are refused (XXE, billion laughs).
+Reading (:func:`parse_kml`): a small :mod:`xml.etree` reader, because GDAL's
+LIBKML driver mangles Chinese ExtendedData field names; GDAL's KML/LIBKML
+driver (:func:`read_kml_gdal`) is only a fallback.  DTD/entity declarations
+are refused (XXE, billion laughs).
+
+Writing (:func:`format_kml`): KML 2.2 of polygon features (lon/lat, 9
+decimals), attributes in ExtendedData, one style per ``part`` value; GDAL's
+KML driver is not used for the same reason (Chinese field names).
 """
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from geo.crs import EPSG_WGS84
+from geo.area import polygon_parts
+from geo.crs import EPSG_WGS84, to_cgcs2000
 from geo.errors import ParkmapError
 
 # Columns GDAL's LIBKML driver adds that carry no planning information.
@@ -158,5 +166,90 @@ def count_placemarks(data: bytes) -> int:
     return len(_PLACEMARK.findall(data))
 
 
-__all__ = ["count_placemarks", "kml_gdal_driver", "kml_placemark_geometry", "parse_kml", "parse_kml_coordinates",
-           "read_kml_gdal"]
+# --------------------------------------------------------------------------
+# writing
+# --------------------------------------------------------------------------
+def format_kml(gdf: gpd.GeoDataFrame, name: str = "parkmap", *, styles: Mapping[str, Mapping[str, Any]] | None = None,
+               default_style: Mapping[str, Any] | None = None) -> bytes:
+    """KML 2.2 of polygon features (lon/lat, 9 decimals), attributes in ExtendedData, one style per ``part``.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        Polygon features in any CRS (written in EPSG:4490 lon/lat).  Every
+        column but the geometry goes to ExtendedData; the Placemark's name is
+        ``part_zh`` or ``part``.
+    name : str
+        The Document's name.
+    styles : mapping, optional
+        ``part`` value → Leaflet-like style (``color``, ``opacity``,
+        ``weight``, ``fillColor``, ``fillOpacity``); a part not listed gets
+        ``default_style``.  Only used when ``gdf`` has a ``part`` column.
+
+    Returns
+    -------
+    bytes
+        The UTF-8 document with its XML declaration.
+    """
+    styles = styles or {}
+    default_style = default_style or {}
+    ns = "http://www.opengis.net/kml/2.2"
+    ET.register_namespace("", ns)
+    q = lambda tag: f"{{{ns}}}{tag}"  # noqa: E731
+    root = ET.Element(q("kml"))
+    doc = ET.SubElement(root, q("Document"))
+    ET.SubElement(doc, q("name")).text = name
+    data = to_cgcs2000(gdf)
+    for part in dict.fromkeys(data.get("part", [])):
+        st = styles.get(part, default_style)
+        s = ET.SubElement(doc, q("Style"), id=_kml_style_id(part))
+        ls = ET.SubElement(s, q("LineStyle"))
+        ET.SubElement(ls, q("color")).text = _kml_color(st.get("color", "#000000"), st.get("opacity", 1.0))
+        ET.SubElement(ls, q("width")).text = f"{st.get('weight', 2):g}"
+        ps = ET.SubElement(s, q("PolyStyle"))
+        ET.SubElement(ps, q("color")).text = _kml_color(st.get("fillColor", st.get("color", "#000000")),
+                                                        st.get("fillOpacity", 0.3))
+    cols = [c for c in data.columns if c != data.geometry.name]
+    for (_, row), geom in zip(data.iterrows(), data.geometry):
+        pm = ET.SubElement(doc, q("Placemark"))
+        ET.SubElement(pm, q("name")).text = str(row.get("part_zh") or row.get("part") or "")
+        if "part" in row:
+            ET.SubElement(pm, q("styleUrl")).text = f"#{_kml_style_id(row['part'])}"
+        ext = ET.SubElement(pm, q("ExtendedData"))
+        for c in cols:
+            d = ET.SubElement(ext, q("Data"), name=str(c))
+            ET.SubElement(d, q("value")).text = "" if row[c] is None else str(row[c])
+        _kml_write_geometry(pm, geom, q)
+    ET.indent(root)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8")
+
+
+def _kml_style_id(part: str) -> str:
+    return "s_" + "".join(ch if ch.isalnum() else "_" for ch in str(part))
+
+
+def _kml_color(hex_color: str, alpha: float) -> str:
+    """KML ``aabbggrr`` of a CSS colour and an opacity."""
+    from matplotlib.colors import to_rgba
+
+    r, g, b, _ = to_rgba(hex_color)
+    return "".join(f"{int(round(v * 255)):02x}" for v in (max(0.0, min(1.0, alpha)), b, g, r))
+
+
+def _kml_write_ring(parent: ET.Element, tag: str, ring: Any, q: Any) -> None:
+    lr = ET.SubElement(ET.SubElement(parent, q(tag)), q("LinearRing"))
+    ET.SubElement(lr, q("coordinates")).text = " ".join(f"{x:.9f},{y:.9f}" for x, y in np.asarray(ring.coords)[:, :2])
+
+
+def _kml_write_geometry(pm: ET.Element, geom: BaseGeometry, q: Any) -> None:
+    polys = polygon_parts(geom)
+    parent = ET.SubElement(pm, q("MultiGeometry")) if len(polys) > 1 else pm
+    for p in polys:
+        el = ET.SubElement(parent, q("Polygon"))
+        _kml_write_ring(el, "outerBoundaryIs", p.exterior, q)
+        for hole in p.interiors:
+            _kml_write_ring(el, "innerBoundaryIs", hole, q)
+
+
+__all__ = ["count_placemarks", "format_kml", "kml_gdal_driver", "kml_placemark_geometry", "parse_kml",
+           "parse_kml_coordinates", "read_kml_gdal"]

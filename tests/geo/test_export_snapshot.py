@@ -192,7 +192,7 @@ def test_static_300dpi_portrait_with_proposal(frames):
 
 
 def test_no_cjk_font_is_a_clear_error(monkeypatch):
-    import geo.export as ex
+    import geo.export.static as ex  # find_cjk_font reads CJK_FAMILIES / CJK_FILES from its own module
     from matplotlib import font_manager as fm
 
     find_cjk_font.cache_clear()
