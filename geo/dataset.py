@@ -16,12 +16,12 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from geo import settings
+from geo import resources, settings
 
 #: Repository data folder (curated tables, SOURCES.md, the GeoPackage). The
 #: ``PARKMAP_DATA`` environment variable points :func:`gpkg_path` at another
 #: folder holding a ``sichuan.gpkg`` (e.g. a copy with official layers).
-DATA_DIR: Path = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR: Path = resources.data_dir()
 GPKG_NAME = "sichuan.gpkg"
 
 #: Spatial layers, in drawing order (bottom first).

@@ -38,11 +38,12 @@ from typing import Any
 
 import yaml
 
+from geo import resources
 from geo.errors import ParkmapError
 from geo.sources import cite, cite_all, cite_quotes, cite_ref, source_for
 
 #: Default rules file shipped with the repository.
-DEFAULT_RULES_PATH: Path = Path(__file__).resolve().parent.parent / "data" / "rules.yaml"
+DEFAULT_RULES_PATH: Path = resources.data_dir() / "rules.yaml"
 
 #: Implemented checks, in the order rule rows are reported.
 SPATIAL_RULE_IDS: tuple[str, ...] = (

@@ -48,7 +48,7 @@ import folium
 from branca.element import MacroElement
 from folium.template import Template
 
-from geo import settings
+from geo import resources, settings
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -89,7 +89,7 @@ def vendor_dir() -> Path:
     env = settings.vendor_dir()
     if env is not None:
         return env
-    return Path(__file__).resolve().parents[1] / "static" / "vendor"
+    return resources.static_dir() / "vendor"
 
 
 @functools.lru_cache(maxsize=4)

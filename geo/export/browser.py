@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from geo import settings
 from geo.errors import ParkmapError
 from geo.export.page import (
     PageLayout,
@@ -42,8 +43,8 @@ from geo.export.page import (
 if TYPE_CHECKING:  # pragma: no cover
     from layers.compose import MapView
 
-CHROMIUM = Path(os.environ.get("PARKMAP_CHROMIUM", "/usr/bin/chromium"))
-CHROMEDRIVER = Path(os.environ.get("PARKMAP_CHROMEDRIVER", "/usr/bin/chromedriver"))
+CHROMIUM = settings.chromium()  # PARKMAP_CHROMIUM, read once at import
+CHROMEDRIVER = settings.chromedriver()  # PARKMAP_CHROMEDRIVER
 
 
 def browser_available() -> bool:
