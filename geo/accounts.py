@@ -100,9 +100,10 @@ def _append_user(ws: Workspace, who: Actor, action: str, name: str, *, role: str
                                "改密码用 parkmap users passwd / use parkmap users passwd", code="usage")
         if not new and state is None:
             raise ParkmapError(f"没有账号：{name}", f"No such account: {name}", "parkmap users list", code="not-found")
-        role = role if role is not None else state["role"]
-        pw_hash = pw_hash if pw_hash is not None else state["pw_hash"]
-        disabled = bool(disabled if disabled is not None else state["disabled"])
+        assert state is not None or new  # checked just above
+        role = role if role is not None or state is None else state["role"]
+        pw_hash = pw_hash if pw_hash is not None or state is None else state["pw_hash"]
+        disabled = bool(disabled if disabled is not None or state is None else state["disabled"])
         if disabled and role == "admin" and _active_admins(con, excluding=name) == 0:
             raise ParkmapError("不能停用最后一个管理员", "The last active administrator cannot be disabled",
                                "先添加另一个管理员 / add another admin first", code="usage")
@@ -264,7 +265,11 @@ def login(ws: Workspace, name: str, password: str) -> Actor:
         refused = _locked(_recent_failures(con, name, now - window), now, settings.max_failures, window)
     if refused is None:  # a locked name is refused without spending a hash
         with _VERIFYING:  # at most VERIFY_SLOTS at once: a login flood queues here instead of eating memory
-            ok = verify_password(state["pw_hash"], password) if state is not None else (burn_time(password) or False)
+            if state is not None:
+                ok = verify_password(state["pw_hash"], password)
+            else:
+                burn_time(password)  # an unknown name takes as long as a wrong password
+                ok = False
     if ws.tamper is not None:  # a frozen (tampered) workspace: people may still log in to look; nothing is recorded
         if refused is not None:
             raise refused

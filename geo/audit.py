@@ -588,6 +588,21 @@ def format_head(head: tuple[int, str]) -> str:
     return f"#{head[0]}:{head[1][:16]}"
 
 
+
+def split_sql(script: str) -> list[str]:
+    """Split a script into statements (triggers contain ';' inside BEGIN … END)."""
+    out, buf = [], []
+    for line in script.strip().splitlines():
+        buf.append(line)
+        text = "\n".join(buf).strip()
+        if text.endswith(";") and sqlite3.complete_statement(text):
+            out.append(text)
+            buf = []
+    if "\n".join(buf).strip():
+        out.append("\n".join(buf).strip())
+    return out
+
+
 __all__ = ["ACCOUNT_ACTIONS", "ADDED_INDEXES", "COLUMNS", "GENESIS", "LINK_KEYS", "SCHEMA_VERSION", "TABLES",
            "TABLES_SQL", "TRIGGERS", "Finding", "append", "chain_head", "check_head", "format_head", "lenient_text",
-           "ro_uri", "row_hash", "state", "verify", "verify_row"]
+           "ro_uri", "row_hash", "split_sql", "state", "verify", "verify_row"]

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import getpass
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from geo.errors import ParkmapError
 
@@ -242,7 +242,7 @@ def is_loopback(address: str | None) -> bool:
         return False
 
 
-def role_from_claims(claims: dict, role_claim: str, mapping: dict[str, str]) -> str | None:
+def role_from_claims(claims: dict[str, Any], role_claim: str, mapping: dict[str, str]) -> str | None:
     """The most privileged role an SSO user's claims map to; None when none does.
 
     Parameters
@@ -271,7 +271,7 @@ def role_from_claims(claims: dict, role_claim: str, mapping: dict[str, str]) -> 
 _FORWARDING_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip", "x-forwarded-host")
 
 
-def is_local_request(headers: dict | None) -> bool:
+def is_local_request(headers: dict[str, Any] | None) -> bool:
     """Did this request come straight from this machine (not through a reverse proxy)?
 
     Single-user mode (no accounts) must not be reachable from the intranet,

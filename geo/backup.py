@@ -11,14 +11,16 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from geo import audit
 from geo.clock import now_iso
 from geo.errors import ParkmapError
 
-if TYPE_CHECKING:
-    from geo.workspace import Workspace
+class WorkspaceFile(Protocol):
+    """What a backup needs of a workspace (its file); no import of the workspace module, so no cycle."""
+
+    path: Path
 
 
 def _create_new(dest: Path) -> Path:
@@ -39,7 +41,7 @@ def _create_new(dest: Path) -> Path:
     return dest
 
 
-def backup_to(ws: Workspace, dest: Path) -> Path:
+def backup_to(ws: WorkspaceFile, dest: Path) -> Path:
     """Copy ``ws`` to ``dest`` (a folder or a new file) and verify the copy; returns its path.
 
     The copy must be sound, chain-intact, and its chain head must still be

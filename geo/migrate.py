@@ -57,9 +57,7 @@ def migrate_v1(con: sqlite3.Connection, actor: Actor, now: str) -> None:
     for table in ("meta", "proposals", "checks", "events"):
         con.execute(f"ALTER TABLE {table} RENAME TO v1_{table}")
     con.execute("DROP INDEX IF EXISTS checks_by_proposal")
-    from geo.workspace_file import _split_sql
-
-    for stmt in _split_sql(audit.TABLES_SQL):
+    for stmt in audit.split_sql(audit.TABLES_SQL):
         con.execute(stmt)
     pmap: dict[int, int] = {}
     cmap: dict[int, int] = {}

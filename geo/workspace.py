@@ -97,7 +97,7 @@ class SavedCheck:
     created_by: str = ""
     created_role: str = ""
 
-    def to_result(self):
+    def to_result(self) -> Any:
         """The stored document as a :class:`geo.check.CheckResult`."""
         from geo.check import CheckResult
 

@@ -232,7 +232,7 @@ class WorkspaceFile:
 
                     migrate_v1(con, local_actor(), _now())
                 else:
-                    for stmt in _split_sql(audit.TABLES_SQL):
+                    for stmt in audit.split_sql(audit.TABLES_SQL):
                         con.execute(stmt)
                     con.execute("INSERT INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                 for sql in audit.TRIGGERS.values():
@@ -422,20 +422,6 @@ class WorkspaceFile:
         from geo.backup import backup_to
 
         return backup_to(self, Path(dest))
-
-
-def _split_sql(script: str) -> list[str]:
-    """Split a script into statements (triggers contain ';' inside BEGIN … END)."""
-    out, buf = [], []
-    for line in script.strip().splitlines():
-        buf.append(line)
-        text = "\n".join(buf).strip()
-        if text.endswith(";") and sqlite3.complete_statement(text):
-            out.append(text)
-            buf = []
-    if "\n".join(buf).strip():
-        out.append("\n".join(buf).strip())
-    return out
 
 
 __all__ = ["BUSY_TIMEOUT_MS", "DB_NAME", "HOME_ENV", "QUICK_ROWS", "SCHEMA_VERSION", "WRITE_ROWS", "WorkspaceFile", "default_home"]
