@@ -24,6 +24,9 @@ Invalid parcels
     overlap or touch is dissolved (no land is lost) with a warning.  Read
     proposal files with :func:`read_proposal_file`, which keeps invalid
     polygons as they are for this step.
+
+:func:`prepare_proposal_geometry` validates the one geometry a check
+measures (the proposal, or a 调区's removed parts) by the same rules.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry import MultiPolygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
@@ -46,6 +50,7 @@ from geo.validate import (
     parcel_title,
     parts_only_overlap,
     polygon_problem,
+    polygonal_only,
     repair_parcel,
 )
 
@@ -199,6 +204,80 @@ def check_parcel(geom: BaseGeometry, label: str, *, repair: bool, repairs: list[
     fixed, rec = repair_parcel(geom, label, problem, declared_m2, number)
     repairs.append(rec)
     return fixed
+
+
+def prepare_proposal_geometry(geom: Any, what: str = "方案 / proposal", *, repair: bool = False,
+                              repairs: list[dict[str, Any]] | None = None) -> tuple[BaseGeometry, list[str]]:
+    """Validate a proposal geometry (lon/lat EPSG:4490) for checking.
+
+    Accepts a shapely geometry, a GeoJSON-like mapping or WKT text.  Keeps
+    polygonal parts (of a GeometryCollection) and drops Z.  An invalid
+    polygon (a boundary crossing itself…) is refused, naming where it crosses
+    itself, because ``make_valid`` would change its area silently; with
+    ``repair`` it is repaired and the repair (area before and after) appended
+    to ``repairs``.  Valid polygons that merely overlap or touch are dissolved.
+
+    Parameters
+    ----------
+    geom : geometry, mapping or str
+    what : str
+        ``"中文 / English"`` name of the geometry in messages.
+    repair : bool
+        Repair an invalid geometry with ``make_valid`` instead of refusing it.
+    repairs : list, optional
+        Receives the repair record (:func:`geo.validate.repair_parcel`).
+
+    Returns
+    -------
+    (geometry, warnings)
+
+    Raises
+    ------
+    ParkmapError
+        Empty, not a polygon, projected coordinates (not lon/lat), zero area,
+        or (without ``repair``) invalid: ``code="invalid-geometry"``.
+    """
+    zh_what, en_what = (what.split(" / ") + [what])[:2]
+    warnings: list[str] = []
+    if isinstance(geom, dict):
+        try:
+            geom = shape(geom.get("geometry", geom) if geom.get("type") == "Feature" else geom)
+        except Exception as exc:  # noqa: BLE001 - any malformed mapping
+            raise ParkmapError(f"{zh_what}不是有效的 GeoJSON 几何", f"The {en_what} is not a valid GeoJSON geometry",
+                               code="bad-geometry") from exc
+    elif isinstance(geom, str):
+        try:
+            geom = shapely.from_wkt(geom)
+        except Exception as exc:  # noqa: BLE001
+            raise ParkmapError(f"{zh_what}不是有效的 WKT", f"The {en_what} is not valid WKT", code="bad-geometry") from exc
+    if not isinstance(geom, BaseGeometry) or geom.is_empty:
+        raise ParkmapError(f"{zh_what}几何为空", f"The {en_what} geometry is empty", code="empty")
+    geom = shapely.force_2d(geom)
+    if geom.geom_type == "GeometryCollection":
+        poly = polygonal_only(geom)
+        if poly is None:
+            raise ParkmapError(f"{zh_what}不含面", f"The {en_what} contains no polygon", code="not-polygon")
+        geom = poly
+    if geom.geom_type not in ("Polygon", "MultiPolygon"):
+        raise ParkmapError(f"{zh_what}是 {geom.geom_type}，不是面（Polygon）",
+                           f"The {en_what} is a {geom.geom_type}, not a polygon", code="not-polygon")
+    coords = shapely.get_coordinates(geom)
+    if not np.all(np.isfinite(coords)) or np.any(np.abs(coords[:, 0]) > 180) or np.any(np.abs(coords[:, 1]) > 90):
+        raise ParkmapError(f"{zh_what}坐标不是经纬度（应为 EPSG:4490 / 4326）",
+                           f"The {en_what} coordinates are not lon/lat (expected EPSG:4490 / 4326)",
+                           "用 geo.io.read_vector 读取文件会自动转换坐标系 / read files with geo.io.read_vector to convert",
+                           code="crs")
+    if not shapely.is_valid(geom):
+        problems: list[tuple[str, str, str, str]] = []
+        done: list[dict[str, Any]] = []
+        geom = check_parcel(geom, zh_what, repair=repair, repairs=done, problems=problems, warnings=warnings)
+        if problems:
+            raise invalid_parcels_error([(zh_what, en_what, pz, pe) for _, _, pz, pe in problems])
+        if repairs is not None:
+            repairs.extend(done)
+    if geodesic_area_m2(geom) <= 0:
+        raise ParkmapError(f"{zh_what}面积为零", f"The {en_what} has zero area", code="empty")
+    return geom, warnings
 
 
 def proposal_from_frame(gdf: Any, feature: int | None = None, *, label_field: str | None = None,
@@ -382,4 +461,5 @@ def parcels_to_json(parcels: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]
 
 
 __all__ = ["LABEL_FIELDS", "ProposalParcels", "check_parcel", "normalize_parcels", "parcel_breakdown", "parcel_label",
-           "parcels_to_json", "proposal_from_frame", "read_proposal_file", "union_parcels", "unique_labels"]
+           "parcels_to_json", "prepare_proposal_geometry", "proposal_from_frame", "read_proposal_file", "union_parcels",
+           "unique_labels"]

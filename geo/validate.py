@@ -1,4 +1,4 @@
-"""Validation and repair of polygon layers read from user files.
+"""Validation and repair of polygon layers read from user files, and of line layers (rivers).
 
 All functions expect lon/lat in EPSG:4490 (see :func:`geo.crs.to_cgcs2000`).
 """
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
-from shapely.geometry import MultiPolygon
+from shapely.geometry import GeometryCollection, LineString, MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
 from geo.area import geodesic_area_m2, polygon_parts
@@ -517,6 +517,48 @@ def validate_polygons(
     return out, warnings
 
 
+def validate_lines(gdf: gpd.GeoDataFrame, source_crs: Any = None) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Check a lon/lat line layer (rivers): lines, and polygons for lakes (重要湖泊).
+
+    Empty features are dropped; polygons are repaired; points are refused.
+
+    Raises
+    ------
+    ParkmapError
+        No features, a point feature, or coordinates outside Sichuan's box.
+    """
+    require_features(gdf)
+    warnings: list[str] = []
+    keep: list[bool] = []
+    geoms: list[BaseGeometry | None] = []
+    for pos, g in enumerate(gdf.geometry.values):
+        if g is None or g.is_empty:
+            warnings.append(bilingual(f"第 {pos + 1} 个要素几何为空，已跳过", f"Feature {pos + 1} has an empty geometry; skipped"))
+            keep.append(False)
+            geoms.append(None)
+            continue
+        g = shapely.force_2d(g)
+        parts = [p for p in shapely.get_parts(g) if p.geom_type in ("LineString", "LinearRing", "Polygon")]
+        if not parts or len(parts) != shapely.get_num_geometries(g) and g.geom_type != "GeometryCollection":
+            raise ParkmapError(f"第 {pos + 1} 个要素是 {g.geom_type}，河流图层应为线（湖泊可为面）",
+                               f"Feature {pos + 1} is a {g.geom_type}; a river layer must hold lines (lakes may be polygons)",
+                               code="not-line")
+        fixed = []
+        for p in parts:
+            if p.geom_type == "LinearRing":
+                p = LineString(p.coords)
+            if p.geom_type == "Polygon" and not p.is_valid:
+                p = polygonal_only(shapely.make_valid(p))
+            if p is not None and not p.is_empty:
+                fixed.append(p)
+        geoms.append(fixed[0] if len(fixed) == 1 else GeometryCollection(fixed))
+        keep.append(True)
+    out = gdf.copy()
+    out = out.set_geometry(gpd_series(geoms, gdf))[keep]
+    check_extent(out, source_crs, SICHUAN_BBOX)
+    return out, warnings
+
+
 def gpd_series(geoms: list[BaseGeometry | None], like: gpd.GeoDataFrame) -> gpd.GeoSeries:
     """Build a GeoSeries aligned with ``like`` (same index and CRS)."""
     import geopandas as gpd
@@ -554,5 +596,6 @@ __all__ = [
     "repair_summary",
     "require_features",
     "ring_crossings",
+    "validate_lines",
     "validate_polygons",
 ]
