@@ -14,31 +14,27 @@ True
 
 from __future__ import annotations
 
-import importlib.resources
 from pathlib import Path
 
 _REPO = Path(__file__).resolve().parent.parent
 
 
-def _find(package: str, repo_folder: str, probe: str) -> Path:
-    """The folder of ``package`` (installed) or ``<repo>/<repo_folder>`` (checkout), whichever holds ``probe``."""
-    try:
-        found = Path(str(importlib.resources.files(package)))
-        if (found / probe).exists():
-            return found
-    except (ModuleNotFoundError, TypeError):
-        pass
+def _find(installed: Path, repo_folder: str, probe: str) -> Path:
+    """``installed`` (the package-data folder of a wheel) or ``<repo>/<repo_folder>``, whichever holds ``probe``."""
+    for folder in (installed, _REPO / repo_folder):
+        if (folder / probe).exists():
+            return folder
     return _REPO / repo_folder
 
 
 def data_dir() -> Path:
     """The folder holding ``sichuan.gpkg`` and ``rules.yaml``."""
-    return _find("geo.data", "data", "rules.yaml")
+    return _find(Path(__file__).resolve().parent / "data", "data", "rules.yaml")
 
 
 def static_dir() -> Path:
     """The folder holding ``vendor/`` (the pinned Leaflet, plugins and fonts)."""
-    return _find("layers.static", "static", "vendor/MANIFEST.json")
+    return _find(_REPO / "layers" / "static", "static", "vendor/MANIFEST.json")
 
 
 __all__ = ["data_dir", "static_dir"]
