@@ -135,9 +135,9 @@ def run_checks(items: Sequence[Any], zone_ref: str, options: CheckOptions = Chec
     from geo.rules import load_rules
 
     if index is None:
-        from geo.check import default_index
+        from geo.zones import resolve_zone
 
-        zone = default_index().resolve_zone(zone_ref)  # an unknown zone is refused before any layer is read
+        zone = resolve_zone(zone_ref)  # from the zone table alone: an unknown zone is refused before any index is built
         index = control_index(layers, workspace=workspace, actor=actor)
     else:
         zone = index.resolve_zone(zone_ref)

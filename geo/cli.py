@@ -510,14 +510,14 @@ def _workspace_actor(args: argparse.Namespace, permission: str) -> tuple[Any, An
 
 def _saved_check(ref: str, zone_ref: str | None) -> tuple[Any, Any]:
     """Latest check of saved proposal ``ref`` (its zone must match ``--zone`` when given)."""
-    from geo.check import default_index
     from geo.report import AuditInfo
     from geo.workspace import Workspace
+    from geo.zones import resolve_zone
 
     ws = Workspace()
     saved = ws.get_proposal(int(ref))
     if zone_ref:
-        zone = default_index().resolve_zone(zone_ref)
+        zone = resolve_zone(zone_ref)
         if zone["zone_id"] != saved.zone_id:
             raise ParkmapError(f"方案 {ref} 属于开发区 {saved.zone_id}，不是 {zone['zone_id']}",
                                f"Proposal {ref} belongs to zone {saved.zone_id}, not {zone['zone_id']}", code="usage")
@@ -551,9 +551,9 @@ def _snapshot_view(args: argparse.Namespace, frames: dict[str, Any]) -> tuple[An
         regions = tuple(regions_frame.loc[regions_frame["kind"] == "economic_region", "region_id"])
     zone_id = ""
     if args.zone:
-        from geo.check import default_index
+        from geo.zones import resolve_zone
 
-        zone_id = default_index().resolve_zone(args.zone)["zone_id"]
+        zone_id = resolve_zone(args.zone)["zone_id"]  # the zone table only: no control index is built
     bounds = parse_bbox(args.bbox) if args.bbox else None
     view = MapView(bounds=bounds, basemap=args.basemap, active=active, regions=regions, color_by=args.color_by,
                    highlighted=zone_id, lang=args.lang, tianditu_key=settings.tianditu_token(),

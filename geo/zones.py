@@ -231,3 +231,85 @@ def nearest_zone(parks_gdf: Any, geometry: Any) -> tuple[str, float]:
     dist = [g.distance(project_geometry(geoms[i], EPSG_CGCS2000, crs)) for i in cand]
     best = int(np.argmin(dist))
     return str(zone_ids[cand[best]]), float(dist[best])
+
+
+# --------------------------------------------------------------------------- zone lookup
+class ZoneLookup:
+    """Zone record by zone id, catalogue code, name or short name (case-insensitive).
+
+    Needs only the zone table, not the control-line indexes, so resolving
+    ``--zone`` costs a table read (``parkmap snapshot --zone`` used to build
+    every index for it).
+
+    Parameters
+    ----------
+    zones : DataFrame
+        The ``zones`` table (``zone_id``, ``catalogue_code``, ``name``, ``short_name``…).
+    """
+
+    KEYS: tuple[str, ...] = ("zone_id", "catalogue_code", "name", "short_name")
+
+    def __init__(self, zones: pd.DataFrame) -> None:
+        from geo.jsonutil import json_value
+
+        self.zones = zones
+        records = [{k: json_value(v) for k, v in rec.items()} for rec in zones.to_dict("records")]
+        self._keys: dict[str, dict[str, dict[str, Any]]] = {}
+        for col in self.KEYS:
+            if col in zones.columns:
+                keys: dict[str, list[dict[str, Any]]] = {}
+                for rec in records:
+                    v = rec.get(col)
+                    if v not in (None, ""):
+                        keys.setdefault(str(v).strip().casefold(), []).append(rec)
+                self._keys[col] = {k: v[0] for k, v in keys.items() if len(v) == 1}  # ambiguous names: no match
+
+    def resolve(self, ref: str) -> dict[str, Any]:
+        """The zone record for ``ref``.
+
+        Raises
+        ------
+        ParkmapError
+            ``code="unknown-zone"``, with close matches as a hint.
+        """
+        import difflib
+
+        from geo.errors import ParkmapError
+
+        text = str(ref or "").strip()
+        if not text:
+            raise ParkmapError("未指定开发区编号", "No zone id given", "例如 --zone S517077 / e.g. --zone S517077",
+                               code="unknown-zone")
+        key = text.casefold()
+        for col in self.KEYS:
+            rec = self._keys.get(col, {}).get(key)
+            if rec is not None:
+                return dict(rec)
+        z = self.zones
+        pool = [str(v) for v in z["zone_id"].tolist()] + \
+            [str(v) for v in z.get("catalogue_code", pd.Series(dtype=str)).tolist() if v]
+        close = difflib.get_close_matches(text.upper(), sorted(set(pool)), n=5, cutoff=0.6)
+        hint = f"相近的编号 / close matches: {', '.join(close)}" if close else \
+            "用 zone_id 或目录代码（如 S517077） / use the zone id or catalogue code (e.g. S517077)"
+        raise ParkmapError(f"未知的开发区编号：{text}", f"Unknown zone id: {text}", hint, code="unknown-zone")
+
+
+@lru_cache(maxsize=4)
+def _lookup_for(path: str) -> ZoneLookup:
+    from geo.dataset import load_layer
+
+    return ZoneLookup(pd.DataFrame(load_layer("zones", path).drop(columns="geometry")))
+
+
+def resolve_zone(ref: str) -> dict[str, Any]:
+    """The embedded dataset's zone record for ``ref`` (:class:`ZoneLookup`), without building any index.
+
+    Examples
+    --------
+    >>> resolve_zone("s517077")["zone_id"]
+    'S517077'
+    """
+    from geo.dataset import gpkg_path
+
+    return _lookup_for(str(gpkg_path())).resolve(ref)
+

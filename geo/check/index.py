@@ -12,7 +12,6 @@ layer comes from.  Official layers (``--layers DIR``) are read by
 
 from __future__ import annotations
 
-import difflib
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -29,10 +28,11 @@ from shapely.geometry.base import BaseGeometry
 from geo.area import geodesic_area_m2, polygon_parts
 from geo.check.model import LayerOverlap
 from geo.crs import EPSG_CGCS2000, SICHUAN_GK3_ZONES, epsg_for_gk_zone, transformer
-from geo.errors import ParkmapError, bilingual
+from geo.errors import bilingual
 from geo.io.official import find_layer_files, read_official_layer
 from geo.jsonutil import json_value as _jsonable
 from geo.validate import polygonal_only
+from geo.zones import ZoneLookup
 
 #: Layers of the index, in reporting order.
 INDEX_LAYERS: tuple[str, ...] = ("eco_redline", "farmland", "urban_boundary", "rivers", "parks", "province")
@@ -410,18 +410,9 @@ class ControlIndex:
         self._zone_hash: str | None = None
         self._park_rows: dict[str, np.ndarray] = {}
         self._avg_cache: dict[tuple[str, str, str], tuple[float, int]] = {}
-        # Zone lookup (id, catalogue code, name, short name; case-insensitive) and
-        # the latest indicator record per zone, as plain dicts (no pandas per check).
-        self._zone_keys: dict[str, dict[str, dict[str, Any]]] = {}
-        records = [{k: _jsonable(v) for k, v in rec.items()} for rec in self.zones.to_dict("records")]
-        for col in ("zone_id", "catalogue_code", "name", "short_name"):
-            if col in self.zones.columns:
-                keys: dict[str, list[dict[str, Any]]] = {}
-                for rec in records:
-                    v = rec.get(col)
-                    if v not in (None, ""):
-                        keys.setdefault(str(v).strip().casefold(), []).append(rec)
-                self._zone_keys[col] = {k: v[0] for k, v in keys.items() if len(v) == 1}
+        # Zone lookup (geo.zones.ZoneLookup) and the latest indicator record per zone,
+        # as plain dicts (no pandas per check).
+        self._zone_lookup = ZoneLookup(self.zones)
         self._ind_by_zone: dict[str, pd.Series] = {}
         if self.indicators is not None and "zone_id" in self.indicators.columns:
             ind = self.indicators.sort_values("year", kind="stable") if "year" in self.indicators.columns else self.indicators
@@ -541,21 +532,7 @@ class ControlIndex:
         ParkmapError
             ``code="unknown-zone"``, with close matches as a hint.
         """
-        text = str(ref or "").strip()
-        z = self.zones
-        if not text:
-            raise ParkmapError("未指定开发区编号", "No zone id given", "例如 --zone S517077 / e.g. --zone S517077",
-                               code="unknown-zone")
-        key = text.casefold()
-        for col in ("zone_id", "catalogue_code", "name", "short_name"):
-            rec = self._zone_keys.get(col, {}).get(key)
-            if rec is not None:
-                return dict(rec)
-        pool = [str(v) for v in z["zone_id"].tolist()] + [str(v) for v in z.get("catalogue_code", pd.Series(dtype=str)).tolist() if v]
-        pool = sorted(set(pool))
-        close = difflib.get_close_matches(text.upper(), pool, n=5, cutoff=0.6)
-        hint = f"相近的编号 / close matches: {', '.join(close)}" if close else "用 zone_id 或目录代码（如 S517077） / use the zone id or catalogue code (e.g. S517077)"
-        raise ParkmapError(f"未知的开发区编号：{text}", f"Unknown zone id: {text}", hint, code="unknown-zone")
+        return self._zone_lookup.resolve(ref)
 
     def group_average(self, col: str, within: str, zone_class: str) -> tuple[float, int]:
         """Mean of indicator ``col`` over the zones of ``zone_class`` (``within="zone_class"``) or all zones."""
