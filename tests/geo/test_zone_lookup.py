@@ -25,7 +25,7 @@ def test_ids_codes_and_names(monkeypatch):
 def test_unknown_zone_suggests_close_ids():
     with pytest.raises(ParkmapError) as err:
         zones.resolve_zone("S51707")
-    assert err.value.code == "unknown-zone" and "close matches: S5170" in str(err.value)
+    assert err.value.code == "unknown-zone" and "close matches: S517" in str(err.value)
     with pytest.raises(ParkmapError) as err:
         zones.resolve_zone("  ")
     assert err.value.code == "unknown-zone"
