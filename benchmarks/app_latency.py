@@ -8,9 +8,9 @@ temporary ``PARKMAP_HOME``, drives it with Chromium and prints p50/p95 per
 interaction, the ratio current/baseline of the p95 and the targets. It never
 asserts times. Run from the repository root with the venv's Python:
 
-    python benchmarks/app_latency.py [--runs 5] [--baseline 892a29f] [--only current|baseline|both] [--quick]
+    python -m benchmarks.app_latency [--runs 5] [--baseline 892a29f] [--only current|baseline|both] [--quick]
 
-(``python -m benchmarks.app_latency`` works too.)
+(run from the repository root: it imports ``tests.browser_support``.)
 
 Interactions (timed from the final click to "redrawn"):
 
@@ -78,10 +78,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-from tests.browser_support import free_port, make_driver, stop  # noqa: E402
+from tests.browser_support import free_port, make_driver, stop
 
 # --------------------------------------------------------------------------- per-version labels and predicates
 

@@ -16,9 +16,9 @@ Targets at 10^6 polygons: p95 ≤ 5 ms for the farmland rule, ≤ 15 ms for all 
 
 Usage::
 
-    python benchmarks/check_scale.py                 # 10^6 polygons, 100 proposals
-    python benchmarks/check_scale.py --n 20000       # quick run
-    python benchmarks/check_scale.py --huge          # 10^7 polygons (needs ~10 GB RAM)
+    python -m benchmarks.check_scale                 # 10^6 polygons, 100 proposals
+    python -m benchmarks.check_scale --n 20000       # quick run
+    python -m benchmarks.check_scale --huge          # 10^7 polygons (needs ~10 GB RAM)
 
 The farmland polygons are hexagons (radius 35–45 % of a grid cell, jittered)
 one per grid cell, so they never overlap — like an official coverage.  No
@@ -37,16 +37,14 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import geopandas as gpd
+import pandas as pd
+import shapely
 
-import geopandas as gpd  # noqa: E402
-import pandas as pd  # noqa: E402
-import shapely  # noqa: E402
-
-from geo.area import geodesic_area_m2  # noqa: E402
-from geo.check import ControlIndex, Proposal, check_proposal  # noqa: E402
-from geo.dataset import load_layer  # noqa: E402
-from geo.rules import load_rules  # noqa: E402
+from geo.area import geodesic_area_m2
+from geo.check import ControlIndex, Proposal, check_proposal
+from geo.dataset import load_layer
+from geo.rules import load_rules
 
 
 def peak_mb() -> float:

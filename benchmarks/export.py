@@ -6,30 +6,26 @@ loaded once (as the app caches them) and reported separately; each export is
 timed end to end from the loaded frames (for the report: from the check
 result, map image included).  Run:
 
-    python benchmarks/export.py [--repeat 3] [--view zone|province]
+    python -m benchmarks.export [--repeat 3] [--view zone|province]
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import shapely
+from shapely.geometry import LineString
+from shapely.ops import nearest_points
 
-import shapely  # noqa: E402
-from shapely.geometry import LineString  # noqa: E402
-from shapely.ops import nearest_points  # noqa: E402
-
-from geo import export  # noqa: E402
-from geo.area import buffer_m  # noqa: E402
-from geo.check import Proposal, check_proposal, default_index  # noqa: E402
-from geo.dataset import load_layer  # noqa: E402
-from geo.report import build_report  # noqa: E402
-from layers.compose import DEFAULT_ACTIVE, MapView, load_frames  # noqa: E402
+from geo import export
+from geo.area import buffer_m
+from geo.check import Proposal, check_proposal, default_index
+from geo.dataset import load_layer
+from geo.report import build_report
+from layers.compose import DEFAULT_ACTIVE, MapView, load_frames
 
 TARGETS = {"png browser A4L 150": 6.0, "png static A4L 150": 3.0, "pdf report": 5.0}
 

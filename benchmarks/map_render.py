@@ -4,7 +4,7 @@ Prints, for each view, the HTML payload size and the layer build time with the
 display simplification (``coverage_simplify`` by zoom, 6-decimal coordinates)
 and, in the same run, against the unsimplified layers. Run:
 
-    python benchmarks/map_render.py [--repeat 3]
+    python -m benchmarks.map_render [--repeat 3]
 """
 
 from __future__ import annotations
@@ -15,13 +15,11 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import pandas as pd
 
-import pandas as pd  # noqa: E402
-
-from geo.dataset import load_layer  # noqa: E402
-from layers import render  # noqa: E402
-from layers.specs import SPEC_BY_ID, SPECS  # noqa: E402
+from geo.dataset import load_layer
+from layers import render
+from layers.specs import SPEC_BY_ID, SPECS
 
 DEFAULT_LAYERS = [s.id for s in SPECS if s.default_on]
 

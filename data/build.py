@@ -13,8 +13,12 @@ Inputs
 Everything generated here (park and zone outlines, control lines, most
 indicators) is deterministic and flagged ``illustrative``. Run::
 
-    python data/build.py            # writes data/sichuan.gpkg atomically
-    python data/build.py --out X.gpkg
+    python -m geo.data.build            # writes data/sichuan.gpkg atomically
+    python -m geo.data.build --out X.gpkg
+
+(``pyproject.toml`` maps ``data/`` onto the package ``geo.data``, so with the
+editable install this module is ``geo.data.build``; ``python data/build.py``
+works too.)
 
 A rebuild gives the same layer contents (see ``tests/data/test_rebuild.py``).
 """
@@ -27,7 +31,6 @@ import json
 import math
 import os
 import sqlite3
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,15 +45,11 @@ from pyproj import Transformer
 import shapely.affinity
 from shapely.geometry import LineString, Point, Polygon, shape
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-for p in (str(ROOT), str(HERE)):
-    if p not in sys.path:
-        sys.path.insert(0, p)
+from geo.area import geodesic_area_m2 as geodesic_area
+from geo.crs import gcj02_to_wgs84, local_gk_crs
+from geo.dataset import frame_hash
 
-from geo.area import geodesic_area_m2 as geodesic_area  # noqa: E402
-from geo.crs import gcj02_to_wgs84, local_gk_crs  # noqa: E402
-from geo.dataset import frame_hash  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 CRS_OUT = "EPSG:4490"
 #: Fixed timestamp written into the GeoPackage metadata, so rebuilds are identical.
@@ -834,7 +833,7 @@ def build(out: Path, verbose: bool = True) -> dict[str, str]:
     farm = build_farmland(terrain, province.geometry[0], counties, blocked)
     log(f"  {len(farm)} patches")
     log("rivers …")
-    from build_rivers import build_rivers  # noqa: PLC0415 - build-time module
+    from geo.data.build_rivers import build_rivers  # noqa: PLC0415 - build-time module
 
     rivers = build_rivers(province.geometry[0])
 

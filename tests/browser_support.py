@@ -126,7 +126,7 @@ def streamlit_app(log_dir: Path, env: dict[str, str] | None = None, *, drop: tup
     some; the process is stopped on exit.
     """
     port = free_port(*ports)
-    full = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
+    full = dict(os.environ, **(env or {}))  # geo and layers come from the install
     for key in drop:
         full.pop(key, None)
     log_path = Path(log_dir) / "streamlit.log"

@@ -1,16 +1,20 @@
-"""Shared test fixtures; also makes the repository importable without an install."""
+"""Shared test fixtures.
+
+``geo`` and ``layers`` come from the install (``pip install -e '.[test,build]'``),
+never from a ``sys.path`` edit. ``tests`` is a package (each folder has an
+``__init__.py``), so pytest's default import mode puts the repository root on
+``sys.path`` once and every test module has a unique dotted name
+(``tests.geo.test_check``), which the mirrored layout (``tests/geo/check/...``)
+needs; helpers are imported as ``tests.geo.geo_builders``,
+``tests.browser_support``, ``benchmarks.export``.
+"""
 
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
-
-_ROOT = Path(__file__).resolve().parents[1]
-if str(_ROOT) not in sys.path:
-    sys.path.insert(0, str(_ROOT))
 
 HOSTILE = '<img src=x onerror=alert(1)>'
 

@@ -1,6 +1,6 @@
 """Regenerate the export examples in this folder (one per export kind).
 
-    python docs/examples/make_examples.py
+    python -m docs.examples.make_examples      # from the repository root
 
 Uses the embedded data and the example proposal of benchmarks/export.py
 (石棉工业园: a corridor from its park into the illustrative eco red line).
@@ -10,22 +10,17 @@ The workspace is a temporary folder; the audit id printed is that of the run.
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 from pathlib import Path
 
+from benchmarks.export import example_result
+from geo import export
+from geo.io.write import write_bytes_atomic
+from geo.report import AuditInfo, build_report
+from geo.workspace import Workspace
+from layers.compose import DEFAULT_ACTIVE, MapView, load_frames
+
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
-
-from export import example_result  # noqa: E402  (benchmarks/export.py)
-
-from geo import export  # noqa: E402
-from geo.io.write import write_bytes_atomic  # noqa: E402
-from geo.report import AuditInfo, build_report  # noqa: E402
-from geo.workspace import Workspace  # noqa: E402
-from layers.compose import DEFAULT_ACTIVE, MapView, load_frames  # noqa: E402
 
 DATE = "2026-11-23"
 

@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from geo import accounts
 from geo.auth import Actor
 from geo.workspace import Workspace
-from test_app_check import ZONE, _proposal_txt, _upload
+from tests.app.test_app_check import ZONE, _proposal_txt, _upload
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 

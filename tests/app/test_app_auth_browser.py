@@ -36,8 +36,8 @@ require_browser()
 from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from test_app_check import ZONE, _proposal_txt
-from test_app_journey_browser import MAP_IFRAME, ZONE_NAME, App
+from tests.app.test_app_check import ZONE, _proposal_txt
+from tests.app.test_app_journey_browser import MAP_IFRAME, ZONE_NAME, App
 
 from geo import accounts
 from geo.auth import Actor

@@ -11,7 +11,7 @@ import geopandas as gpd
 from geo.area import buffer_m
 from geo.dataset import load_layer
 from geo.workspace import Workspace
-from test_app_check import ZONE, _proposal_txt, _upload  # noqa: F401 (ZONE is used by DataFrame.query)
+from tests.app.test_app_check import ZONE, _proposal_txt, _upload  # noqa: F401 (ZONE is used by DataFrame.query)
 
 
 def _stale(folder, name):

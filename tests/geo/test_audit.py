@@ -16,7 +16,7 @@ import subprocess
 import threading
 from pathlib import Path
 
-import geo_builders as gb
+from tests.geo import geo_builders as gb
 import pytest
 import shapely
 

@@ -17,7 +17,7 @@ import pytest
 import shapely
 from shapely.geometry import LineString, MultiPolygon, Point, box
 
-import geo_builders as gb
+from tests.geo import geo_builders as gb
 from geo.area import geodesic_area_m2
 from geo.check import (
     CHECK_SCHEMA,

@@ -8,7 +8,7 @@ import shapely
 from shapely.geometry import LineString, Point, box
 from shapely.ops import polylabel
 
-import geo_builders as gb
+from tests.geo import geo_builders as gb
 from geo.area import buffer_m, distance_m, geodesic_area_m2
 from geo.check import (
     ControlIndex,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import geo_builders as gb
+from tests.geo import geo_builders as gb
 from geo.auth import Actor
 from geo.checkflow import CheckOptions, run_checks
 from geo.dataset import load_layer

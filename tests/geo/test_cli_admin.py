@@ -12,10 +12,10 @@ import sys
 import geopandas as gpd
 import pytest
 
-import geo_builders as gb
+from tests.geo import geo_builders as gb
 from geo import cli
 from geo.workspace import Workspace
-from test_workspace import sq
+from tests.geo.test_workspace import sq
 
 
 @pytest.fixture()
@@ -92,7 +92,7 @@ def test_password_stdin_in_a_real_process(tmp_path):
     env_home = tmp_path / "h"
     p = subprocess.run([sys.executable, "-m", "geo", "users", "add", "boss", "--role", "admin", "--password-stdin"],
                        input="boss-pass-1\n", capture_output=True, text=True, cwd=gb.REPO_ROOT, timeout=120,
-                       env=dict(__import__("os").environ, PARKMAP_HOME=str(env_home), PYTHONPATH=str(gb.REPO_ROOT)))
+                       env=dict(__import__("os").environ, PARKMAP_HOME=str(env_home)))
     assert p.returncode == 0, p.stderr
     assert b"boss-pass-1" not in (env_home / "workspace.sqlite").read_bytes()
     assert stat.S_IMODE((env_home / "workspace.sqlite").stat().st_mode) == 0o600

@@ -11,7 +11,7 @@ import shapely
 from shapely.geometry import LineString
 from shapely.ops import polylabel
 
-import geo_builders as gb
+from tests.geo import geo_builders as gb
 from geo import cli
 from geo.area import buffer_m, distance_m
 from geo.check import Proposal, check_proposal, default_index, default_rules

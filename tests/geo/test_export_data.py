@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 import shapely
 from shapely.geometry import LineString
@@ -15,8 +12,7 @@ from geo.export import DATA_SUFFIX, export_proposal_data, kml_document, proposal
 from geo.io.read import read_vector
 
 # the example proposal is defined once, with the export benchmark (docs/examples uses it too)
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from export import example_result  # noqa: E402
+from benchmarks.export import example_result
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import pyproj
 import pytest
 from shapely.geometry import GeometryCollection, LineString, MultiPolygon, Point, Polygon
 
-import geo_builders as gb
+from tests.geo import geo_builders as gb
 from geo.area import (
     M2_PER_MU,
     area_m2_series,

@@ -7,7 +7,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import LineString, box
 
-import geo_builders as gb
+from tests.geo import geo_builders as gb
 from geo import cli
 from geo.io.write import write_gpkg
 

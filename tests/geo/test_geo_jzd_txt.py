@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from shapely.geometry import MultiPolygon, Polygon
 
-import geo_builders as gb
+from tests.geo import geo_builders as gb
 from geo.area import area_m2_series, geodesic_area_m2
 from geo.errors import ParkmapError
 from geo.io.jzd_txt import (

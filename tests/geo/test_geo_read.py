@@ -8,7 +8,7 @@ import pyogrio
 import pytest
 from shapely.geometry import LineString, Polygon, box
 
-import geo_builders as gb
+from tests.geo import geo_builders as gb
 from geo.area import area_m2_series, geodesic_area_m2
 from geo.errors import ParkmapError
 from geo.io.archive import ReadLimits

@@ -4,7 +4,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import GeometryCollection, LineString, MultiPolygon, Point, Polygon, box
 
-import geo_builders as gb
+from tests.geo import geo_builders as gb
 from geo.crs import DetectedCRS
 from geo.errors import ParkmapError
 from geo.validate import SICHUAN_BBOX, validate_polygons

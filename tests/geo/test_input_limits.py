@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from shapely.geometry import box
 
-import geo_builders as gb
+from tests.geo import geo_builders as gb
 from geo import cli
 from geo.errors import ParkmapError
 from geo.io import guard
@@ -59,7 +59,7 @@ def bilingual_line(text: str) -> str:
 
 def run_cli_timed(*args: str, env: dict[str, str] | None = None, timeout: float = 20) -> subprocess.CompletedProcess:
     """``python -m geo ARGS`` in a subprocess; a hang fails the test (TimeoutExpired) instead of hanging CI."""
-    full = dict(os.environ, PYTHONPATH=str(gb.REPO_ROOT), PYTHONIOENCODING="utf-8", **(env or {}))
+    full = dict(os.environ, PYTHONIOENCODING="utf-8", **(env or {}))  # geo comes from the install
     return subprocess.run([sys.executable, "-m", "geo", *args], cwd=gb.REPO_ROOT, env=full, capture_output=True,
                           text=True, encoding="utf-8", timeout=timeout)
 
@@ -324,7 +324,7 @@ def test_folders_of_a_killed_process_are_swept_at_the_next_extraction(tmp_path, 
     code = ("import os, signal\nfrom geo.io.archive import extraction_dir\n"
             "with extraction_dir('zip') as root:\n    (root / 'half.shp').write_bytes(b'x')\n"
             "    os.kill(os.getpid(), signal.SIGKILL)\n")
-    env = dict(os.environ, PYTHONPATH=str(gb.REPO_ROOT), TMPDIR=str(private_tmp))
+    env = dict(os.environ, TMPDIR=str(private_tmp))
     proc = subprocess.run([sys.executable, "-c", code], env=env, timeout=60, capture_output=True)
     assert proc.returncode == -signal.SIGKILL
     (left,) = _extraction_folders(private_tmp)

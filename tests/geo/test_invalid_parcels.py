@@ -9,7 +9,7 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, box
 
-import geo_builders as gb
+from tests.geo import geo_builders as gb
 from geo import cli
 from geo.check import Proposal, check_proposal, default_index, default_rules
 from geo.errors import ParkmapError

@@ -9,14 +9,14 @@ import pytest
 import shapely
 from shapely.geometry import LineString, box
 
-import geo_builders as gb
+from tests.geo import geo_builders as gb
 from geo.area import geodesic_area_m2
 from geo.check import CheckResult, Proposal, check_proposal
 from geo.errors import ParkmapError
 from geo.io.read import read_vector
 from geo.units import fmt_area
 from geo.proposal import normalize_parcels, parcel_breakdown, proposal_from_frame, unique_labels
-from test_check import REL, rules, sq, world  # noqa: F401  (module fixtures of the synthetic world)
+from tests.geo.test_check import REL, rules, sq, world  # noqa: F401  (module fixtures of the synthetic world)
 
 AREA_RULES = ("eco_redline", "farmland", "urban_boundary", "other_parks", "in_sichuan")
 

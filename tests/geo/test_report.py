@@ -9,7 +9,7 @@ import subprocess
 import geopandas as gpd
 import pytest
 from PIL import Image
-from test_export_data import example_result
+from tests.geo.test_export_data import example_result
 
 from geo import cli
 from geo.check import apply_override

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import shapely
 
-import geo_builders as gb
+from tests.geo import geo_builders as gb
 from geo.accounts import add_user
 from geo.errors import ParkmapError
 from geo.workspace import Workspace, default_home

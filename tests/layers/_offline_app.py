@@ -10,21 +10,15 @@ checks the map draws. PARKMAP_TEST_BASE_URL overrides the asset base URL.
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
-# the test starts this file from a temporary copy; find the repository from env
-_ROOT = os.environ.get("PARKMAP_REPO_ROOT") or str(Path(__file__).resolve().parents[2])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
+# the test starts this file from a temporary copy: layers comes from the install
+import branca.colormap
+import folium
+import folium.plugins
+import streamlit as st
+from streamlit_folium import st_folium
 
-import branca.colormap  # noqa: E402
-import folium  # noqa: E402
-import folium.plugins  # noqa: E402
-import streamlit as st  # noqa: E402
-from streamlit_folium import st_folium  # noqa: E402
-
-from layers.assets import use_local_assets  # noqa: E402
+from layers.assets import use_local_assets
 
 SQUARES = {
     "type": "FeatureCollection",

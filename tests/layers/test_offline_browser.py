@@ -43,8 +43,7 @@ require_browser()
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-sys.path.insert(0, str(ROOT / "tests" / "layers"))
-from _offline_app import build_map  # noqa: E402
+from tests.layers._offline_app import build_map  # noqa: E402
 
 from layers.assets import external_urls, inline_assets, use_local_assets  # noqa: E402
 
@@ -182,7 +181,7 @@ def streamlit_app(tmp_path_factory):
     shutil.copy(ROOT / "tests" / "layers" / "_offline_app.py", app_dir / "offline_app.py")
     (app_dir / "static").symlink_to(ROOT / "static", target_is_directory=True)
     port = free_port(8510)
-    env = dict(os.environ, PARKMAP_REPO_ROOT=str(ROOT), PYTHONPATH=str(ROOT))
+    env = dict(os.environ)  # layers comes from the install
     env.pop("PARKMAP_TEST_BASE_URL", None)
     log = (tmp_path_factory.mktemp("log") / "streamlit.log").open("w")
     proc = subprocess.Popen(
