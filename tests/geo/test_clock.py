@@ -77,7 +77,7 @@ def test_export_dates_are_beijing_dates(monkeypatch):
     assert "数据产生日期=2026-11-29" in format_jzd_text(gdf)
 
 
-@pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="poppler-utils missing")
+@pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="pdfinfo not on PATH (poppler-utils; scripts/install-system.sh installs it)")
 def test_pdf_creation_dates_are_plus_8(tmp_path):
     from geo.export import png_to_pdf
 

@@ -207,7 +207,7 @@ def test_no_cjk_font_is_a_clear_error(monkeypatch):
         find_cjk_font.cache_clear()
 
 
-@pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="poppler-utils missing")
+@pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="pdfinfo not on PATH (poppler-utils; scripts/install-system.sh installs it)")
 def test_png_to_pdf_is_one_page_of_the_paper_size(tmp_path, static_a4l):
     path = tmp_path / "map.pdf"
     path.write_bytes(png_to_pdf(static_a4l.png, "A4L", title="地图"))

@@ -17,7 +17,7 @@ from geo.report import AuditInfo, build_report, fmt_area, fmt_value, report_for_
 from geo.workspace import Workspace
 from layers.compose import load_frames
 
-pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils missing")
+pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext not on PATH (poppler-utils; scripts/install-system.sh installs it)")
 
 
 @pytest.fixture(scope="module")

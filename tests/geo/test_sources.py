@@ -18,7 +18,7 @@ from geo.rules import DEFAULT_RULES_PATH, RULE_IDS, RULE_NAMES, load_rules, rule
 from geo.sources import SOURCES, cite, cite_all, humanize, section_text, source_for, upgrade_citation
 
 REPO = Path(__file__).resolve().parents[2]
-SEEDS = Path("/work/shared/seeds")
+SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"  # the seed documents, beside the checkout
 
 
 def _norm(text: str) -> str:
@@ -57,8 +57,10 @@ def test_registry_titles_match_the_documents():
     assert SOURCES["004"].label == '《四川省"5+1"重点特色园区培育发展三年行动计划（2021—2023年）》（征求意见稿）'
     assert SOURCES["catalogue_2018"].label == "《中国开发区审核公告目录》（2018年版）"
     assert "《" not in SOURCES["000"].label and "《" not in SOURCES["003"].label  # no official title: described
-    if not SEEDS.is_dir():
-        pytest.skip("seed documents not available")
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason=f"extra check: the seed documents {SEEDS} are not beside the checkout")
+def test_registry_titles_match_the_seed_documents_when_shared_is_beside_the_checkout():
     head = {k: _norm((SEEDS / SOURCES[k].file).read_text(encoding="utf-8")[:3000]) for k in ("001", "002", "004")}
     assert _norm(SOURCES["001"].title) in head["001"] and _norm(SOURCES["001"].doc_no) in head["001"]
     assert _norm(SOURCES["002"].title).replace("—", "") in head["002"].replace("—", "")

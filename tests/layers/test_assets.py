@@ -137,7 +137,7 @@ def test_no_vendored_file_is_git_ignored():
 
     root = VENDOR.parents[1]
     if not shutil.which("git") or not (root / ".git").exists():
-        pytest.skip("not a git checkout")
+        pytest.skip(f"needs git on PATH and a git checkout ({root / '.git'} missing or git not found)")
     paths = "\n".join(f"static/vendor/{f['path']}" for p in manifest()["packages"] for f in p["files"])
     r = subprocess.run(["git", "check-ignore", "--no-index", "--stdin"], cwd=root, input=paths + "\nstatic/vendor/MANIFEST.json\n",
                        capture_output=True, text=True)
