@@ -22,6 +22,7 @@ from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
 from geo.area import M2_PER_MU, geodesic_area_m2, polygon_parts
+from geo.controls import control_layers
 from geo.crs import EPSG_CGCS2000, default_gk_zone
 from geo.errors import ParkmapError
 
@@ -29,17 +30,32 @@ if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
 
 DATA_FORMATS: tuple[str, ...] = ("gpkg", "geojson", "kml", "txt")
-#: Check geometry key → (part, 中文).  Lines (river_link, park_link) are not exported.
-PART_NAMES: dict[str, tuple[str, str]] = {
+_HEAD_PARTS: dict[str, tuple[str, str]] = {
     "proposal": ("proposal", "方案范围"),
     "removed": ("removed", "调出范围"),
-    "eco_redline": ("eco_redline overlap", "与生态保护红线重叠"),
-    "farmland": ("farmland overlap", "与永久基本农田重叠"),
+}
+_TAIL_PARTS: dict[str, tuple[str, str]] = {
     "other_parks": ("other_parks overlap", "与其他开发区园区重叠"),
     "own_parks": ("own_parks overlap", "与本开发区园区重叠"),
     "urban_boundary_outside": ("urban_boundary outside", "城镇开发边界外部分"),
     "outside_province": ("outside_province", "省界外部分"),
 }
+
+
+def part_names() -> dict[str, tuple[str, str]]:
+    """Check geometry key → (part, 中文), in export order.  Lines (river_link, park_link) are not exported.
+
+    The proposal and removed parts, the overlap parts of the control layers
+    (:func:`geo.controls.control_layers`, ``export_part``), then the others.
+    """
+    out = dict(_HEAD_PARTS)
+    out.update({k: v.export_part for k, v in control_layers().items() if v.export_part is not None})
+    out.update(_TAIL_PARTS)
+    return out
+
+
+#: The built-in layers' :func:`part_names`.
+PART_NAMES: dict[str, tuple[str, str]] = part_names()
 
 
 def _polygonal(geom: Any) -> BaseGeometry | None:
@@ -78,7 +94,7 @@ def proposal_parts(source: Any, name: str = "") -> gpd.GeoDataFrame:
     else:
         raise ParkmapError("没有可导出的方案几何", "Nothing to export: no proposal geometry", code="empty")
     rows, shapes = [], []
-    for key, (part, zh) in PART_NAMES.items():
+    for key, (part, zh) in part_names().items():
         g = _polygonal(geoms.get(key))
         if g is None:
             continue
@@ -101,9 +117,12 @@ def kml_document(gdf: gpd.GeoDataFrame, name: str = "parkmap") -> bytes:
     from layers.compose import OVERLAP_STYLES, PROPOSAL_STYLE
 
     style_of = {"proposal": PROPOSAL_STYLE}
-    for key, (part, _) in PART_NAMES.items():
+    controls = control_layers()
+    for key, (part, _) in part_names().items():
         if key in OVERLAP_STYLES:
             style_of[part] = OVERLAP_STYLES[key]["style"]
+        elif key in controls and controls[key].style:
+            style_of[part] = controls[key].style
     return format_kml(gdf, name, styles=style_of, default_style=PROPOSAL_STYLE)
 
 
@@ -188,4 +207,4 @@ DATA_SUFFIX: dict[str, str] = {"gpkg": ".gpkg", "geojson": ".geojson", "kml": ".
 
 
 __all__ = ["DATA_FORMATS", "DATA_SUFFIX", "PART_NAMES", "default_gk_zone", "export_proposal_data", "kml_document",
-           "proposal_parts"]
+           "part_names", "proposal_parts"]

@@ -26,7 +26,7 @@ from typing import Any
 
 from geo import clock
 from geo import units
-from geo.controls import layer_name
+from geo.controls import control_layers, layer_name
 from geo.errors import ParkmapError
 from geo.sources import provenance_label
 
@@ -103,14 +103,19 @@ _T: dict[str, tuple[str, str]] = {
 _STATUS: dict[str, tuple[str, str]] = {"pass": ("✓ 符合", "✓ pass"), "fail": ("× 不符合", "× fail"),
                                        "warn": ("! 需关注", "! warn"), "info": ("i 提示", "i info"),
                                        "not_applicable": ("– 不适用", "– n/a")}
-_OVERLAP_LABELS: dict[str, tuple[str, str]] = {
-    "eco_redline": ("生态保护红线", "Eco red line"),
-    "farmland": ("永久基本农田", "Permanent farmland"),
-    "urban_boundary": ("城镇开发边界外", "Outside urban boundary"),
+#: Overlap rows of the figures table beyond the control layers (whose labels are in :mod:`geo.controls`).
+_OTHER_OVERLAP_LABELS: dict[str, tuple[str, str]] = {
     "other_parks": ("其他开发区园区", "Other zones' parks"),
     "own_parks": ("本开发区现有园区", "Own parks"),
     "province": ("四川省界外", "Outside Sichuan"),
 }
+
+
+def _overlap_labels() -> dict[str, tuple[str, str]]:
+    """Overlap key → (中文, English) of the figures table: the control layers, then parks and province."""
+    out = {k: v.report_label for k, v in control_layers().items() if v.report_label is not None}
+    out.update(_OTHER_OVERLAP_LABELS)
+    return out
 
 
 def _t(key: str, lang: str) -> str:
@@ -316,7 +321,7 @@ def _figures(doc: _Report, result: Any) -> None:
     if result.removed_area_m2 is not None:
         rows.append((_t("removed_area", lang), fmt_area(result.removed_area_m2, lang)))
     area = result.area_m2 or 0.0
-    for key, (zh, en) in _OVERLAP_LABELS.items():
+    for key, (zh, en) in _overlap_labels().items():
         if key not in result.overlaps:
             continue
         v = float(result.overlaps[key] or 0.0)
@@ -428,14 +433,24 @@ def _rule_table(doc: _Report, result: Any) -> None:
             row.cell(r.citation + quote + tsrc)
 
 
-#: Area rules broken down by parcel, with their column heads (outside rules show the part outside).
-PARCEL_RULES: dict[str, tuple[str, str]] = {
-    "eco_redline": ("占生态保护红线", "Eco red line"),
-    "farmland": ("占永久基本农田", "Farmland"),
-    "urban_boundary": ("城镇开发边界外", "Outside urban boundary"),
+_OTHER_PARCEL_RULES: dict[str, tuple[str, str]] = {
     "other_parks": ("占其他开发区园区", "Other zones' parks"),
     "in_sichuan": ("四川省界外", "Outside Sichuan"),
 }
+
+
+def parcel_rules() -> dict[str, tuple[str, str]]:
+    """Area rules broken down by parcel, with their column heads (outside rules show the part outside).
+
+    The control layers' rules (rule id = layer key, :mod:`geo.controls`) first, then the others.
+    """
+    out = {k: v.parcel_label for k, v in control_layers().items() if v.parcel_label is not None}
+    out.update(_OTHER_PARCEL_RULES)
+    return out
+
+
+#: The built-in layers' :func:`parcel_rules`.
+PARCEL_RULES: dict[str, tuple[str, str]] = parcel_rules()
 
 
 def parcel_rows(result: Any) -> tuple[list[str], list[list[float | None]]]:
@@ -444,8 +459,9 @@ def parcel_rows(result: Any) -> tuple[list[str], list[list[float | None]]]:
     if len(parcels) < 2:
         return [], []
     ids, by = [], {}
+    heads = parcel_rules()
     for r in result.rules:
-        vals = (r.details or {}).get("parcels") if r.id in PARCEL_RULES and r.status != "not_applicable" else None
+        vals = (r.details or {}).get("parcels") if r.id in heads and r.status != "not_applicable" else None
         if vals:
             ids.append(r.id)
             by[r.id] = {v["label"]: v["value"] for v in vals}
@@ -467,7 +483,7 @@ def _parcels(doc: _Report, result: Any) -> None:
     n = len(ids) + 2
     first = 30.0
     widths = (first,) + ((pdf.epw - first) / (n - 1),) * (n - 1)
-    heads = [_t("parcel", lang), _t("area", lang)] + [PARCEL_RULES[i][1 if lang == "en" else 0] for i in ids]
+    heads = [_t("parcel", lang), _t("area", lang)] + [parcel_rules()[i][1 if lang == "en" else 0] for i in ids]
     with pdf.table(col_widths=widths, headings_style=FontFace(emphasis="BOLD", fill_color=(232, 232, 232)),
                    line_height=3.2, padding=0.8, borders_layout="SINGLE_TOP_LINE") as table:
         row = table.row()
@@ -674,4 +690,5 @@ def report_unsaved(workspace: Any, result: Any, *, actor: Any = None, lang: str 
     return build_report(result, lang=lang, audit=audit, frames=frames, **kwargs)
 
 
-__all__ = ["AuditInfo", "PARCEL_RULES", "REPORT_LAYERS", "build_report", "parcel_rows", "fmt_area", "fmt_value", "report_for_saved", "report_unsaved", "report_view"]
+__all__ = ["AuditInfo", "PARCEL_RULES", "REPORT_LAYERS", "build_report", "parcel_rows", "parcel_rules", "fmt_area", "fmt_value",
+           "report_for_saved", "report_unsaved", "report_view"]

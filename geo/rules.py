@@ -83,9 +83,38 @@ RULE_NAMES: dict[str, tuple[str, str]] = {
 }
 
 
+def rule_ids() -> tuple[str, ...]:
+    """:data:`RULE_IDS`, then the ids of rules registered in :mod:`geo.rule_registry` beyond them.
+
+    Read at call time, so a rule added with ``@rule("…")`` needs no edit of
+    :data:`RULE_IDS` (its rules-file entry is still required).
+    """
+    from geo import rule_registry
+
+    return RULE_IDS + tuple(r for r in rule_registry.registered() if r not in RULE_IDS)
+
+
+def _rule_kind(rule_id: str) -> str:
+    if rule_id in RULE_IDS:
+        return "spatial" if rule_id in SPATIAL_RULE_IDS else "economic"
+    from geo import rule_registry
+
+    return rule_registry.kind_of(rule_id) or "spatial"
+
+
+def _rule_names(rule_id: str) -> tuple[str, str]:
+    pair = RULE_NAMES.get(rule_id)
+    if pair is not None:
+        return pair
+    from geo.controls import layer_names
+
+    zh, en = layer_names().get(rule_id, (rule_id, rule_id))
+    return zh, en[:1].upper() + en[1:]
+
+
 def rule_name(rule_id: str, lang: str = "zh") -> str:
-    """Default short name of a rule (the id itself for an unknown rule)."""
-    zh, en = RULE_NAMES.get(rule_id, (rule_id, rule_id))
+    """Default short name of a rule (a registered control layer's name, else the id itself, for other rules)."""
+    zh, en = _rule_names(rule_id)
     return en if str(lang).lower().startswith("en") else zh
 
 SEVERITIES: tuple[str, ...] = ("fail", "warn", "info")
@@ -331,8 +360,9 @@ def _validate_rule(raw: Any, pos: int, source: str) -> Rule:
         raise _bad(f"rules[{pos}] ", "应为映射", "must be a mapping", source)
     rid = raw.get("id")
     where = f"规则 {rid!r} " if rid else f"rules[{pos}] "
-    if rid not in RULE_IDS:
-        raise _bad(where, f"id 未知（已实现：{', '.join(RULE_IDS)}）", f"unknown id (implemented: {', '.join(RULE_IDS)})", source)
+    ids = rule_ids()
+    if rid not in ids:
+        raise _bad(where, f"id 未知（已实现：{', '.join(ids)}）", f"unknown id (implemented: {', '.join(ids)})", source)
     where = f"规则 {rid} / rule {rid}: "
     missing = [k for k in _REQUIRED if k not in raw]
     if missing:
@@ -340,7 +370,7 @@ def _validate_rule(raw: Any, pos: int, source: str) -> Rule:
     unknown = sorted(set(raw) - set(_REQUIRED) - set(_OPTIONAL))
     if unknown:
         raise _bad(where, f"未知字段 {', '.join(unknown)}", f"unknown keys {', '.join(unknown)}", source)
-    expected_kind = "spatial" if rid in SPATIAL_RULE_IDS else "economic"
+    expected_kind = _rule_kind(rid)
     if raw["kind"] != expected_kind:
         raise _bad(where, f"kind 应为 {expected_kind}", f"kind must be {expected_kind}", source)
     if raw["severity"] not in SEVERITIES:
@@ -408,7 +438,7 @@ def _validate_rule(raw: Any, pos: int, source: str) -> Rule:
     if not isinstance(note, str):
         raise _bad(where, "note 应为文本", "note must be text", source)
     names = {}
-    for k, default in zip(("name_zh", "name_en"), RULE_NAMES[rid]):
+    for k, default in zip(("name_zh", "name_en"), _rule_names(rid)):
         v = raw.get(k, default)
         if not isinstance(v, str) or not v.strip():
             raise _bad(where, f"{k} 应为非空文本", f"{k} must be a non-empty string", source)
@@ -453,11 +483,12 @@ def rules_from_dict(data: Any, source: str = "<dict>") -> RuleSet:
         if rule.id in parsed:
             raise _bad(f"规则 {rule.id} / rule {rule.id}: ", "重复出现", "appears twice", source)
         parsed[rule.id] = rule
-    missing = [r for r in RULE_IDS if r not in parsed]
+    ids = rule_ids()
+    missing = [r for r in ids if r not in parsed]
     if missing:
         raise _bad("", f"缺少规则 {', '.join(missing)}（停用请写 enabled: false）",
                    f"missing rules {', '.join(missing)} (to switch one off, set enabled: false)", source)
-    rules = {rid: parsed[rid] for rid in RULE_IDS}
+    rules = {rid: parsed[rid] for rid in ids}
     name = data.get("name") or ""
     body = {"version": version, "name": str(name), "settings": settings, "rules": [r.to_dict() for r in rules.values()]}
     digest = hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
@@ -495,6 +526,7 @@ __all__ = [
     "Rule",
     "RuleSet",
     "load_rules",
+    "rule_ids",
     "rule_name",
     "rules_from_dict",
 ]

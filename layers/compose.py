@@ -30,6 +30,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
+from geo.controls import CONTROL_LAYERS
 from geo.crs import EPSG_CGCS2000, wgs84_to_gcj02
 from layers import render
 from layers.i18n import t
@@ -60,11 +61,11 @@ OVERLAP_STYLES: dict[str, dict[str, Any]] = {
     "outside_province": {"style": {"color": "#000000", "weight": 1.5, "fill": True, "fillColor": "#424242",
                                    "fillOpacity": 0.6},
                          "legend": "fill", "zh": "省界外部分", "en": "Outside Sichuan"},
-    "farmland": {"style": {"color": "#e65100", "weight": 1.5, "fill": True, "fillColor": "#ff6d00", "fillOpacity": 0.75},
+    "farmland": {"style": CONTROL_LAYERS["farmland"].style,
                  "legend": "fill", "zh": "与永久基本农田重叠", "en": "Overlap: permanent farmland"},
     "other_parks": {"style": {"color": "#4a148c", "weight": 1.5, "fill": True, "fillColor": "#8e24aa", "fillOpacity": 0.75},
                     "legend": "fill", "zh": "与其他开发区园区重叠", "en": "Overlap: other zones' parks"},
-    "eco_redline": {"style": {"color": "#880e4f", "weight": 1.5, "fill": True, "fillColor": "#e91e63", "fillOpacity": 0.8},
+    "eco_redline": {"style": CONTROL_LAYERS["eco_redline"].style,
                     "legend": "fill", "zh": "与生态保护红线重叠", "en": "Overlap: eco red line"},
     "river_link": {"style": {"color": "#01579b", "weight": 2.5, "dashArray": "6 4"},
                    "legend": "dash", "zh": "至最近河流", "en": "To nearest river"},

@@ -3,7 +3,7 @@
 :func:`check_proposal` validates the proposal (:func:`geo.proposal.prepare_proposal_geometry`),
 resolves the zone, builds the :class:`~geo.check.context.CheckContext`,
 decides each rule's applicability (type, zone level, ``enabled``) and calls
-the rule functions of :mod:`geo.check.registry` in :data:`geo.rules.RULE_IDS`
+the rule functions of :mod:`geo.check.registry` in :func:`geo.rules.rule_ids`
 order.  :func:`check_many`, :func:`default_rules` and :func:`default_index`
 (the embedded dataset's index, built once per process) complete it.
 """
@@ -21,11 +21,11 @@ from geo.area import M2_PER_MU, geodesic_area_m2
 from geo.check import economic, spatial  # noqa: F401  (importing them registers their rules)
 from geo.check.context import CheckContext, _na
 from geo.check.index import ControlIndex
-from geo.check.model import OVERLAP_KEYS, TYPE_NAMES, CheckResult, Proposal, RuleResult, _now, _r, verdict_of
+from geo.check.model import TYPE_NAMES, CheckResult, Proposal, RuleResult, _now, _r, overlap_keys, verdict_of
 from geo.check.registry import rule_functions
 from geo.errors import ParkmapError
 from geo.proposal import normalize_parcels, prepare_proposal_geometry, union_parcels
-from geo.rules import PROPOSAL_TYPES, RULE_IDS, Rule, RuleSet, load_rules
+from geo.rules import PROPOSAL_TYPES, RULE_IDS, Rule, RuleSet, load_rules, rule_ids
 from geo.validate import repair_lines, repair_summary
 
 #: Rule id → function, in :data:`geo.rules.RULE_IDS` order: the one place where the
@@ -78,8 +78,9 @@ def check_proposal(proposal: Proposal, index: ControlIndex, rules: RuleSet | Non
     if proposal.type not in PROPOSAL_TYPES:
         raise ParkmapError(f"方案类型应为 expand（扩区）或 adjust（调区），而不是 {proposal.type!r}",
                            f"The proposal type must be expand or adjust, not {proposal.type!r}", code="usage")
-    selected = list(RULE_IDS) if only is None else list(only)
-    unknown = [r for r in selected if r not in RULE_IDS]
+    ids = rule_ids()
+    selected = list(ids) if only is None else list(only)
+    unknown = [r for r in selected if r not in ids]
     if unknown:
         raise ParkmapError(f"未知规则 {', '.join(unknown)}", f"Unknown rules {', '.join(unknown)}", code="usage")
     zone = index.resolve_zone(proposal.zone_id)
@@ -113,15 +114,16 @@ def check_proposal(proposal: Proposal, index: ControlIndex, rules: RuleSet | Non
         new_area = max(ctx.area_m2 - own.total_m2, 0.0)
 
     rows: list[RuleResult] = []
-    for rid in RULE_IDS:
+    funcs = _RULE_FUNCS if len(ids) == len(RULE_IDS) else rule_functions(ids)  # + registered rules
+    for rid in ids:
         if rid not in selected:
             continue
         rule = rules[rid]
         na = _applicability(rule, proposal, zone)
-        rows.append(na if na is not None else _RULE_FUNCS[rid](ctx, rule))
+        rows.append(na if na is not None else funcs[rid](ctx, rule))
     if removed is not None:
         ctx.geoms["removed"] = removed
-    overlaps = {k: float(ctx.overlaps[k]) for k in OVERLAP_KEYS if k in ctx.overlaps}
+    overlaps = {k: float(ctx.overlaps[k]) for k in overlap_keys() if k in ctx.overlaps}
     layers = index.layer_sources()
     zone_out = {k: zone.get(k) for k in ("zone_id", "catalogue_code", "name", "short_name", "zone_class", "level") if k in zone}
     return CheckResult(

@@ -27,6 +27,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.area import geodesic_area_m2, polygon_parts
 from geo.check.model import LayerOverlap
+from geo.controls import control_layers
 from geo.crs import EPSG_CGCS2000, SICHUAN_GK3_ZONES, epsg_for_gk_zone, transformer
 from geo.errors import bilingual
 from geo.io.official import find_layer_files, read_official_layer
@@ -380,6 +381,11 @@ def _is_illustrative(frame: pd.DataFrame) -> bool:
     return "illustrative" in frame.columns and bool(pd.to_numeric(frame["illustrative"], errors="coerce").fillna(0).astype(bool).any())
 
 
+def _layer_index(key: str, frame: gpd.GeoDataFrame, src: LayerSource) -> PolygonIndex | LineIndex:
+    layer = control_layers().get(key)
+    return LineIndex(frame, src) if layer is not None and layer.kind == "line" else PolygonIndex(key, frame, src)
+
+
 class ControlIndex:
     """All control layers and tables a check needs, indexed once.
 
@@ -431,16 +437,28 @@ class ControlIndex:
                     farmland: gpd.GeoDataFrame | None = None, urban_boundary: gpd.GeoDataFrame | None = None,
                     rivers: gpd.GeoDataFrame | None = None, parks: gpd.GeoDataFrame | None = None,
                     province: gpd.GeoDataFrame | None = None, indicators: pd.DataFrame | None = None,
-                    sources: dict[str, str] | None = None, warnings: list[str] | None = None) -> ControlIndex:
+                    sources: dict[str, str] | None = None, warnings: list[str] | None = None,
+                    **control: gpd.GeoDataFrame | None) -> ControlIndex:
         """Index frames passed in by code (lon/lat EPSG:4490 or any CRS with one set).
 
-        ``sources`` optionally labels where each layer came from
+        Further keyword arguments are frames of other control layers
+        registered in :func:`geo.controls.control_layers` (an unknown key is
+        refused).  ``sources`` optionally labels where each layer came from
         (``"embedded:sichuan.gpkg"``, ``"file:/path"``); default ``"frame"``.
+
+        Raises
+        ------
+        TypeError
+            A keyword names no registered control layer.
         """
         from geo.crs import to_cgcs2000
 
+        registry = control_layers()
+        unknown = sorted(set(control) - set(registry))
+        if unknown:
+            raise TypeError(f"from_frames: no registered control layer {', '.join(unknown)}")
         frames = {"eco_redline": eco_redline, "farmland": farmland, "urban_boundary": urban_boundary,
-                  "rivers": rivers, "parks": parks, "province": province}
+                  "rivers": rivers, "parks": parks, "province": province, **control}
         sources = sources or {}
         layers: dict[str, PolygonIndex | LineIndex] = {}
         for key, frame in frames.items():
@@ -450,14 +468,14 @@ class ControlIndex:
                 frame = frame.set_crs(EPSG_CGCS2000)
             frame = to_cgcs2000(frame).reset_index(drop=True)
             src = LayerSource(key, sources.get(key, "frame"), _is_illustrative(frame), len(frame))
-            layers[key] = LineIndex(frame, src) if key == "rivers" else PolygonIndex(key, frame, src)
+            layers[key] = _layer_index(key, frame, src)
         return cls(layers, zones, indicators, warnings)
 
     @classmethod
     def from_dataset(cls, gpkg: str | Path | None = None, layers_dir: str | Path | None = None) -> ControlIndex:
         """Index the embedded GeoPackage, with official layers from ``layers_dir`` replacing theirs.
 
-        See :data:`geo.io.official.LAYER_STEMS` for the file names recognised in ``layers_dir``.
+        See :func:`geo.io.official.layer_stems` for the file names recognised in ``layers_dir``.
         """
         from geo.dataset import gpkg_path, load_layer
 
@@ -472,7 +490,8 @@ class ControlIndex:
             if ignored:
                 warnings.append(bilingual(f"图层文件夹中未识别的文件已忽略：{', '.join(ignored)}",
                                           f"Unrecognised files in the layers folder were ignored: {', '.join(ignored)}"))
-        for key in INDEX_LAYERS:
+        extra = [k for k in replaced if k not in INDEX_LAYERS]  # registered layers the GeoPackage lacks
+        for key in (*INDEX_LAYERS, *extra):
             if key in replaced:
                 res = read_official_layer(key, replaced[key])
                 frames[key] = res.gdf
@@ -497,7 +516,7 @@ class ControlIndex:
             res = read_official_layer(key, p)
             frame = res.gdf.reset_index(drop=True)
             src = LayerSource(key, f"file:{p}", _is_illustrative(frame), len(frame))
-            layers[key] = LineIndex(frame, src) if key == "rivers" else PolygonIndex(key, frame, src)
+            layers[key] = _layer_index(key, frame, src)
             warnings.extend(f"{p.name}: {w}" for w in res.warnings)
         return ControlIndex(layers, self.zones, self.indicators, warnings)
 

@@ -292,8 +292,19 @@ def verdict_of(rules: Iterable[RuleResult]) -> str:
     return "pass"
 
 
-#: Keys of ``CheckResult.overlaps`` (m² of the proposal overlapping each layer).
-OVERLAP_KEYS: tuple[str, ...] = ("eco_redline", "farmland", "urban_boundary", "other_parks", "own_parks", "province")
+def overlap_keys() -> tuple[str, ...]:
+    """Keys of ``CheckResult.overlaps`` (m² of the proposal overlapping each layer), in order.
+
+    The polygon control layers of :func:`geo.controls.control_layers`, then
+    ``other_parks``, ``own_parks``, ``province``.
+    """
+    from geo.controls import control_layers
+
+    return (*(k for k, v in control_layers().items() if v.kind == "polygon"), "other_parks", "own_parks", "province")
+
+
+#: The built-in layers' :func:`overlap_keys`.
+OVERLAP_KEYS: tuple[str, ...] = overlap_keys()
 
 
 @dataclass
@@ -476,6 +487,7 @@ __all__ = [
     "INFO",
     "NOT_APPLICABLE",
     "OVERLAP_KEYS",
+    "overlap_keys",
     "PASS",
     "STATUSES",
     "TYPE_NAMES",

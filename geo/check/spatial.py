@@ -21,6 +21,7 @@ from geo.area import M2_PER_MU, geodesic_area_m2, polygon_parts
 from geo.check import registry
 from geo.check.context import CheckContext, _fmt_m, _fmt_m2, _missing_layer, _na, _pct, _row
 from geo.check.model import PASS, WARN, LayerOverlap, RuleResult, _r
+from geo.controls import control_layers
 from geo.crs import EPSG_CGCS2000, project_geometry
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -39,13 +40,16 @@ def _hits(ctx: CheckContext, key: str, ov: LayerOverlap) -> tuple[list[dict[str,
     return out, len(feats)
 
 
-_LAYER_NAMES = {
-    "eco_redline": ("生态保护红线", "the ecological protection red line"),
-    "farmland": ("永久基本农田", "permanent basic farmland"),
-}
+def overlap_rule(ctx: CheckContext, rule: Rule, key: str, status_on_overlap: str | None = None, *,
+                 note: tuple[str, str] = ("", ""), overlap_details: dict[str, Any] | None = None) -> RuleResult:
+    """The row of an overlap rule: how much of the proposal lies on control layer ``key``.
 
-
-def _rule_overlap_layer(ctx: CheckContext, rule: Rule, key: str) -> RuleResult:
+    Passes when the overlap is at most the rule's threshold; otherwise the row
+    gets ``status_on_overlap`` (default: the rule's severity), the message
+    ends with ``note`` (中文, English) and ``overlap_details`` is added to the
+    details.  The layer is named as :func:`geo.controls.control_layers` says
+    (``message``, else its names); a missing layer gives the not-applicable row.
+    """
     if key not in ctx.index.layers:
         return _missing_layer(rule, key)
     ov = ctx.overlap(key)
@@ -54,32 +58,34 @@ def _rule_overlap_layer(ctx: CheckContext, rule: Rule, key: str) -> RuleResult:
     m2 = ov.total_m2 if ov.total_m2 > ctx.tol else 0.0
     share = min(m2 / ctx.area_m2, 1.0) if ctx.area_m2 else 0.0
     hits, n_hits = _hits(ctx, key, ov) if m2 else ([], 0)
-    nzh, nen = _LAYER_NAMES[key]
+    layer = control_layers().get(key)
+    nzh, nen = (layer.message or (layer.zh, layer.en)) if layer is not None else (key, key)
     details = {"overlap_m2": _r(m2), "overlap_mu": _r(m2 / M2_PER_MU, 4), "share": _r(share, 6),
                "hits_total": n_hits, "hits": hits, "parcels": ctx.by_parcel(ov, m2)}
     src = ctx.index.layers[key].source.value_source
     if m2 <= rule.threshold_value:
         return _row(rule, PASS, _r(m2), f"不占用{nzh}", f"No overlap with {nen}", value_source=src, details=details)
     azh, aen = _fmt_m2(m2)
-    status = rule.severity
-    zh = f"与{nzh}重叠 {azh}，占方案面积 {_pct(share)}，涉及 {n_hits} 个图斑"
-    en = f"Overlaps {nen} by {aen}, {_pct(share)} of the proposal, {n_hits} polygon(s)"
-    if key == "farmland" and ctx.p.major_project:
-        status = rule.params.get("major_project_severity", WARN)
-        details["exempt_major_project"] = True
-        zh += "；已标记为国家重大建设项目（可按程序占用），列为需关注"
-        en += "; flagged as a national major project (may occupy by procedure): attention"
+    status = rule.severity if status_on_overlap is None else status_on_overlap
+    zh = f"与{nzh}重叠 {azh}，占方案面积 {_pct(share)}，涉及 {n_hits} 个图斑" + note[0]
+    en = f"Overlaps {nen} by {aen}, {_pct(share)} of the proposal, {n_hits} polygon(s)" + note[1]
+    details.update(overlap_details or {})
     return _row(rule, status, _r(m2), zh, en, value_source=src, details=details)
 
 
 @registry.rule("eco_redline")
 def rule_eco_redline(ctx: CheckContext, rule: Rule) -> RuleResult:
-    return _rule_overlap_layer(ctx, rule, "eco_redline")
+    return overlap_rule(ctx, rule, "eco_redline")
 
 
 @registry.rule("farmland")
 def rule_farmland(ctx: CheckContext, rule: Rule) -> RuleResult:
-    return _rule_overlap_layer(ctx, rule, "farmland")
+    if ctx.p.major_project:
+        return overlap_rule(ctx, rule, "farmland", rule.params.get("major_project_severity", WARN),
+                            note=("；已标记为国家重大建设项目（可按程序占用），列为需关注",
+                                  "; flagged as a national major project (may occupy by procedure): attention"),
+                            overlap_details={"exempt_major_project": True})
+    return overlap_rule(ctx, rule, "farmland")
 
 
 def _outside_rule(ctx: CheckContext, rule: Rule, key: str, geom_key: str, zh_name: str, en_name: str) -> RuleResult:
@@ -112,7 +118,8 @@ def _outside_rule(ctx: CheckContext, rule: Rule, key: str, geom_key: str, zh_nam
 
 @registry.rule("urban_boundary")
 def rule_urban_boundary(ctx: CheckContext, rule: Rule) -> RuleResult:
-    return _outside_rule(ctx, rule, "urban_boundary", "urban_boundary_outside", "城镇开发边界", "the urban development boundary")
+    nzh, nen = control_layers()["urban_boundary"].message or ("城镇开发边界", "the urban development boundary")
+    return _outside_rule(ctx, rule, "urban_boundary", "urban_boundary_outside", nzh, nen)
 
 
 @registry.rule("in_sichuan")
@@ -280,6 +287,7 @@ def rule_adjust_balance(ctx: CheckContext, rule: Rule) -> RuleResult:
 
 
 __all__ = [
+    "overlap_rule",
     "rule_adjust_balance",
     "rule_contiguity",
     "rule_eco_redline",

@@ -1,7 +1,7 @@
 """Reading official control layers (``parkmap check --layers DIR``, the app's 官方图层).
 
 :func:`find_layer_files` matches the files of a folder to control layers by
-file stem (:data:`LAYER_STEMS`, the 三区三线 pinyin codes included);
+file stem (:func:`layer_stems`, the 三区三线 pinyin codes included);
 :func:`read_control_layer` reads one with :func:`geo.io.read_vector` (rivers
 through :func:`geo.validate.validate_lines`), under the official-layer caps;
 :func:`read_official_layer` also checks that the features lie in the county
@@ -14,18 +14,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from geo.controls import control_layers
 from geo.errors import ParkmapError
 from geo.validate import validate_lines
 
-#: Control layers that ``--layers DIR`` may replace, with the accepted file stems
-#: (case-insensitive; a stem may carry a suffix after ``_``/``-``/``.``/space,
-#: e.g. ``farmland_2023.shp``).  The pinyin initials are the usual 三区三线 names.
-LAYER_STEMS: dict[str, tuple[str, ...]] = {
-    "eco_redline": ("eco_redline", "生态保护红线", "生态红线", "stbhhx"),
-    "farmland": ("farmland", "永久基本农田", "基本农田", "yjjbnt"),
-    "urban_boundary": ("urban_boundary", "城镇开发边界", "czkfbj"),
-    "rivers": ("rivers", "river", "河流", "水系"),
-}
+def layer_stems() -> dict[str, tuple[str, ...]]:
+    """Control layers that ``--layers DIR`` may replace, with the accepted file stems.
+
+    Read from :func:`geo.controls.control_layers` at call time (case-insensitive;
+    a stem may carry a suffix after ``_``/``-``/``.``/space, e.g.
+    ``farmland_2023.shp``).  The pinyin initials are the usual 三区三线 names.
+    """
+    return {k: v.stems for k, v in control_layers().items()}
+
+
+#: The built-in layers' stems (:func:`layer_stems` also holds registered ones).
+LAYER_STEMS: dict[str, tuple[str, ...]] = layer_stems()
 #: File types read from ``--layers DIR``.
 LAYER_SUFFIXES: tuple[str, ...] = (".gpkg", ".shp", ".geojson", ".json", ".zip", ".kml", ".kmz")
 
@@ -34,7 +38,7 @@ def _stem_key(stem: str) -> str | None:
     s = stem.strip().casefold()
     if s.endswith(".shp"):  # farmland.shp.zip
         s = s[:-4]
-    for key, names in LAYER_STEMS.items():
+    for key, names in layer_stems().items():
         for n in names:
             n = n.casefold()
             if s == n or (s.startswith(n) and s[len(n)] in "_-. "):
@@ -83,7 +87,7 @@ def find_layer_files(directory: str | Path) -> tuple[dict[str, Path], list[str]]
                                "每个图层只保留一个文件 / keep one file per layer", code="layers")
         found[key] = p
     if not found:
-        names = "; ".join(f"{k}: {'/'.join(v)}" for k, v in LAYER_STEMS.items())
+        names = "; ".join(f"{k}: {'/'.join(v)}" for k, v in layer_stems().items())
         raise ParkmapError(f"文件夹 {d} 中没有可识别的管控图层文件",
                            f"No control-layer file recognised in {d}",
                            f"文件名（不含扩展名）应为 / file stems must be {names}; 格式 formats {' '.join(LAYER_SUFFIXES)}",
@@ -109,11 +113,12 @@ def read_control_layer(key: str, path: str | Path, **read_kwargs: Any):
     from geo.io.read import read_vector
     from geo.limits import layer_caps
 
-    if key not in LAYER_STEMS:
+    layer = control_layers().get(key)
+    if layer is None:
         raise ParkmapError(f"未知的管控图层 {key}", f"Unknown control layer {key}", code="layers")
     try:
         read_kwargs.setdefault("limits", ReadLimits(caps=layer_caps()))
-        if key == "rivers":
+        if layer.kind == "line":
             res = read_vector(path, validate=False, **read_kwargs)
             res.gdf, more = validate_lines(res.gdf, res.source_crs)
             res.warnings = res.warnings + more
@@ -141,4 +146,4 @@ def read_official_layer(key: str, path: str | Path) -> Any:
     return res
 
 
-__all__ = ["LAYER_STEMS", "LAYER_SUFFIXES", "find_layer_files", "read_control_layer", "read_official_layer"]
+__all__ = ["LAYER_STEMS", "LAYER_SUFFIXES", "find_layer_files", "layer_stems", "read_control_layer", "read_official_layer"]
