@@ -239,10 +239,10 @@ _REF_IN_TEXT = re.compile(r"(?:[\w./-]*/)?(?P<file>\d{3}_[0-9a-f]{16}\.txt)(?P<s
 
 
 def _humanize_part(part: str) -> str:
-    def repl(m: re.Match) -> str:
+    def repl(m: re.Match[str]) -> str:
         doc = _BY_FILE.get(m["file"])
         if doc is None:
-            return m.group(0)
+            return str(m.group(0))
         return doc.label + section_text(m["section"].strip())
 
     text = _REF_IN_TEXT.sub(repl, part)

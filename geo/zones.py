@@ -298,7 +298,9 @@ class ZoneLookup:
 def _lookup_for(path: str) -> ZoneLookup:
     from geo.dataset import load_layer
 
-    return ZoneLookup(pd.DataFrame(load_layer("zones", path).drop(columns="geometry")))
+    from pathlib import Path
+
+    return ZoneLookup(pd.DataFrame(load_layer("zones", Path(path)).drop(columns="geometry")))
 
 
 def resolve_zone(ref: str) -> dict[str, Any]:

@@ -79,6 +79,12 @@ def check_proposal(proposal: Proposal, index: ControlIndex, rules: RuleSet | Non
         raise ParkmapError(f"方案类型应为 expand（扩区）或 adjust（调区），而不是 {proposal.type!r}",
                            f"The proposal type must be expand or adjust, not {proposal.type!r}", code="usage")
     ids = rule_ids()
+    late = [r for r in ids if r not in rules.rules]
+    if late:  # a rule registered after this rule set was loaded (e.g. the cached default rules)
+        raise ParkmapError(f"规则文件 {rules.source} 中没有规则 {', '.join(late)}",
+                           f"The rules file {rules.source} has no entry for {', '.join(late)}",
+                           "在规则文件中加入这些规则并重新加载 / add them to the rules file and load it again",
+                           code="rules")
     selected = list(ids) if only is None else list(only)
     unknown = [r for r in selected if r not in ids]
     if unknown:

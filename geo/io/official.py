@@ -95,7 +95,7 @@ def find_layer_files(directory: str | Path) -> tuple[dict[str, Path], list[str]]
     return found, ignored
 
 
-def read_control_layer(key: str, path: str | Path, **read_kwargs: Any):
+def read_control_layer(key: str, path: str | Path, **read_kwargs: Any) -> Any:
     """Read one official control layer with :func:`geo.io.read_vector`.
 
     Polygon layers are validated as usual; ``rivers`` takes the lines-allowed

@@ -122,6 +122,13 @@ def test_a_new_layer_is_one_registry_entry_plus_one_rule(hazard_rules_path, tmp_
             base = ControlIndex.from_frames(zones=zones(), parks=parks())
             _assert_warns(*_check(base.with_layers(folder), rules))
 
+            # a rule set loaded before the rule was registered names what is missing (not a bare KeyError)
+            from geo.errors import ParkmapError
+
+            with pytest.raises(ParkmapError) as err:
+                _check(index, load_rules(None))
+            assert err.value.code == "rules" and KEY in str(err.value)
+
             # no overlap: pass
             far = ControlIndex.from_frames(zones=zones(), parks=parks(),
                                            geological_hazard=hazard().set_geometry([sq(5000, 5000, 6000, 6000)]))
