@@ -1114,9 +1114,9 @@ def _offer(key: str, label: str, make, file_name: str, mime: str, fingerprint: s
 def export_panel(data: dict, ui: dict) -> None:
     """Map page (PNG/PDF), interactive HTML, the check report and the proposal data; files named 区名_方案名_日期."""
     from geo.crs import default_gk_zone
-    from geo.export import export_proposal_data, snapshot_html, snapshot_pdf, snapshot_png
+    from layers.export import export_proposal_data, snapshot_html, snapshot_pdf, snapshot_png
     from geo.naming import export_filename
-    from geo.report import report_for_saved, report_unsaved
+    from layers.report import report_for_saved, report_unsaved
 
     lang = ui["lang"]
     w = workflow()

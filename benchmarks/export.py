@@ -20,11 +20,11 @@ import shapely
 from shapely.geometry import LineString
 from shapely.ops import nearest_points
 
-from geo import export
+from layers import export
 from geo.area import buffer_m
 from geo.check import Proposal, check_proposal, default_index
 from geo.dataset import load_layer
-from geo.report import build_report
+from layers.report import build_report
 from layers.compose import DEFAULT_ACTIVE, MapView, load_frames
 
 TARGETS = {"png browser A4L 150": 6.0, "png static A4L 150": 3.0, "pdf report": 5.0}

@@ -1,4 +1,7 @@
-"""Allow ``python -m geo …`` (same as the ``parkmap`` console script)."""
+"""Allow ``python -m geo …``: the engine's commands only (no ``snapshot``/``report``).
+
+The full command line is the ``parkmap`` console script, ``python -m layers``.
+"""
 
 from __future__ import annotations
 

@@ -603,6 +603,47 @@ def split_sql(script: str) -> list[str]:
     return out
 
 
+@dataclass(frozen=True)
+class AuditInfo:
+    """Where the check is recorded (the workspace's ``checks`` row).
+
+    Attributes
+    ----------
+    check_id : int or None
+        Audit record id; None when the check was not saved.
+    proposal_id : int or None
+    recorded_at : str
+    kind : str
+        ``check`` or ``override``.
+    parent_check_id : int or None
+        For an override: the check it amends.
+    recorded_by, role : str
+        Who recorded the check, with their role key (:data:`geo.auth.ROLES`).
+    report_by, report_role : str
+        Who produced this report.
+    chain_head : str
+        The audit chain head when the report was recorded (``#N:hash``,
+        :func:`geo.audit.format_head`); ``parkmap audit verify --head`` checks it later.
+    """
+
+    check_id: int | None = None
+    proposal_id: int | None = None
+    recorded_at: str = ""
+    kind: str = "check"
+    parent_check_id: int | None = None
+    recorded_by: str = ""
+    role: str = ""
+    report_by: str = ""
+    report_role: str = ""
+    chain_head: str = ""
+
+    @classmethod
+    def from_saved(cls, saved: Any) -> AuditInfo:
+        """From a :class:`geo.workspace.SavedCheck`."""
+        return cls(saved.id, saved.proposal_id, saved.created_at, saved.kind, saved.parent_check_id,
+                   getattr(saved, "created_by", ""), getattr(saved, "created_role", ""))
+
+
 __all__ = ["ACCOUNT_ACTIONS", "ADDED_INDEXES", "COLUMNS", "GENESIS", "LINK_KEYS", "SCHEMA_VERSION", "TABLES",
-           "TABLES_SQL", "TRIGGERS", "Finding", "append", "chain_head", "check_head", "format_head", "lenient_text",
+           "TABLES_SQL", "TRIGGERS", "AuditInfo", "Finding", "append", "chain_head", "check_head", "format_head", "lenient_text",
            "ro_uri", "row_hash", "split_sql", "state", "verify", "verify_row"]

@@ -104,6 +104,36 @@ _CONTROL_LAYERS: dict[str, ControlLayer] = {
 CONTROL_LAYERS: dict[str, ControlLayer] = _CONTROL_LAYERS
 
 
+#: Style of the proposal outline (Leaflet path options): the map's, and the KML export's
+#: (:func:`geo.export_data.kml_document`), so it is kept here next to the control layers' styles.
+PROPOSAL_STYLE: dict[str, Any] = {"color": "#0d0d0d", "weight": 3.0, "fill": True, "fillColor": "#00b8d4",
+                                  "fillOpacity": 0.12}
+#: Overlap pieces of a check (keys of :attr:`geo.check.CheckResult.geometries`):
+#: style, legend kind and labels (中文, English). Drawn above the proposal.
+OVERLAP_STYLES: dict[str, dict[str, Any]] = {
+    "removed": {"style": {"color": "#616161", "weight": 2.0, "dashArray": "6 4", "fill": True, "fillColor": "#9e9e9e",
+                          "fillOpacity": 0.25},
+                "legend": "dash", "zh": "调出范围", "en": "Removed area"},
+    "own_parks": {"style": {"color": "#455a64", "weight": 1.0, "fill": True, "fillColor": "#90a4ae", "fillOpacity": 0.55},
+                  "legend": "fill", "zh": "与本开发区园区重叠", "en": "Overlap: own parks"},
+    "urban_boundary_outside": {"style": {"color": "#b71c1c", "weight": 1.5, "dashArray": "4 3", "fill": True,
+                                         "fillColor": "#ff8a80", "fillOpacity": 0.45},
+                               "legend": "fill", "zh": "城镇开发边界外部分", "en": "Outside urban boundary"},
+    "outside_province": {"style": {"color": "#000000", "weight": 1.5, "fill": True, "fillColor": "#424242",
+                                   "fillOpacity": 0.6},
+                         "legend": "fill", "zh": "省界外部分", "en": "Outside Sichuan"},
+    "farmland": {"style": CONTROL_LAYERS["farmland"].style,
+                 "legend": "fill", "zh": "与永久基本农田重叠", "en": "Overlap: permanent farmland"},
+    "other_parks": {"style": {"color": "#4a148c", "weight": 1.5, "fill": True, "fillColor": "#8e24aa", "fillOpacity": 0.75},
+                    "legend": "fill", "zh": "与其他开发区园区重叠", "en": "Overlap: other zones' parks"},
+    "eco_redline": {"style": CONTROL_LAYERS["eco_redline"].style,
+                    "legend": "fill", "zh": "与生态保护红线重叠", "en": "Overlap: eco red line"},
+    "river_link": {"style": {"color": "#01579b", "weight": 2.5, "dashArray": "6 4"},
+                   "legend": "dash", "zh": "至最近河流", "en": "To nearest river"},
+    "park_link": {"style": {"color": "#6a3d9a", "weight": 2.5, "dashArray": "2 4"},
+                  "legend": "dash", "zh": "至本开发区最近园区", "en": "To nearest own park"},
+}
+
 def control_layers() -> dict[str, ControlLayer]:
     """The registered control layers, key → :class:`ControlLayer`, in registration order (a copy)."""
     return dict(_CONTROL_LAYERS)
@@ -153,5 +183,5 @@ def layer_name(key: str, lang: str = "zh") -> str:
     return key if pair is None else pair[1 if lang == "en" else 0]
 
 
-__all__ = ["CONTROL_LAYERS", "LAYER_KINDS", "LAYER_NAMES", "ControlLayer", "control_layers", "layer_name",
+__all__ = ["CONTROL_LAYERS", "LAYER_KINDS", "LAYER_NAMES", "OVERLAP_STYLES", "PROPOSAL_STYLE", "ControlLayer", "control_layers", "layer_name",
            "layer_names", "registered"]

@@ -22,7 +22,7 @@ from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
 from geo.area import M2_PER_MU, geodesic_area_m2, polygon_parts
-from geo.controls import control_layers
+from geo.controls import OVERLAP_STYLES, PROPOSAL_STYLE, control_layers
 from geo.crs import EPSG_CGCS2000, default_gk_zone
 from geo.errors import ParkmapError
 
@@ -114,7 +114,6 @@ def kml_document(gdf: gpd.GeoDataFrame, name: str = "parkmap") -> bytes:
     :func:`geo.io.kml.format_kml`).
     """
     from geo.io.kml import format_kml
-    from layers.compose import OVERLAP_STYLES, PROPOSAL_STYLE
 
     style_of = {"proposal": PROPOSAL_STYLE}
     controls = control_layers()

@@ -9,7 +9,7 @@ that plan, so they draw the same layers in the same colours:
 
 * :func:`compose_map` → an interactive :class:`folium.Map` (the app, the HTML
   export, the browser snapshot);
-* :mod:`geo.export`'s static renderer (matplotlib) for snapshots and reports.
+* :mod:`layers.export`'s static renderer (matplotlib) for snapshots and reports.
 
 ``frames`` is a dict of the embedded layers as the app keeps them
 (:func:`load_frames`): ``prefectures``, ``counties``, ``regions``,
@@ -30,7 +30,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
-from geo.controls import CONTROL_LAYERS
+from geo.controls import OVERLAP_STYLES, PROPOSAL_STYLE
 from geo.crs import EPSG_CGCS2000, wgs84_to_gcj02
 from layers import render
 from layers.i18n import t
@@ -44,34 +44,6 @@ DEFAULT_ACTIVE: tuple[str, ...] = tuple(s for s in MAP_LAYERS if SPEC_BY_ID[s].d
 #: Frames :func:`load_frames` reads from the embedded GeoPackage.
 FRAME_LAYERS: tuple[str, ...] = MAP_LAYERS + ("province", "layer_sources")
 
-#: Style of the proposal outline (Leaflet path options).
-PROPOSAL_STYLE: dict[str, Any] = {"color": "#0d0d0d", "weight": 3.0, "fill": True, "fillColor": "#00b8d4",
-                                  "fillOpacity": 0.12}
-#: Overlap pieces of a check (keys of :attr:`geo.check.CheckResult.geometries`):
-#: style, legend kind and labels (中文, English). Drawn above the proposal.
-OVERLAP_STYLES: dict[str, dict[str, Any]] = {
-    "removed": {"style": {"color": "#616161", "weight": 2.0, "dashArray": "6 4", "fill": True, "fillColor": "#9e9e9e",
-                          "fillOpacity": 0.25},
-                "legend": "dash", "zh": "调出范围", "en": "Removed area"},
-    "own_parks": {"style": {"color": "#455a64", "weight": 1.0, "fill": True, "fillColor": "#90a4ae", "fillOpacity": 0.55},
-                  "legend": "fill", "zh": "与本开发区园区重叠", "en": "Overlap: own parks"},
-    "urban_boundary_outside": {"style": {"color": "#b71c1c", "weight": 1.5, "dashArray": "4 3", "fill": True,
-                                         "fillColor": "#ff8a80", "fillOpacity": 0.45},
-                               "legend": "fill", "zh": "城镇开发边界外部分", "en": "Outside urban boundary"},
-    "outside_province": {"style": {"color": "#000000", "weight": 1.5, "fill": True, "fillColor": "#424242",
-                                   "fillOpacity": 0.6},
-                         "legend": "fill", "zh": "省界外部分", "en": "Outside Sichuan"},
-    "farmland": {"style": CONTROL_LAYERS["farmland"].style,
-                 "legend": "fill", "zh": "与永久基本农田重叠", "en": "Overlap: permanent farmland"},
-    "other_parks": {"style": {"color": "#4a148c", "weight": 1.5, "fill": True, "fillColor": "#8e24aa", "fillOpacity": 0.75},
-                    "legend": "fill", "zh": "与其他开发区园区重叠", "en": "Overlap: other zones' parks"},
-    "eco_redline": {"style": CONTROL_LAYERS["eco_redline"].style,
-                    "legend": "fill", "zh": "与生态保护红线重叠", "en": "Overlap: eco red line"},
-    "river_link": {"style": {"color": "#01579b", "weight": 2.5, "dashArray": "6 4"},
-                   "legend": "dash", "zh": "至最近河流", "en": "To nearest river"},
-    "park_link": {"style": {"color": "#6a3d9a", "weight": 2.5, "dashArray": "2 4"},
-                  "legend": "dash", "zh": "至本开发区最近园区", "en": "To nearest own park"},
-}
 #: Span (degrees) above which a view counts as province / prefecture level (simplification, labels).
 LEVEL_SPANS: tuple[tuple[float, str], ...] = ((3.0, "province"), (0.5, "prefecture"), (0.0, "zone"))
 

@@ -14,9 +14,9 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.export import example_result
-from geo import export
+from layers import export
 from geo.io.write import write_bytes_atomic
-from geo.report import AuditInfo, build_report
+from layers.report import AuditInfo, build_report
 from geo.workspace import Workspace
 from layers.compose import DEFAULT_ACTIVE, MapView, load_frames
 

@@ -168,9 +168,9 @@ def kml_text() -> str:
 
 # --- CLI -------------------------------------------------------------------------
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    """Run ``python -m geo`` in a subprocess (as a user would)."""
+    """Run ``python -m layers`` (the ``parkmap`` command) in a subprocess (as a user would)."""
     env = dict(os.environ, PYTHONIOENCODING="utf-8")  # geo comes from the install
-    return subprocess.run([sys.executable, "-m", "geo", *args], cwd=REPO_ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "layers", *args], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, encoding="utf-8", timeout=300)
 
 

@@ -13,7 +13,7 @@ import geopandas as gpd
 import pytest
 
 from tests.geo import geo_builders as gb
-from geo import cli
+from layers import cli
 from geo.workspace import Workspace
 from tests.geo.test_workspace import sq
 
@@ -90,7 +90,7 @@ def test_users_add_list_disable_passwd(capsys, monkeypatch, home):
 
 def test_password_stdin_in_a_real_process(tmp_path):
     env_home = tmp_path / "h"
-    p = subprocess.run([sys.executable, "-m", "geo", "users", "add", "boss", "--role", "admin", "--password-stdin"],
+    p = subprocess.run([sys.executable, "-m", "layers", "users", "add", "boss", "--role", "admin", "--password-stdin"],
                        input="boss-pass-1\n", capture_output=True, text=True, cwd=gb.REPO_ROOT, timeout=120,
                        env=dict(__import__("os").environ, PARKMAP_HOME=str(env_home)))
     assert p.returncode == 0, p.stderr

@@ -65,7 +65,7 @@ def test_check_override_and_workspace_times(tmp_path):
 
 
 def test_export_dates_are_beijing_dates(monkeypatch):
-    from geo import export
+    from layers import export
     from geo.io.jzd_txt import format_jzd_text
 
     fixed = dt.datetime(2026, 11, 28, 17, 30, tzinfo=dt.timezone.utc).astimezone(clock.SHANGHAI)
@@ -79,7 +79,7 @@ def test_export_dates_are_beijing_dates(monkeypatch):
 
 @pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="pdfinfo not on PATH (poppler-utils; scripts/install-system.sh installs it)")
 def test_pdf_creation_dates_are_plus_8(tmp_path):
-    from geo.export import png_to_pdf
+    from layers.export import png_to_pdf
 
     from PIL import Image
     import io

@@ -21,7 +21,7 @@ from geo.check.model import OVERLAP_KEYS, WARN, overlap_keys
 from geo.controls import CONTROL_LAYERS, LAYER_NAMES, ControlLayer, control_layers, layer_names, registered
 from geo.export_data import PART_NAMES, part_names, proposal_parts
 from geo.io.official import LAYER_STEMS, find_layer_files, layer_stems
-from geo.report import PARCEL_RULES, parcel_rules
+from layers.report import PARCEL_RULES, parcel_rules
 from geo.rules import DEFAULT_RULES_PATH, RULE_IDS, load_rules, rule_ids
 
 OX, OY = gb.chengdu_gk_center()

@@ -15,7 +15,7 @@ require_browser()
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 from tests.geo.test_export_snapshot import assert_page_content, crop, image  # noqa: E402
 
-from geo.export import (  # noqa: E402
+from layers.export import (  # noqa: E402
     layout_for,
     page_text,
     parse_page_size,

@@ -8,7 +8,7 @@ from shapely.geometry import LineString
 
 from geo.area import buffer_m, geodesic_area_m2
 from geo.errors import ParkmapError
-from geo.export import DATA_SUFFIX, export_proposal_data, kml_document, proposal_parts
+from geo.export_data import DATA_SUFFIX, export_proposal_data, kml_document, proposal_parts
 from geo.io.read import read_vector
 
 # the example proposal is defined once, with the export benchmark (docs/examples uses it too)

@@ -16,7 +16,7 @@ from matplotlib.colors import to_rgb
 from PIL import Image
 
 from geo.errors import ParkmapError
-from geo.export import (
+from layers.export import (
     MAP_BACKGROUND,
     check_dpi,
     find_cjk_font,
@@ -192,7 +192,7 @@ def test_static_300dpi_portrait_with_proposal(frames):
 
 
 def test_no_cjk_font_is_a_clear_error(monkeypatch):
-    import geo.export.static as ex  # find_cjk_font reads CJK_FAMILIES / CJK_FILES from its own module
+    import layers.export.static as ex  # find_cjk_font reads CJK_FAMILIES / CJK_FILES from its own module
     from matplotlib import font_manager as fm
 
     find_cjk_font.cache_clear()

@@ -23,7 +23,7 @@ import pytest
 from shapely.geometry import box
 
 from tests.geo import geo_builders as gb
-from geo import cli
+from layers import cli
 from geo.errors import ParkmapError
 from geo.io import guard
 from geo.io.archive import EXTRACT_PREFIX, ReadLimits, extraction_dir, safe_extract_zip, sweep_stale_extractions
@@ -58,9 +58,9 @@ def bilingual_line(text: str) -> str:
 
 
 def run_cli_timed(*args: str, env: dict[str, str] | None = None, timeout: float = 20) -> subprocess.CompletedProcess:
-    """``python -m geo ARGS`` in a subprocess; a hang fails the test (TimeoutExpired) instead of hanging CI."""
+    """``python -m layers ARGS`` in a subprocess; a hang fails the test (TimeoutExpired) instead of hanging CI."""
     full = dict(os.environ, PYTHONIOENCODING="utf-8", **(env or {}))  # geo comes from the install
-    return subprocess.run([sys.executable, "-m", "geo", *args], cwd=gb.REPO_ROOT, env=full, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "layers", *args], cwd=gb.REPO_ROOT, env=full, capture_output=True,
                           text=True, encoding="utf-8", timeout=timeout)
 
 

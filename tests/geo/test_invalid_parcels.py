@@ -10,7 +10,7 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon, box
 
 from tests.geo import geo_builders as gb
-from geo import cli
+from layers import cli
 from geo.check import Proposal, check_proposal, default_index, default_rules
 from geo.errors import ParkmapError
 from geo.proposal import normalize_parcels, proposal_from_frame, read_proposal_file

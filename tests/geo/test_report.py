@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 from tests.geo.test_export_data import example_result
 
-from geo import cli
+from layers import cli
 from geo.check import apply_override
-from geo.report import AuditInfo, build_report, fmt_area, fmt_value, report_for_saved
+from layers.report import AuditInfo, build_report, fmt_area, fmt_value, report_for_saved
 from geo.workspace import Workspace
 from layers.compose import load_frames
 
@@ -211,7 +211,7 @@ def test_cli_report_of_a_multi_parcel_file_has_one_verdict_and_a_parcel_table(ca
 
     from geo.area import buffer_m
     from geo.check import Proposal, check_proposal, default_index
-    from geo.report import parcel_rows
+    from layers.report import parcel_rows
 
     south = shapely.affinity.translate(buffer_m(result.geometry.centroid, 300), xoff=0.03)  # a separate second parcel
     parcels = [{"label": "北地块", "geometry": result.geometry}, {"label": "南地块", "geometry": south}]

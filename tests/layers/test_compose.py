@@ -175,7 +175,7 @@ def test_no_streamlit_import():
     import sys
     from pathlib import Path
 
-    code = ("import sys, layers.compose, geo.export, geo.report; "
+    code = ("import sys, layers.compose, layers.export, layers.report; "
             "sys.exit(int(any(m.split('.')[0] == 'streamlit' for m in sys.modules)))")
     root = Path(__file__).resolve().parents[2]
     assert subprocess.run([sys.executable, "-c", code], cwd=root).returncode == 0

@@ -1,7 +1,7 @@
 """The browser renderer: the folium map in a print-layout page, photographed by headless Chromium.
 
 The map of :func:`layers.compose.compose_map` sits inside a print-layout page
-(the layout boxes of :mod:`geo.export.page` in CSS mm), all assets inlined (no
+(the layout boxes of :mod:`layers.export.page` in CSS mm), all assets inlined (no
 CDN), opened from ``file://`` in headless Chromium (Debian ``chromium`` +
 ``chromium-driver``, driven by selenium) with a device scale factor of
 dpi/96; the screenshot is the exact page.  With a basemap, tiles are waited
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from geo import settings
 from geo.errors import ParkmapError
-from geo.export.page import (
+from layers.export.page import (
     PageLayout,
     PageSize,
     PageText,

@@ -39,21 +39,21 @@ Proposal data (:func:`export_proposal_data`)
     with or without the zone prefix).
 
 Modules
-    :mod:`geo.export.page` (page sizes, layout, page texts, PNG → PDF),
-    :mod:`geo.export.browser` (Selenium/Chromium renderer),
-    :mod:`geo.export.static` (matplotlib renderer, CJK fonts),
-    :mod:`geo.export.snapshot` (the ``snapshot_*`` entry points) and, for the
+    :mod:`layers.export.page` (page sizes, layout, page texts, PNG → PDF),
+    :mod:`layers.export.browser` (Selenium/Chromium renderer),
+    :mod:`layers.export.static` (matplotlib renderer, CJK fonts),
+    :mod:`layers.export.snapshot` (the ``snapshot_*`` entry points) and, for the
     data, :mod:`geo.export_data` (KML writing itself is in :mod:`geo.io.kml`).
-    This package re-exports their public names: ``from geo.export import X``
+    This package re-exports their public names: ``from layers.export import X``
     works for every one of them; a test that patches a module-level name
-    patches it on the module that reads it (e.g. ``geo.export.static.CJK_FILES``).
+    patches it on the module that reads it (e.g. ``layers.export.static.CJK_FILES``).
 """
 
 from __future__ import annotations
 
 from geo.crs import default_gk_zone
-from geo.export.browser import CHROMEDRIVER, CHROMIUM, browser_available, print_page_html, render_browser, script_after
-from geo.export.page import (
+from layers.export.browser import CHROMEDRIVER, CHROMIUM, browser_available, print_page_html, render_browser, script_after
+from layers.export.page import (
     DPI_CHOICES,
     PAPER_MM,
     Box,
@@ -72,8 +72,8 @@ from geo.export.page import (
     sources_line,
     today,
 )
-from geo.export.snapshot import RENDERERS, render_snapshot, snapshot_html, snapshot_pdf, snapshot_png
-from geo.export.static import (
+from layers.export.snapshot import RENDERERS, render_snapshot, snapshot_html, snapshot_pdf, snapshot_png
+from layers.export.static import (
     CJK_FAMILIES,
     CJK_FILES,
     MAP_BACKGROUND,

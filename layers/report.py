@@ -3,7 +3,7 @@
 Page 1: title, zone, proposal, the verdict (large, coloured), key figures
 (area in 平方米 / 亩 / 公顷, overlap per layer; outside the 城镇开发边界 and the
 province) and a map of the proposal with the overlap pieces highlighted (the
-static renderer of :mod:`geo.export`, zoomed to the proposal, same styles as
+static renderer of :mod:`layers.export`, zoomed to the proposal, same styles as
 the app).  Then: the rule table (rule name, status, value / threshold in
 Chinese units, finding, the documents cited — title, 文号, chapter — and the
 quoted words), for a multi-parcel proposal the per-parcel table (area and the
@@ -12,7 +12,7 @@ status, the audit record (check id, Beijing-time timestamps, rules hash,
 layer sources and content hashes) and the illustrative-data notice.
 
 Written with fpdf2; Chinese text uses an embedded subset of the CJK font
-found by :func:`geo.export.find_cjk_font` (Noto Sans CJK SC), so the PDF shows
+found by :func:`layers.export.find_cjk_font` (Noto Sans CJK SC), so the PDF shows
 the same glyphs everywhere and ``pdftotext`` extracts the text.
 """
 
@@ -21,11 +21,11 @@ from __future__ import annotations
 import io
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from geo import clock
 from geo import units
+from geo.audit import AuditInfo
 from geo.controls import control_layers, layer_name
 from geo.errors import ParkmapError
 from geo.sources import provenance_label
@@ -123,47 +123,6 @@ def _t(key: str, lang: str) -> str:
     return en if lang == "en" else zh
 
 
-@dataclass(frozen=True)
-class AuditInfo:
-    """Where the check is recorded (the workspace's ``checks`` row).
-
-    Attributes
-    ----------
-    check_id : int or None
-        Audit record id; None when the check was not saved.
-    proposal_id : int or None
-    recorded_at : str
-    kind : str
-        ``check`` or ``override``.
-    parent_check_id : int or None
-        For an override: the check it amends.
-    recorded_by, role : str
-        Who recorded the check, with their role key (:data:`geo.auth.ROLES`).
-    report_by, report_role : str
-        Who produced this report.
-    chain_head : str
-        The audit chain head when the report was recorded (``#N:hash``,
-        :func:`geo.audit.format_head`); ``parkmap audit verify --head`` checks it later.
-    """
-
-    check_id: int | None = None
-    proposal_id: int | None = None
-    recorded_at: str = ""
-    kind: str = "check"
-    parent_check_id: int | None = None
-    recorded_by: str = ""
-    role: str = ""
-    report_by: str = ""
-    report_role: str = ""
-    chain_head: str = ""
-
-    @classmethod
-    def from_saved(cls, saved: Any) -> AuditInfo:
-        """From a :class:`geo.workspace.SavedCheck`."""
-        return cls(saved.id, saved.proposal_id, saved.created_at, saved.kind, saved.parent_check_id,
-                   getattr(saved, "created_by", ""), getattr(saved, "created_role", ""))
-
-
 # --------------------------------------------------------------------------- formatting
 
 
@@ -196,7 +155,7 @@ class _Report:
     def __init__(self, lang: str, footer: str) -> None:
         from fpdf import FPDF
 
-        from geo.export import find_cjk_font, font_file
+        from layers.export import find_cjk_font, font_file
 
         fam = find_cjk_font()
         regular, bold = font_file(fam, False), font_file(fam, True)
@@ -344,7 +303,7 @@ def _outside_m2(result: Any, rule_id: str, fallback: float) -> float:
 
 
 def _map(doc: _Report, result: Any, frames: Mapping[str, Any] | None, dpi: int) -> None:
-    from geo.export import render_static_map
+    from layers.export import render_static_map
     from layers.compose import load_frames, plan_legend
 
     pdf, lang = doc.pdf, doc.lang

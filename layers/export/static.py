@@ -2,14 +2,14 @@
 
 It draws the same planned layers (:func:`layers.compose.plan_layers`) with
 the same Leaflet styles, in Web Mercator like the screen, the same legend
-rows and page layout (:mod:`geo.export.page`); the scale bar is measured in
+rows and page layout (:mod:`layers.export.page`); the scale bar is measured in
 the local Gauss–Krüger zone.  Tiles are not drawn (the page says so when a
 basemap was asked for).  Chinese text uses a CJK font (Noto Sans CJK SC from
 fonts-noto-cjk, found through matplotlib's font manager: :func:`find_cjk_font`);
 a clear error when none is installed, never tofu.
 
 :func:`render_static` draws a whole page; :func:`render_static_map` just the
-map (the PDF report of :mod:`geo.report` uses it).
+map (the PDF report of :mod:`layers.report` uses it).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.area import polygon_parts
 from geo.crs import EPSG_CGCS2000, local_gk_crs, transformer
 from geo.errors import ParkmapError
-from geo.export.page import (
+from layers.export.page import (
     INFO_ROW_MM,
     LEGEND_ROW_MM,
     PageLayout,

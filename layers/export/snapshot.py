@@ -1,8 +1,8 @@
 """The snapshot entry points: a map page as PNG or PDF with the chosen renderer, or a self-contained HTML map.
 
 * :func:`render_snapshot`, :func:`snapshot_png`, :func:`snapshot_pdf`:
-  ``renderer="browser"`` (:mod:`geo.export.browser`), ``"static"``
-  (:mod:`geo.export.static`) or ``"auto"`` (default: the browser when
+  ``renderer="browser"`` (:mod:`layers.export.browser`), ``"static"``
+  (:mod:`layers.export.static`) or ``"auto"`` (default: the browser when
   chromium, chromedriver and selenium are present, else static).
 * :func:`snapshot_html`: the interactive map (layer control, tooltips) as one
   file with Leaflet and every asset inlined, plus a title/date/sources box.
@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from geo.errors import ParkmapError
-from geo.export.browser import browser_available, render_browser
-from geo.export.page import PageSize, Snapshot, default_title, page_text, png_to_pdf
-from geo.export.static import render_static
+from layers.export.browser import browser_available, render_browser
+from layers.export.page import PageSize, Snapshot, default_title, page_text, png_to_pdf
+from layers.export.static import render_static
 
 if TYPE_CHECKING:  # pragma: no cover
     from layers.compose import MapView
