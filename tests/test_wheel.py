@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -27,8 +28,17 @@ ROOT = Path(__file__).resolve().parents[1]
 def installed(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("wheel")
     dist = tmp / "dist"
+    # Build from a copy of the tracked files: setuptools writes build/ and *.egg-info next to the sources,
+    # which must not be left in the checkout (and a stale build/ would leak old modules into the wheel).
+    src = tmp / "src"
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout.split(b"\0")
+    for name in filter(None, (f.decode() for f in files)):
+        target = src / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if (ROOT / name).is_file():
+            shutil.copy2(ROOT / name, target)
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w",
-                            str(dist), str(ROOT)], capture_output=True, text=True, timeout=600, cwd=tmp)
+                            str(dist), str(src)], capture_output=True, text=True, timeout=600, cwd=tmp)
     assert build.returncode == 0, build.stderr[-2000:]
     [wheel] = list(dist.glob("parkmap-*.whl"))
     venv = tmp / "venv"
