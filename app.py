@@ -33,15 +33,16 @@ from geo.proposal import ProposalParcels, parcel_label, proposal_from_frame, rea
 from geo.units import fmt_area, fmt_length
 from geo.validate import repair_lines, repair_summary
 from geo.workflow import Workflow
-from geo import accounts
-from geo.auth import Actor, is_local_request, is_loopback, local_actor, login_settings, role_from_claims, role_label, session_expired
-from geo.workspace import SaveItem, Workspace, default_home
+from geo.auth import role_label
+from geo.workspace import SaveItem
 from layers import live, render
 from layers.assets import use_local_assets
 from layers.compose import MapView, geometry_bounds, load_frames, plan_legend, zone_bounds
 from layers.i18n import t
 from layers.present import (compare_table, md_escape, overlap_table, rule_table, saved_table, style_rule_table,
                             verdict_html)
+from layers.export_panel import export_panel
+from layers.session import actor, identity, logout, password_form, require_session, workspace
 from layers.specs import CLASS_EN, GROUPS, LEVEL_EN, SPEC_BY_ID, SPECS
 
 st.set_page_config(page_title="parkmap · 四川开发区", page_icon="🗺", layout="wide")
@@ -106,182 +107,6 @@ def tianditu_key() -> str | None:
         return st.secrets.get("tianditu_token")  # type: ignore[no-any-return]
     except Exception:  # no secrets file
         return None
-
-
-@st.cache_resource(show_spinner=False)
-def _workspace(home: str) -> Workspace:
-    ws = Workspace(home)
-    ws.verify(full=True)  # once per process: every row, not only the newest (sets ws.tamper on a finding)
-    return ws
-
-
-def workspace() -> Workspace:
-    """The workspace of ``$PARKMAP_HOME``, opened (inspected and quick-verified) once per process.
-
-    Every write re-verifies the newest records inside its transaction, so a
-    file tampered with while the app runs is refused at the next write.
-    """
-    ws = _workspace(str(default_home()))
-    ws.verify_if_changed()  # a full walk whenever anyone changed the file since the last one (a stat otherwise)
-    return ws
-
-
-def actor() -> Actor:
-    """Who is using this session (set by :func:`identity`)."""
-    return ss["actor"]
-
-
-def _sso_settings() -> dict | None:
-    """``[parkmap_sso]`` in secrets.toml (role_claim, roles mapping) when ``[auth]`` (st.login) is configured."""
-    try:
-        if "auth" not in st.secrets:
-            return None
-        conf = dict(st.secrets.get("parkmap_sso", {}))
-    except Exception:  # no secrets file
-        return None
-    return {"role_claim": str(conf.get("role_claim", "groups")), "roles": dict(conf.get("roles", {}))}
-
-
-def identity() -> Actor | None:
-    """Who is here, or None after showing the login form (nothing else is drawn then).
-
-    * No accounts: the OS user (single-user default), served on 127.0.0.1 only.
-    * Accounts: a password login (rate-limited in :func:`geo.accounts.login`),
-      or single sign-on (``st.login``) when ``[auth]`` is configured; a
-      session idle longer than ``PARKMAP_SESSION_IDLE_MINUTES`` logs out.
-    """
-    import time
-
-    ws = workspace()
-    if not ws.has_accounts():
-        if not is_loopback(st.get_option("server.address")) or not is_local_request(dict(st.context.headers or {})):
-            st.error(f"{t('not_loopback', 'zh')}\n\n{t('not_loopback', 'en')}")
-            return None
-        if ss.get("actor") is None or ss["actor"].via != "os":
-            ss["actor"] = local_actor()
-        return ss["actor"]
-    now, current = time.time(), ss.get("actor")
-    if current is not None and current.via != "os":
-        if session_expired(ss.get("last_seen"), now, login_settings().idle_minutes):
-            accounts.logout(ws, current, "timeout")
-            _forget_session()
-            ss["timed_out"] = True
-            if current.via == "sso":
-                st.logout()  # else the identity provider's cookie would log straight back in
-        elif current.via == "account" and not _account_unchanged(ws, current.name):
-            accounts.logout(ws, current, "account-changed")  # disabled, or its password changed meanwhile
-            _forget_session()
-        if "actor" in ss:
-            ss["last_seen"] = now
-            return ss["actor"]
-    ss.pop("actor", None)
-    return _login_page(ws)
-
-
-def _account_unchanged(ws: Workspace, name: str) -> bool:
-    """Is the account still active and unchanged since this session logged in (no new password, not disabled)?"""
-    try:
-        accounts.account(ws, name)
-        return accounts.account_version(ws, name) == ss.get("account_version")
-    except ParkmapError:
-        return False
-
-
-def _login_page(ws: Workspace) -> Actor | None:
-    sso = _sso_settings()
-    if sso is not None and getattr(st.user, "is_logged_in", False):
-        claims = dict(st.user)
-        shown = str(claims.get("preferred_username") or claims.get("email") or claims.get("sub") or "")
-        try:  # SSO users are named apart from password accounts: sso:<name>
-            name = accounts.check_name(f"sso:{shown}"[:64])
-        except ParkmapError as exc:
-            st.error(md_escape(str(exc)))
-            return None
-        role = role_from_claims(claims, sso["role_claim"], sso["roles"])
-        if role is None:
-            st.error(md_escape(f"{t('sso_no_role', 'zh').format(name=name)} / {t('sso_no_role', 'en').format(name=name)}"))
-            return None
-        import time
-
-        ss["actor"], ss["last_seen"] = Actor(name, role, "sso"), time.time()
-        ws.record("login", actor=ss["actor"], detail={"via": "sso"})
-        st.rerun()
-    st.title(f"{t('app_title', 'zh')} · {t('login_title', 'zh')} / {t('login_title', 'en')}")
-    if ss.pop("timed_out", False):
-        st.info(f"{t('session_timeout', 'zh')} / {t('session_timeout', 'en')}")
-    if ss.pop("password_changed", False):
-        st.success(f"{t('password_changed', 'zh')} / {t('password_changed', 'en')}")
-    st.caption(f"{t('login_hint', 'zh')}  \n{t('login_hint', 'en')}")
-    with st.form("login", clear_on_submit=True):  # a wrong password does not stay in the field
-        name = st.text_input(f"{t('login_name', 'zh')} / {t('login_name', 'en')}", key="login_name")
-        password = st.text_input(f"{t('login_password', 'zh')} / {t('login_password', 'en')}", type="password",
-                                 key="login_password")
-        submitted = st.form_submit_button(f"{t('login_submit', 'zh')} / {t('login_submit', 'en')}", type="primary")
-    if sso is not None and st.button(f"{t('sso_login', 'zh')} / {t('sso_login', 'en')}", key="sso_login"):
-        st.login()
-    if submitted:
-        try:
-            who = accounts.login(ws, name, password)
-        except ParkmapError as exc:
-            st.error(md_escape(str(exc)))
-            return None
-        import time
-
-        ss["actor"], ss["last_seen"] = who, time.time()
-        ss["account_version"] = accounts.account_version(ws, who.name)
-        st.rerun()
-    return None
-
-
-def _require_session() -> None:
-    """In a fragment's own rerun (which skips :func:`identity`): a logged-out, disabled-in-the-meantime
-    or idle session reruns the whole page, which shows the login form."""
-    import time
-
-    who = ss.get("actor")
-    if who is None or (who.via == "os") == workspace().has_accounts() or \
-            session_expired(ss.get("last_seen"), time.time(), login_settings().idle_minutes):
-        st.rerun(scope="app")
-    if who.via == "account" and not _account_unchanged(workspace(), who.name):
-        st.rerun(scope="app")  # identity() then drops the session
-    if who.via != "os":
-        ss["last_seen"] = time.time()
-
-
-def password_form(sb, lang: str) -> None:
-    """Change one's own password (the current one is checked, with the login's lockout); then log in again."""
-    with sb.expander(t("change_password", lang)):
-        with st.form("password", clear_on_submit=True):
-            old = st.text_input(t("old_password", lang), type="password", key="pw_old")
-            new = st.text_input(t("new_password", lang), type="password", key="pw_new")
-            done = st.form_submit_button(t("change_password", lang))
-        if done:
-            ws, who = workspace(), actor()
-            try:
-                accounts.login(ws, who.name, old)
-                accounts.set_password(ws, who.name, new, actor=who)
-            except ParkmapError as exc:
-                st.error(md_escape(str(exc)))
-                return
-            _forget_session()
-            ss["password_changed"] = True
-            st.rerun()
-
-
-def _forget_session() -> None:
-    """Drop everything of the previous user (proposal, result, exports, widgets) but the language."""
-    for key in list(ss.keys()):
-        if key != "lang":
-            del ss[key]
-
-
-def logout() -> None:
-    who = ss.get("actor")
-    _forget_session()
-    if who is not None and who.via != "os":
-        accounts.logout(workspace(), who)
-    if who is not None and who.via == "sso":
-        st.logout()
 
 
 def workflow() -> Workflow:
@@ -507,7 +332,7 @@ def guarded(fn):
 @guarded
 def map_area(data: dict, ui: dict) -> None:
     """The map (a fragment: panning and zooming rerun only this part)."""
-    _require_session()
+    require_session()
     mv = map_state()
     key = f"map{ss['map_epoch']}"
     if mv.get("instance") != (key, ui["basemap"]):  # a new map is mounted (new epoch or basemap) ...
@@ -649,7 +474,7 @@ def _region_names(data: dict, ids: str, lang: str) -> str:
 @guarded
 def list_panel(data: dict, ui: dict) -> None:
     """开发区一览: the zone table (the industry filter's hit list), the 亩均 comparison, CSV and Excel."""
-    _require_session()
+    require_session()
     lang = ui["lang"]
     pref = data["prefectures"]
     names = dict(zip(pref["adcode"], pref["name"]))
@@ -1090,91 +915,6 @@ def saved_panel(data: dict, lang: str) -> None:
                 st.rerun()
 
 
-# --------------------------------------------------------------------------- export
-
-
-def _offer(key: str, label: str, make, file_name: str, mime: str, fingerprint: str) -> None:
-    """A button that renders on demand and a download button for the result.
-
-    The file is offered only while ``fingerprint`` (what it was made from:
-    the proposal, its check, its name, the language, the map view) is still
-    what is on screen: a stale report or map is never handed out.
-    """
-    if st.button(label, key=f"make_{key}"):
-        try:
-            with st.spinner("…"):
-                ss[f"export_{key}"] = (make(), file_name, fingerprint)
-        except ParkmapError as exc:
-            st.error(md_escape(str(exc)))
-    got = ss.get(f"export_{key}")
-    if got and got[2] == fingerprint:
-        st.download_button(f"⬇ {got[1]}", got[0], file_name=got[1], mime=mime, key=f"dl_{key}", on_click="ignore")
-
-
-def export_panel(data: dict, ui: dict) -> None:
-    """Map page (PNG/PDF), interactive HTML, the check report and the proposal data; files named 区名_方案名_日期."""
-    from geo.crs import default_gk_zone
-    from layers.export import export_proposal_data, snapshot_html, snapshot_pdf, snapshot_png
-    from geo.naming import export_filename
-    from layers.report import report_for_saved, report_unsaved
-
-    lang = ui["lang"]
-    w = workflow()
-    short = zone_lookup()[0]
-    zone_name = short.get(w.zone_id or ss.get("selected_zone", ""), "") or ("四川省" if lang == "zh" else "Sichuan")
-    pname = w.display_name(short) if w.geometry is not None else ("开发区地图" if lang == "zh" else "map")
-    with st.expander(t("export", lang)):
-        view = current_view(data, ui, for_export=True)
-        proposal_fp = repr((w.inputs_key(), w.display_name(short), w.check_id, w.result is not None and
-                            getattr(w.result, "original_verdict", None), lang))
-        view_fp = repr((proposal_fp, view.bounds, view.basemap, view.active, view.regions, view.color_by,
-                        view.highlighted, view.industry))
-        c1, c2, c3 = st.columns(3)
-        size = c1.selectbox(t("page_size", lang), ["A4L", "A4P", "A3L", "A3P"], key="exp_size")
-        dpi = c2.selectbox(t("dpi", lang), [150, 300], key="exp_dpi")
-        renderer = c3.selectbox(t("renderer", lang), ["auto", "browser", "static"], key="exp_renderer",
-                                format_func=lambda k: t(f"renderer_{k}", lang))
-        b1, b2, b3 = st.columns(3)
-        with b1:
-            _offer("png", t("make_png", lang), lambda: snapshot_png(view, data, size, dpi, renderer=renderer),
-                   export_filename(zone_name, pname, "png"), "image/png", view_fp + repr((size, dpi, renderer)))
-        with b2:
-            _offer("mappdf", t("make_pdf_map", lang), lambda: snapshot_pdf(view, data, size, dpi, renderer=renderer),
-                   export_filename(zone_name, pname, "pdf"), "application/pdf", view_fp + repr((size, dpi, renderer)))
-        with b3:
-            _offer("html", t("make_html", lang), lambda: snapshot_html(view, data),
-                   export_filename(zone_name, pname, "html"), "text/html", view_fp)
-        result = w.current_result(short)
-        if result is None:
-            return
-        def make_report() -> bytes:
-            if w.check_id is not None:  # a recorded check: the report is an audit event and prints the chain head
-                return report_for_saved(workspace(), w.proposal_id, check_id=w.check_id, actor=actor(), lang=lang,
-                                        frames=data)
-            return report_unsaved(workspace(), result, actor=actor(), lang=lang, frames=data)
-
-        _offer("report", t("make_report", lang), make_report,
-               export_filename(zone_name, f"{pname}_核查报告" if lang == "zh" else f"{pname}_check_report", "pdf"),
-               "application/pdf", proposal_fp)
-        d1, d2, d3 = st.columns(3)
-        fmt = d1.selectbox(t("data_format", lang), ["gpkg", "geojson", "kml", "txt"], key="exp_fmt")
-        own = default_gk_zone(w.geometry)
-        zones = sorted({33, 34, 35, 36, own})
-        picked = ss.get("exp_zone_pick") or {}
-        _bind("exp_zone", picked.get(w.geometry.wkb, own))  # the proposal's own zone unless the planner chose one
-
-        def keep_zone() -> None:
-            ss["exp_zone_pick"] = {w.geometry.wkb: ss["exp_zone"]}
-
-        gk = d2.selectbox(t("gk_zone", lang), zones, key="exp_zone", on_change=keep_zone)
-        prefixed = d3.checkbox(t("prefixed", lang), value=True, key="exp_prefixed")
-        mime = {"gpkg": "application/geopackage+sqlite3", "geojson": "application/geo+json",
-                "kml": "application/vnd.google-earth.kml+xml", "txt": "text/plain"}[fmt]
-        _offer(f"data_{fmt}", t("make_data", lang),
-               lambda: export_proposal_data(result, fmt, zone=gk if fmt == "txt" else None, prefixed=prefixed),
-               export_filename(zone_name, pname, fmt), mime, proposal_fp + repr((gk, prefixed)))
-
-
 # --------------------------------------------------------------------------- page
 
 TABS = ("zone", "check", "saved", "list")
@@ -1211,7 +951,7 @@ def main() -> None:
         if ui["industry"]:
             hosts = ui["hosts"]
             st.caption(f"{t('zones_highlighted', lang)}: {len(hosts)} · {t('tab_list', lang)}")
-        export_panel(data, ui)
+        export_panel(data, lang, workflow(), zone_lookup()[0], lambda: current_view(data, ui, for_export=True))
     with col_panel:
         labels = {k: t(f"tab_{k}", lang) for k in TABS}
         back = {t(f"tab_{k}", x): k for k in TABS for x in ("zh", "en")}

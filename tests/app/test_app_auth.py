@@ -230,7 +230,7 @@ def test_using_the_zone_list_after_the_idle_time_shows_the_login_form(home, monk
     """The 开发区一览 filters live in a fragment; after the idle time, using them must not go on showing data.
 
     (AppTest may rerun the whole script here; in a browser only the fragment reruns and its
-    _require_session() forces the full rerun.  Either way the planner must see the login form.)
+    require_session() forces the full rerun.  Either way the planner must see the login form.)
     """
     monkeypatch.setenv("PARKMAP_SESSION_IDLE_MINUTES", "1")
     app = _login(_app(), "li")

@@ -15,7 +15,7 @@ created with the engine before the app starts. Each test is a fresh page load (a
 4. The planner opens 开发区一览; an admin disables the account through the
    engine while the page stays open; picking 国家级 in the list's 级别 filter
    reruns only that fragment (``identity()`` does not run), and its
-   ``_require_session()`` still brings back the login form and records
+   ``require_session()`` still brings back the login form and records
    ``logout`` with reason ``account-changed``.
 
 The AppTest version (tests/app/test_app_auth.py) covers the branches faster.
