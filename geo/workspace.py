@@ -124,24 +124,8 @@ class SaveItem:
 class Workspace(WorkspaceFile):
     """Saved proposals, checks, accounts and events in ``<home>/workspace.sqlite``.
 
-    Parameters
-    ----------
-    home : str or Path, optional
-        Folder of the workspace; default :func:`default_home`.  Created
-        (mode 0700) if needed.
-    create : bool
-        False: open an existing workspace only.  Without one (no file, or an
-        empty one), raise ``not-found`` naming the path, and create nothing
-        (no folder, no file, no mode change).  For read-only commands.  A
-        version-1 file is still migrated, as by any open.
-    full_on_open : bool
-        Walk every row on open instead of the newest (commands that write).
-
-    Attributes
-    ----------
-    tamper : geo.audit.Finding or None
-        What a verify found (on open, before a write, or reading a record
-        whose hash is wrong); while set, every write is refused.
+    Opening parameters (``home``, ``create``, ``full_on_open``) and :attr:`tamper` are those of
+    :class:`geo.workspace_file.WorkspaceFile`.
 
     Notes
     -----
