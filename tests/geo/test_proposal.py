@@ -16,7 +16,7 @@ from geo.errors import ParkmapError
 from geo.io.read import read_vector
 from geo.units import fmt_area
 from geo.proposal import normalize_parcels, parcel_breakdown, proposal_from_frame, unique_labels
-from tests.geo.test_check import REL, rules, sq, world  # noqa: F401  (module fixtures of the synthetic world)
+from tests.geo.check.test_engine import REL, rules, sq, world  # noqa: F401  (module fixtures of the synthetic world)
 
 AREA_RULES = ("eco_redline", "farmland", "urban_boundary", "other_parks", "in_sichuan")
 

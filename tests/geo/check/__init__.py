@@ -1,0 +1,1 @@
+"""Tests of the ``geo.check`` package (engine, registry, control-layer index)."""
