@@ -13,7 +13,7 @@ from tests.browser_support import ARTIFACTS, make_driver, network, require_brows
 require_browser()
 
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
-from tests.geo.test_export_snapshot import assert_page_content, crop, image  # noqa: E402
+from tests.layers.export.test_static import assert_page_content, crop, image  # noqa: E402
 
 from layers.export import (  # noqa: E402
     layout_for,

@@ -1,6 +1,6 @@
 """Map pages with the static renderer (matplotlib): size, content, legend swatches, CJK glyphs; page sizes.
 
-The browser renderer has the same checks in ``test_export_browser.py``.
+The browser renderer has the same checks in ``tests/layers/export/test_browser.py``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Tests of the ``layers.export`` package (map pages: page layout, static and browser renderers)."""
