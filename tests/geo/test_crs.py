@@ -17,6 +17,8 @@ from geo.crs import (
     local_gk_crs,
     out_of_china,
     parse_crs,
+    project_geometry,
+    to_cgcs2000,
     transform_geometry_gcj02,
     wgs84_to_gcj02,
 )
@@ -42,7 +44,9 @@ def test_gk_zone_for_lon_6deg():
 def test_epsg_for_sichuan_zones(zone, pre, plain):
     assert epsg_for_gk_zone(zone, prefixed=True) == pre
     assert epsg_for_gk_zone(zone, prefixed=False) == plain
-    for code, fe in ((pre, zone * 1e6 + 500000), (plain, 500000)):
+    # the codes we hand out name the projection of that zone (central meridian 3 × zone, with or without the zone prefix)
+    for prefixed, fe in ((True, zone * 1e6 + 500000), (False, 500000)):
+        code = epsg_for_gk_zone(zone, prefixed=prefixed)
         params = {p.name: p.value for p in pyproj.CRS.from_epsg(code).coordinate_operation.params}
         assert params["Longitude of natural origin"] == 3 * zone
         assert params["False easting"] == fe
@@ -58,22 +62,30 @@ def test_epsg_for_6deg_zone_and_invalid_zone():
     assert gk_zone_info(4490) is None
 
 
-def test_lonlat_to_gk_round_trip():
-    fwd = pyproj.Transformer.from_crs(4490, 4523, always_xy=True)
-    inv = pyproj.Transformer.from_crs(4523, 4490, always_xy=True)
-    lon, lat = 104.0657, 30.6574
-    x, y = fwd.transform(lon, lat)
-    assert 35_000_000 < x < 36_000_000 and 3_000_000 < y < 4_000_000
-    lon2, lat2 = inv.transform(x, y)
-    assert abs(lon2 - lon) < 1e-7 and abs(lat2 - lat) < 1e-7
+def test_project_geometry_round_trip_and_prefixed_vs_plain():
+    tianfu = Point(104.0657, 30.6574)
+    pre = project_geometry(tianfu, 4490, 4523)
+    plain = project_geometry(tianfu, 4490, pyproj.CRS.from_epsg(4544))  # a pyproj.CRS works as well as a code
+    assert 35_000_000 < pre.x < 36_000_000 and 3_000_000 < pre.y < 4_000_000
+    assert pre.x - plain.x == pytest.approx(35e6, abs=1e-6) and pre.y == pytest.approx(plain.y, abs=1e-6)
+    back = project_geometry(pre, "EPSG:4523", 4490)
+    assert back.x == pytest.approx(tianfu.x, abs=1e-7) and back.y == pytest.approx(tianfu.y, abs=1e-7)
 
 
-def test_prefixed_and_plain_eastings_differ_by_zone_times_1e6():
-    lon, lat = np.array([103.8, 104.06, 105.9]), np.array([29.5, 30.55, 31.2])
-    xp, yp = pyproj.Transformer.from_crs(4490, 4523, always_xy=True).transform(lon, lat)
-    xu, yu = pyproj.Transformer.from_crs(4490, 4544, always_xy=True).transform(lon, lat)
-    np.testing.assert_allclose(xp - xu, 35e6, atol=1e-6)
-    np.testing.assert_allclose(yp, yu, atol=1e-6)
+def test_to_cgcs2000_reprojects_relabels_and_refuses():
+    import geopandas as gpd
+
+    pt = Point(104.0657, 30.6574)
+    gk = gpd.GeoDataFrame({"n": [1]}, geometry=[project_geometry(pt, 4490, 4544)], crs=4544)
+    out = to_cgcs2000(gk)
+    assert out.crs.to_epsg() == 4490
+    assert out.geometry.iloc[0].x == pytest.approx(pt.x, abs=1e-7)
+    wgs = gpd.GeoDataFrame({"n": [1]}, geometry=[pt], crs=4326)
+    relabelled = to_cgcs2000(wgs)
+    assert relabelled.crs.to_epsg() == 4490 and relabelled.geometry.iloc[0].equals(pt)  # < 1 m apart: relabelled, not moved
+    with pytest.raises(ParkmapError) as ei:
+        to_cgcs2000(gpd.GeoDataFrame({"n": [1]}, geometry=[pt]))
+    assert ei.value.code == "crs"
 
 
 def test_detect_lonlat():
