@@ -11,7 +11,10 @@ needs; helpers are imported as ``tests.geo.geo_builders``,
 
 from __future__ import annotations
 
+import atexit
 import shutil
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,3 +41,47 @@ def hostile_data_dir(tmp_path_factory) -> Path:
     for name, frame in frames.items():
         pyogrio.write_dataframe(frame, out, layer=name, driver="GPKG", append=out.exists())
     return out.parent
+
+
+# -- PostgreSQL/PostGIS (issue #11): a throwaway cluster started by the tests, never a running server -------------
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[object]:
+    """The session's throwaway cluster (:mod:`tests.pg_cluster`); stopped and removed at the end, also on failure.
+
+    Missing PostgreSQL/PostGIS programs fail the test with the install command (no silent skip).
+    """
+    from tests.pg_cluster import PgCluster, PgClusterError
+
+    cluster = PgCluster()
+    atexit.register(cluster.stop)  # an interrupted session still stops the server (stop() is idempotent)
+    try:
+        try:
+            cluster.start()
+        except PgClusterError as exc:
+            pytest.fail(f"cannot start the throwaway PostgreSQL cluster: {exc}", pytrace=False)
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_url(pg_cluster) -> str:
+    """``postgresql://postgres@127.0.0.1:PORT/parkmap_test``: an empty database (PostGIS available, not created)."""
+    import psycopg
+
+    with psycopg.connect(pg_cluster.url(), autocommit=True) as con:
+        con.execute("CREATE DATABASE parkmap_test")
+    return pg_cluster.url("parkmap_test")
+
+
+@pytest.fixture
+def pg_db(pg_cluster) -> Iterator[str]:
+    """A fresh empty database per test (``CREATE DATABASE … TEMPLATE template1``), dropped afterwards; its URL."""
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_cluster.url(), autocommit=True) as con:
+        con.execute(f"CREATE DATABASE {name} TEMPLATE template1")
+    yield pg_cluster.url(name)
+    with psycopg.connect(pg_cluster.url(), autocommit=True) as con:
+        con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
