@@ -21,6 +21,8 @@ PARKMAP_MAX_LAYER_VERTICES     30,000,000              vertices per official lay
 PARKMAP_LOGIN_MAX_FAILURES     5                       wrong passwords before a name is locked
 PARKMAP_LOGIN_LOCK_MINUTES     15                      the lock's window
 PARKMAP_SESSION_IDLE_MINUTES   30                      idle time before a new login is needed
+PARKMAP_DATABASE_URL           (none: embedded)        ``postgresql://user@host:port/db``: the shared
+                                                       PostgreSQL/PostGIS backend (:mod:`geo.db`)
 =============================  ======================  ==============================================
 
 The numeric defaults are our choices, not figures from the policy documents.
@@ -45,6 +47,7 @@ TIANDITU_ENV = "TIANDITU_TOKEN"
 VENDOR_ENV = "PARKMAP_VENDOR_DIR"
 CHROMIUM_ENV = "PARKMAP_CHROMIUM"
 CHROMEDRIVER_ENV = "PARKMAP_CHROMEDRIVER"
+DATABASE_URL_ENV = "PARKMAP_DATABASE_URL"
 
 
 def _env(environ: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -123,6 +126,14 @@ def vendor_dir() -> Path | None:
     return env_path(VENDOR_ENV)
 
 
+def database_url() -> str | None:
+    """``$PARKMAP_DATABASE_URL`` (``postgresql://user@host:port/db``), or None: the embedded workspace.
+
+    The URL may carry a password; print it through :func:`geo.db.connect.redact` only.
+    """
+    return env_text(DATABASE_URL_ENV)
+
+
 def chromium() -> Path:
     """The Chromium binary for the exact map export."""
     return env_path(CHROMIUM_ENV, Path("/usr/bin/chromium")) or Path("/usr/bin/chromium")
@@ -133,5 +144,6 @@ def chromedriver() -> Path:
     return env_path(CHROMEDRIVER_ENV, Path("/usr/bin/chromedriver")) or Path("/usr/bin/chromedriver")
 
 
-__all__ = ["CHROMEDRIVER_ENV", "CHROMIUM_ENV", "DATA_ENV", "HOME_ENV", "TIANDITU_ENV", "VENDOR_ENV", "chromedriver",
-           "chromium", "data_dir", "env_int", "env_path", "env_text", "home", "tianditu_token", "vendor_dir"]
+__all__ = ["CHROMEDRIVER_ENV", "CHROMIUM_ENV", "DATABASE_URL_ENV", "DATA_ENV", "HOME_ENV", "TIANDITU_ENV", "VENDOR_ENV",
+           "chromedriver", "chromium", "data_dir", "database_url", "env_int", "env_path", "env_text", "home",
+           "tianditu_token", "vendor_dir"]

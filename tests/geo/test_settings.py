@@ -47,3 +47,12 @@ def test_bad_numbers_name_the_variable(raw):
     with pytest.raises(ParkmapError) as err:
         settings.env_int("PARKMAP_MAX_FEATURES", 10_000, {"PARKMAP_MAX_FEATURES": raw})
     assert err.value.code == "config" and "PARKMAP_MAX_FEATURES" in str(err.value)
+
+
+def test_database_url(monkeypatch):
+    monkeypatch.delenv("PARKMAP_DATABASE_URL", raising=False)
+    assert settings.database_url() is None  # embedded workspace
+    monkeypatch.setenv("PARKMAP_DATABASE_URL", "   ")
+    assert settings.database_url() is None
+    monkeypatch.setenv("PARKMAP_DATABASE_URL", " postgresql://app@db.example:5432/parkmap ")
+    assert settings.database_url() == "postgresql://app@db.example:5432/parkmap"
