@@ -18,22 +18,41 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.area import geodesic_area_m2
-from geo.check.model import NOT_APPLICABLE, LayerOverlap, Proposal, RuleResult, _r
+from geo.errors import ParkmapError
+from geo.check.model import NOT_APPLICABLE, LayerOverlap, Proposal, RuleResult
 from geo.crs import EPSG_CGCS2000, SICHUAN_GK3_ZONES, epsg_for_gk_zone, gk_zone_for_lon, local_gk_crs, project_geometry
 from geo.proposal import normalize_parcels, parcel_breakdown
 from geo.units import fmt_area, fmt_length, fmt_pct
 
 if TYPE_CHECKING:  # pragma: no cover
-    from geo.check.index import ControlIndex
+    from geo.check.index import ControlIndex, LineIndex, PolygonIndex
     from geo.rules import Rule, RuleSet
+
+def threshold(rule: Rule) -> float:
+    """The rule's threshold as a number, for the rules that compare with one.
+
+    Raises
+    ------
+    ParkmapError
+        The rules file gives no number for this rule (``threshold: average``
+        or a text), so the rule cannot be judged: the message names the rule
+        and says what to write.
+    """
+    value = rule.threshold_value
+    if value is None:
+        raise ParkmapError(f"规则文件中规则 {rule.id} 的阈值须为数字（现为 {rule.threshold!r}），请改正规则文件",
+                           f"the rules file must give rule {rule.id} a numeric threshold (it has {rule.threshold!r}); "
+                           "correct the rules file", code="rules-threshold")
+    return value
+
 
 def _fmt_m2(m2: float) -> tuple[str, str]:
     """(中文, English) area text: ``396,248.2 平方米（594.37 亩）`` / ``396,248.2 m² (594.37 mu)``.
 
     Formatted from the value as reported (rounded to 0.01 m²), so the message and the row's value agree.
     """
-    m2 = _r(m2)
-    return fmt_area(m2, "zh"), fmt_area(m2, "en")
+    shown = float(round(m2, 2))
+    return fmt_area(shown, "zh"), fmt_area(shown, "en")
 
 
 def _fmt_m(m: float, lang: str = "zh") -> str:
@@ -78,14 +97,34 @@ class CheckContext:
             self._gk = (crs, project_geometry(self.geom, EPSG_CGCS2000, crs))
         return self._gk
 
+    def polygons(self, key: str) -> PolygonIndex:
+        """The loaded polygon layer ``key`` (a TypeError for a line layer: a rule asked for the wrong kind)."""
+        from geo.check.index import PolygonIndex
+
+        layer = self.index.layers[key]
+        if not isinstance(layer, PolygonIndex):
+            raise TypeError(f"layer {key!r} is not a polygon layer")
+        return layer
+
+    def lines(self, key: str) -> LineIndex:
+        """The loaded line layer ``key`` (a TypeError for a polygon layer)."""
+        from geo.check.index import LineIndex
+
+        layer = self.index.layers[key]
+        if not isinstance(layer, LineIndex):
+            raise TypeError(f"layer {key!r} is not a line layer")
+        return layer
+
     def cand(self, key: str) -> np.ndarray:
+        """Candidate features of polygon layer ``key`` for the proposal (its STRtree query, once)."""
         if key not in self._cand:
-            self._cand[key] = self.index.layers[key].candidates(self.geom)
+            self._cand[key] = self.polygons(key).candidates(self.geom)
         return self._cand[key]
 
     def overlap(self, key: str) -> LayerOverlap:
+        """The proposal's overlap with polygon layer ``key`` (computed once)."""
         if key not in self._ov:
-            self._ov[key] = self.index.layers[key].overlap(self.geom, self.cand(key))
+            self._ov[key] = self.polygons(key).overlap(self.geom, self.cand(key))
         return self._ov[key]
 
 
@@ -110,4 +149,4 @@ def _missing_layer(rule: Rule, key: str) -> RuleResult:
     return _na(rule, f"未加载图层 {key}", f"layer {key} is not loaded")
 
 
-__all__ = ["CheckContext"]
+__all__ = ["CheckContext", "threshold"]

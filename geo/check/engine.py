@@ -131,7 +131,7 @@ def check_proposal(proposal: Proposal, index: ControlIndex, rules: RuleSet | Non
         ctx.geoms["removed"] = removed
     overlaps = {k: float(ctx.overlaps[k]) for k in overlap_keys() if k in ctx.overlaps}
     layers = index.layer_sources()
-    zone_out = {k: zone.get(k) for k in ("zone_id", "catalogue_code", "name", "short_name", "zone_class", "level") if k in zone}
+    zone_out: dict[str, Any] = {k: zone.get(k) for k in ("zone_id", "catalogue_code", "name", "short_name", "zone_class", "level") if k in zone}
     return CheckResult(
         name=proposal.name or "", zone=zone_out, type=proposal.type, chemical=bool(proposal.chemical),
         major_project=bool(proposal.major_project), verdict=verdict_of(rows), area_m2=ctx.area_m2, rules=tuple(rows),

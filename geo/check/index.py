@@ -53,7 +53,8 @@ def _explode(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Parts of every geometry and the index of the geometry each came from."""
     if np.all(shapely.get_type_id(geoms) == 3):  # all plain Polygons: no copy
         return geoms, np.arange(len(geoms))
-    return shapely.get_parts(geoms, return_index=True)
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    return parts, owner
 
 
 def _halves(g: BaseGeometry) -> list[BaseGeometry]:
@@ -188,7 +189,8 @@ class PolygonIndex:
 
     def candidates(self, geom: BaseGeometry) -> np.ndarray:
         """Indices of the tiles intersecting ``geom``."""
-        return self.tree.query(geom, predicate="intersects")
+        rows: np.ndarray = self.tree.query(geom, predicate="intersects")
+        return rows
 
     def overlap(self, geom: BaseGeometry, idx: np.ndarray | None = None) -> LayerOverlap:
         """Intersection of ``geom`` (prepared lon/lat polygon) with the layer."""
@@ -239,7 +241,8 @@ class PolygonIndex:
                 self._columns = attrs
         if isinstance(self._columns, dict):
             return [{c: a[r] for c, a in self._columns.items()} for r in rows]
-        return self._columns.iloc[rows].to_dict("records")
+        records: list[dict[str, Any]] = self._columns.iloc[rows].to_dict("records")
+        return records
 
     def features_info(self, rows: Sequence[int], *, attributes: bool = True) -> list[dict[str, Any]]:
         """:meth:`feature_info` for several rows with one frame lookup (cached per row)."""
@@ -339,7 +342,7 @@ class LineIndex:
             self._proj[epsg] = proj
         return proj
 
-    def _projected(self, epsg: Any, classes: tuple[str, ...]):
+    def _projected(self, epsg: Any, classes: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, shapely.STRtree] | None:
         key = (epsg, classes)
         with self._lock:
             if key not in self._cache:

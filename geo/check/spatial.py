@@ -7,70 +7,80 @@ regulated Yangtze rivers), ``other_parks`` (overlap with other zones' parks),
 (net area change of a 调区).  Each is registered with
 :func:`geo.check.registry.rule` and called by :func:`geo.check.check_proposal`
 with the proposal's :class:`~geo.check.context.CheckContext`.
+
+Each rule is a measurement from :mod:`geo.check.measure` (numbers only)
+followed by a *judge* here: ``judge_*`` compares the measurement with the
+rule's threshold, picks the status and words the message.  The judges take
+no geometry, so they can be tested with hand-made measurements.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import shapely
-from shapely.geometry.base import BaseGeometry
-
-from geo.area import M2_PER_MU, geodesic_area_m2, polygon_parts
-from geo.check import registry
-from geo.check.context import CheckContext, _fmt_m, _fmt_m2, _missing_layer, _na, _pct, _row
-from geo.check.model import PASS, WARN, LayerOverlap, RuleResult, _r
+from geo.check import measure, registry
+from geo.check.context import CheckContext, _fmt_m, _fmt_m2, _missing_layer, _na, _pct, _row, threshold
+from geo.check.model import PASS, WARN, RuleResult, _r
 from geo.controls import control_layers
-from geo.crs import EPSG_CGCS2000, project_geometry
 
 if TYPE_CHECKING:  # pragma: no cover
-    from geo.check.index import LineIndex, PolygonIndex
     from geo.rules import Rule
 
-def _hits(ctx: CheckContext, key: str, ov: LayerOverlap) -> tuple[list[dict[str, Any]], int]:
-    layer = ctx.index.layers[key]
-    feats = ov.per_feature()
-    out = []
-    infos = layer.features_info([row for row, _ in feats[: ctx.max_hits]])
-    for (row, m2), info in zip(feats[: ctx.max_hits], infos):
-        info["overlap_m2"] = _r(m2)
-        info["overlap_mu"] = _r(m2 / M2_PER_MU, 4)
-        out.append(info)
-    return out, len(feats)
+
+def _message_names(key: str) -> tuple[str, str]:
+    """(中文, English) name of control layer ``key`` in rule messages (the registry's ``message``, else its names)."""
+    layer = control_layers().get(key)
+    if layer is None:
+        return key, key
+    return layer.message or (layer.zh, layer.en)
+
+
+def judge_overlap(rule: Rule, m: measure.Overlap, names: tuple[str, str], status_on_overlap: str | None = None, *,
+                  note: tuple[str, str] = ("", ""), overlap_details: dict[str, Any] | None = None) -> RuleResult:
+    """Judge an overlap: pass at or below the rule's threshold (m²), else ``status_on_overlap`` (default: severity).
+
+    ``names`` is the layer's (中文, English) name in the message; the failing
+    message ends with ``note`` and its details gain ``overlap_details``.
+
+    Examples
+    --------
+    >>> from geo.rules import load_rules
+    >>> rule = load_rules().rules["eco_redline"]
+    >>> m = measure.Overlap(m2=1000.0, share=0.5, hits=[], hits_total=2, parcels=[], source="test")
+    >>> r = judge_overlap(rule, m, ("生态保护红线", "the red line"))
+    >>> r.status == rule.severity, r.value, r.message_zh.startswith("与生态保护红线重叠 1,000")
+    (True, 1000.0, True)
+    """
+    nzh, nen = names
+    details = m.details()
+    if m.m2 <= threshold(rule):
+        return _row(rule, PASS, _r(m.m2), f"不占用{nzh}", f"No overlap with {nen}", value_source=m.source, details=details)
+    azh, aen = _fmt_m2(m.m2)
+    status = rule.severity if status_on_overlap is None else status_on_overlap
+    zh = f"与{nzh}重叠 {azh}，占方案面积 {_pct(m.share)}，涉及 {m.hits_total} 个图斑" + note[0]
+    en = f"Overlaps {nen} by {aen}, {_pct(m.share)} of the proposal, {m.hits_total} polygon(s)" + note[1]
+    details.update(overlap_details or {})
+    return _row(rule, status, _r(m.m2), zh, en, value_source=m.source, details=details)
 
 
 def overlap_rule(ctx: CheckContext, rule: Rule, key: str, status_on_overlap: str | None = None, *,
                  note: tuple[str, str] = ("", ""), overlap_details: dict[str, Any] | None = None) -> RuleResult:
     """The row of an overlap rule: how much of the proposal lies on control layer ``key``.
 
-    Passes when the overlap is at most the rule's threshold; otherwise the row
-    gets ``status_on_overlap`` (default: the rule's severity), the message
-    ends with ``note`` (中文, English) and ``overlap_details`` is added to the
-    details.  The layer is named as :func:`geo.controls.control_layers` says
-    (``message``, else its names); a missing layer gives the not-applicable row.
+    Measures with :func:`geo.check.measure.overlap` and judges with
+    :func:`judge_overlap`; the layer is named as
+    :func:`geo.controls.control_layers` says.  A missing layer gives the
+    not-applicable row.  This is the whole body of the rule of a new
+    overlap-type control layer::
+
+        @registry.rule("geological_hazard")
+        def rule_geological_hazard(ctx, rule):
+            return overlap_rule(ctx, rule, "geological_hazard")
     """
     if key not in ctx.index.layers:
         return _missing_layer(rule, key)
-    ov = ctx.overlap(key)
-    ctx.geoms[key] = ov
-    ctx.overlaps[key] = ov.total_m2
-    m2 = ov.total_m2 if ov.total_m2 > ctx.tol else 0.0
-    share = min(m2 / ctx.area_m2, 1.0) if ctx.area_m2 else 0.0
-    hits, n_hits = _hits(ctx, key, ov) if m2 else ([], 0)
-    layer = control_layers().get(key)
-    nzh, nen = (layer.message or (layer.zh, layer.en)) if layer is not None else (key, key)
-    details = {"overlap_m2": _r(m2), "overlap_mu": _r(m2 / M2_PER_MU, 4), "share": _r(share, 6),
-               "hits_total": n_hits, "hits": hits, "parcels": ctx.by_parcel(ov, m2)}
-    src = ctx.index.layers[key].source.value_source
-    if m2 <= rule.threshold_value:
-        return _row(rule, PASS, _r(m2), f"不占用{nzh}", f"No overlap with {nen}", value_source=src, details=details)
-    azh, aen = _fmt_m2(m2)
-    status = rule.severity if status_on_overlap is None else status_on_overlap
-    zh = f"与{nzh}重叠 {azh}，占方案面积 {_pct(share)}，涉及 {n_hits} 个图斑" + note[0]
-    en = f"Overlaps {nen} by {aen}, {_pct(share)} of the proposal, {n_hits} polygon(s)" + note[1]
-    details.update(overlap_details or {})
-    return _row(rule, status, _r(m2), zh, en, value_source=src, details=details)
+    return judge_overlap(rule, measure.overlap(ctx, key), _message_names(key), status_on_overlap, note=note,
+                         overlap_details=overlap_details)
 
 
 @registry.rule("eco_redline")
@@ -88,205 +98,162 @@ def rule_farmland(ctx: CheckContext, rule: Rule) -> RuleResult:
     return overlap_rule(ctx, rule, "farmland")
 
 
-def _outside_rule(ctx: CheckContext, rule: Rule, key: str, geom_key: str, zh_name: str, en_name: str) -> RuleResult:
-    if key not in ctx.index.layers:
-        return _missing_layer(rule, key)
-    layer = ctx.index.layers[key]
-    ov = ctx.overlap(key)
-    ctx.overlaps[key] = ov.total_m2
-    out_geom = layer.outside(ctx.geom, ctx.cand(key))
-    out_m2 = geodesic_area_m2(out_geom) if not out_geom.is_empty else 0.0
-    if out_m2 <= ctx.tol:
-        out_m2 = 0.0
-    else:
-        ctx.geoms[geom_key] = out_geom
-    share = min(out_m2 / ctx.area_m2, 1.0) if ctx.area_m2 else 0.0
-    details: dict[str, Any] = {"outside_m2": _r(out_m2), "outside_mu": _r(out_m2 / M2_PER_MU, 4),
-                               "share_outside": _r(share, 6), "inside_m2": _r(max(ctx.area_m2 - out_m2, 0.0)),
-                               "parcels": ctx.by_parcel(out_geom, out_m2)}
-    if key == "urban_boundary":
-        hits, n = _hits(ctx, key, ov)
-        details.update(hits_total=n, hits=hits)
-    src = layer.source.value_source
-    if out_m2 <= rule.threshold_value:
-        return _row(rule, PASS, _r(out_m2), f"全部位于{zh_name}内", f"Entirely inside {en_name}", value_source=src,
+def judge_outside(rule: Rule, m: measure.Outside, zh_name: str, en_name: str) -> RuleResult:
+    """Judge the area outside a boundary: pass at or below the rule's threshold (m²), else the rule's severity.
+
+    Examples
+    --------
+    >>> from geo.rules import load_rules
+    >>> rule = load_rules().rules["urban_boundary"]
+    >>> m = measure.Outside(m2=0.0, share=0.0, inside_m2=5000.0, parcels=[], source="test")
+    >>> judge_outside(rule, m, "城镇开发边界", "the boundary").message_zh
+    '全部位于城镇开发边界内'
+    """
+    details = m.details()
+    if m.m2 <= threshold(rule):
+        return _row(rule, PASS, _r(m.m2), f"全部位于{zh_name}内", f"Entirely inside {en_name}", value_source=m.source,
                     details=details)
-    azh, aen = _fmt_m2(out_m2)
-    return _row(rule, rule.severity, _r(out_m2), f"有 {azh} 位于{zh_name}外，占方案面积 {_pct(share)}",
-                f"{aen} lies outside {en_name}, {_pct(share)} of the proposal", value_source=src, details=details)
+    azh, aen = _fmt_m2(m.m2)
+    return _row(rule, rule.severity, _r(m.m2), f"有 {azh} 位于{zh_name}外，占方案面积 {_pct(m.share)}",
+                f"{aen} lies outside {en_name}, {_pct(m.share)} of the proposal", value_source=m.source, details=details)
 
 
 @registry.rule("urban_boundary")
 def rule_urban_boundary(ctx: CheckContext, rule: Rule) -> RuleResult:
-    nzh, nen = control_layers()["urban_boundary"].message or ("城镇开发边界", "the urban development boundary")
-    return _outside_rule(ctx, rule, "urban_boundary", "urban_boundary_outside", nzh, nen)
+    if "urban_boundary" not in ctx.index.layers:
+        return _missing_layer(rule, "urban_boundary")
+    m = measure.outside(ctx, "urban_boundary", "urban_boundary_outside", with_hits=True)
+    return judge_outside(rule, m, *_message_names("urban_boundary"))
 
 
 @registry.rule("in_sichuan")
 def rule_in_sichuan(ctx: CheckContext, rule: Rule) -> RuleResult:
-    return _outside_rule(ctx, rule, "province", "outside_province", "四川省界", "Sichuan province")
+    if "province" not in ctx.index.layers:
+        return _missing_layer(rule, "province")
+    return judge_outside(rule, measure.outside(ctx, "province", "outside_province"), "四川省界", "Sichuan province")
+
+
+def judge_river(rule: Rule, m: measure.RiverDistance, chemical: bool) -> RuleResult:
+    """Judge the distance to the nearest regulated river.
+
+    Beyond the threshold (m): pass.  Within it: the rule's severity for a
+    chemical park/project, else ``non_chemical_severity`` (default warn).
+
+    Examples
+    --------
+    >>> from geo.rules import load_rules
+    >>> rule = load_rules().rules["river_1km"]
+    >>> m = measure.RiverDistance(distance_m=400.0, river={"name": "岷江"}, source="test")
+    >>> judge_river(rule, m, True).status == rule.severity, judge_river(rule, m, False).status
+    (True, 'warn')
+    """
+    thr = threshold(rule)
+    dist = m.distance_m
+    within = dist <= thr + 1e-6
+    rname = m.river_name
+    details = {"distance_m": _r(dist, 1), "nearest_river": m.river, "within": within, "chemical": bool(chemical),
+               "measured_to": "river line of the layer (岸线 approximated by the line)"}
+    if not within:
+        return _row(rule, PASS, _r(dist, 1), f"距最近的长江干支流（{rname}）{_fmt_m(dist)}，在 {_fmt_m(thr)} 以外",
+                    f"{_fmt_m(dist, 'en')} from the nearest Yangtze river ({rname}), beyond {_fmt_m(thr, 'en')}",
+                    value_source=m.source, details=details)
+    if chemical:
+        return _row(rule, rule.severity, _r(dist, 1),
+                    f"化工园区/项目距{rname} {_fmt_m(dist)}，位于岸线 {_fmt_m(thr)} 范围内，严禁新建、扩建",
+                    f"Chemical park/project {_fmt_m(dist, 'en')} from the {rname}, within {_fmt_m(thr, 'en')}: "
+                    "new or expanded chemical projects are banned",
+                    value_source=m.source, details=details)
+    status = rule.params.get("non_chemical_severity", WARN)
+    return _row(rule, status, _r(dist, 1),
+                f"距{rname} {_fmt_m(dist)}，位于 {_fmt_m(thr)} 范围内；非化工项目，列为需关注（不得引入化工项目）",
+                f"{_fmt_m(dist, 'en')} from the {rname}, within {_fmt_m(thr, 'en')}; not chemical, so attention "
+                "(no chemical projects may locate here)",
+                value_source=m.source, details=details)
 
 
 @registry.rule("river_1km")
 def rule_river_1km(ctx: CheckContext, rule: Rule) -> RuleResult:
     if "rivers" not in ctx.index.layers:
         return _missing_layer(rule, "rivers")
-    layer: LineIndex = ctx.index.layers["rivers"]  # type: ignore[assignment]
-    classes = tuple(rule.params.get("river_classes", ()))
-    epsg, gk = ctx.gk
-    hit = layer.nearest(gk, epsg, classes)
-    if hit is None:
+    m = measure.river_distance(ctx, tuple(rule.params.get("river_classes", ())))
+    if m is None:
         return _na(rule, "河流图层中没有受管控的长江干支流（river_class）", "the rivers layer holds no regulated Yangtze river (river_class)")
-    dist, row, part = hit
-    info = layer.feature_info(row)
-    link = shapely.shortest_line(gk, part)
-    ctx.geoms["river_link"] = project_geometry(link, epsg, EPSG_CGCS2000)
-    thr = rule.threshold_value
-    within = dist <= thr + 1e-6
-    rname = info.get("name") or info.get("id")
-    details = {"distance_m": _r(dist, 1), "nearest_river": info, "within": within, "chemical": bool(ctx.p.chemical),
-               "measured_to": "river line of the layer (岸线 approximated by the line)"}
-    src = layer.source.value_source
-    if not within:
-        return _row(rule, PASS, _r(dist, 1), f"距最近的长江干支流（{rname}）{_fmt_m(dist)}，在 {_fmt_m(thr)} 以外",
-                    f"{_fmt_m(dist, 'en')} from the nearest Yangtze river ({rname}), beyond {_fmt_m(thr, 'en')}", value_source=src,
-                    details=details)
-    if ctx.p.chemical:
-        return _row(rule, rule.severity, _r(dist, 1),
-                    f"化工园区/项目距{rname} {_fmt_m(dist)}，位于岸线 {_fmt_m(thr)} 范围内，严禁新建、扩建",
-                    f"Chemical park/project {_fmt_m(dist, 'en')} from the {rname}, within {_fmt_m(thr, 'en')}: new or expanded chemical projects are banned",
-                    value_source=src, details=details)
-    status = rule.params.get("non_chemical_severity", WARN)
-    return _row(rule, status, _r(dist, 1),
-                f"距{rname} {_fmt_m(dist)}，位于 {_fmt_m(thr)} 范围内；非化工项目，列为需关注（不得引入化工项目）",
-                f"{_fmt_m(dist, 'en')} from the {rname}, within {_fmt_m(thr, 'en')}; not chemical, so attention (no chemical projects may locate here)",
-                value_source=src, details=details)
+    return judge_river(rule, m, bool(ctx.p.chemical))
+
+
+def judge_other_parks(rule: Rule, m: measure.Overlap) -> RuleResult:
+    """Judge the overlap with other zones' parks: pass at or below the threshold (m²), else the rule's severity."""
+    details = m.details()
+    if m.m2 <= threshold(rule):
+        return _row(rule, PASS, _r(m.m2), "不与其他开发区的园区重叠", "No overlap with another zone's parks",
+                    value_source=m.source, details=details)
+    zones = sorted({str(h["attributes"].get("zone_id")) for h in m.hits})
+    azh, aen = _fmt_m2(m.m2)
+    return _row(rule, rule.severity, _r(m.m2), f"与其他开发区（{'、'.join(zones)}）的园区重叠 {azh}",
+                f"Overlaps parks of other zones ({', '.join(zones)}) by {aen}", value_source=m.source, details=details)
 
 
 @registry.rule("other_parks")
 def rule_other_parks(ctx: CheckContext, rule: Rule) -> RuleResult:
     if "parks" not in ctx.index.layers or ctx.index._park_zone is None:
         return _missing_layer(rule, "parks")
-    layer: PolygonIndex = ctx.index.layers["parks"]  # type: ignore[assignment]
-    ov = ctx.overlap("parks")
-    zid = ctx.zone["zone_id"]
-    own = ctx.index._park_zone[ov.rows] == zid if len(ov.rows) else np.zeros(0, dtype=bool)
-    other = ov.subset(~own, "other_parks")
-    ctx.geoms["other_parks"] = other
-    ctx.overlaps["other_parks"] = other.total_m2
-    m2 = other.total_m2 if other.total_m2 > ctx.tol else 0.0
-    hits: list[dict[str, Any]] = []
-    if m2:
-        feats = other.per_feature()[: ctx.max_hits]
-        for (row, a), info in zip(feats, layer.features_info([r for r, _ in feats])):
-            info.update(overlap_m2=_r(a), overlap_mu=_r(a / M2_PER_MU, 4))
-            hits.append(info)
-    share = min(m2 / ctx.area_m2, 1.0) if ctx.area_m2 else 0.0
-    details = {"overlap_m2": _r(m2), "overlap_mu": _r(m2 / M2_PER_MU, 4), "share": _r(share, 6),
-               "hits_total": len(other.per_feature()), "hits": hits, "parcels": ctx.by_parcel(other, m2)}
-    src = layer.source.value_source
-    if m2 <= rule.threshold_value:
-        return _row(rule, PASS, _r(m2), "不与其他开发区的园区重叠", "No overlap with another zone's parks",
-                    value_source=src, details=details)
-    zones = sorted({str(h["attributes"].get("zone_id")) for h in hits})
-    azh, aen = _fmt_m2(m2)
-    return _row(rule, rule.severity, _r(m2), f"与其他开发区（{'、'.join(zones)}）的园区重叠 {azh}",
-                f"Overlaps parks of other zones ({', '.join(zones)}) by {aen}", value_source=src, details=details)
+    return judge_other_parks(rule, measure.other_parks(ctx))
 
 
-def _own_parks_gk(ctx: CheckContext) -> tuple[list[BaseGeometry], list[int]]:
-    """The zone's parks in the proposal's GK zone, minus the removed parts (调区)."""
-    layer: PolygonIndex = ctx.index.layers["parks"]  # type: ignore[assignment]
-    rows = ctx.index.park_rows(ctx.zone["zone_id"])
-    epsg, _ = ctx.gk
-    out, kept = [], []
-    for r in rows:
-        g = layer.frame.geometry.iloc[int(r)]
-        if ctx.removed is not None:
-            g = g.difference(ctx.removed)
-        if g is None or g.is_empty:
-            continue
-        out.append(project_geometry(g, EPSG_CGCS2000, epsg))
-        kept.append(int(r))
-    return out, kept
+def judge_contiguity(rule: Rule, m: measure.Contiguity) -> RuleResult:
+    """Judge contiguity: pass when every part is connected to the own parks, else the rule's severity."""
+    thr = threshold(rule)
+    dist = m.distance_m
+    details = m.details()
+    if m.separate_parts == 0:
+        how_zh = "与现有园区相接" if dist == 0 else f"距现有园区 {_fmt_m(dist)}（≤ {_fmt_m(thr)}）"
+        how_en = "touches an existing park" if dist == 0 else f"{_fmt_m(dist, 'en')} from an existing park (≤ {_fmt_m(thr, 'en')})"
+        return _row(rule, PASS, _r(dist, 1), f"集中连片：{how_zh}", f"Contiguous: {how_en}", value_source=m.source,
+                    details=details)
+    far, n_sep = m.nearest_separate_m, m.separate_parts
+    return _row(rule, rule.severity, _r(dist, 1),
+                f"{n_sep} 个地块与现有园区不连片（最近 {_fmt_m(far)} > {_fmt_m(thr)}），将成为本开发区的另一个园",
+                f"{n_sep} part(s) not contiguous with the existing parks (nearest {_fmt_m(far, 'en')} > {_fmt_m(thr, 'en')}); "
+                f"they become another park (园) of the zone", value_source=m.source, details=details)
 
 
 @registry.rule("contiguity")
 def rule_contiguity(ctx: CheckContext, rule: Rule) -> RuleResult:
     if "parks" not in ctx.index.layers or ctx.index._park_zone is None:
         return _missing_layer(rule, "parks")
-    parks, rows = _own_parks_gk(ctx)
-    if not parks:
+    m = measure.contiguity(ctx, threshold(rule))
+    if m is None:
         return _na(rule, "本开发区没有（剩余的）现有园区可比较", "the zone has no (remaining) existing park to compare with")
-    epsg, gk = ctx.gk
-    thr = rule.threshold_value
-    existing = shapely.union_all(parks)
-    parts = [p for p in polygon_parts(gk)]
-    d_park = np.array([p.distance(existing) for p in parts])
-    # Parts chain: a part within the distance of a connected part is connected too.
-    connected = d_park <= thr + 1e-6
-    if len(parts) > 1:
-        d_pp = np.array([[a.distance(b) for b in parts] for a in parts])
-        changed = True
-        while changed:
-            changed = False
-            for i in np.flatnonzero(~connected):
-                if np.any(connected & (d_pp[i] <= thr + 1e-6)):
-                    connected[i] = True
-                    changed = True
-    dist = float(d_park.min())
-    nearest = int(np.argmin([gk.distance(p) for p in parks]))
-    layer: PolygonIndex = ctx.index.layers["parks"]  # type: ignore[assignment]
-    park_info = layer.feature_info(rows[nearest], attributes=False)
-    if dist > 0:
-        ctx.geoms["park_link"] = project_geometry(shapely.shortest_line(gk, parks[nearest]), epsg, EPSG_CGCS2000)
-    n_sep = int((~connected).sum())
-    details = {"distance_m": _r(dist, 1), "nearest_park": park_info, "parts": len(parts), "separate_parts": n_sep,
-               "part_distances_m": [_r(float(x), 1) for x in d_park], "touching": bool(dist == 0.0)}
-    src = layer.source.value_source
-    if n_sep == 0:
-        how_zh = "与现有园区相接" if dist == 0 else f"距现有园区 {_fmt_m(dist)}（≤ {_fmt_m(thr)}）"
-        how_en = "touches an existing park" if dist == 0 else f"{_fmt_m(dist, 'en')} from an existing park (≤ {_fmt_m(thr, 'en')})"
-        return _row(rule, PASS, _r(dist, 1), f"集中连片：{how_zh}", f"Contiguous: {how_en}", value_source=src, details=details)
-    far = float(d_park[~connected].min())
-    return _row(rule, rule.severity, _r(dist, 1),
-                f"{n_sep} 个地块与现有园区不连片（最近 {_fmt_m(far)} > {_fmt_m(thr)}），将成为本开发区的另一个园",
-                f"{n_sep} part(s) not contiguous with the existing parks (nearest {_fmt_m(far, 'en')} > {_fmt_m(thr, 'en')}); "
-                f"they become another park (园) of the zone", value_source=src, details=details)
+    return judge_contiguity(rule, m)
+
+
+def judge_balance(rule: Rule, m: measure.Balance, tol_m2: float = 0.0) -> RuleResult:
+    """Judge a 调区's net area change: pass when it does not exceed the threshold (+ ``tol_m2``), else the severity."""
+    net = m.net_m2
+    details = m.details()
+    if net <= threshold(rule) + tol_m2:
+        return _row(rule, PASS, _r(net), f"调入 {_fmt_m2(m.added_m2)[0]}，调出 {_fmt_m2(m.removed_m2)[0]}，面积不增加",
+                    f"Added {_fmt_m2(m.added_m2)[1]}, removed {_fmt_m2(m.removed_m2)[1]}: no net increase",
+                    value_source=m.source, details=details)
+    nzh, nen = _fmt_m2(net)
+    extra_zh = "" if m.removed_given else "（未给出调出范围）"
+    extra_en = "" if m.removed_given else " (no removed parts given)"
+    return _row(rule, rule.severity, _r(net), f"净增 {nzh}{extra_zh}，视同扩区",
+                f"Net increase of {nen}{extra_en}: treated like an expansion", value_source=m.source, details=details)
 
 
 @registry.rule("adjust_balance")
 def rule_adjust_balance(ctx: CheckContext, rule: Rule) -> RuleResult:
-    added = ctx.area_m2 - ctx.overlaps.get("own_parks", 0.0)
-    removed_eff = 0.0
-    removed_out = 0.0
-    if ctx.removed is not None and "parks" in ctx.index.layers:
-        layer: PolygonIndex = ctx.index.layers["parks"]  # type: ignore[assignment]
-        rows = set(ctx.index.park_rows(ctx.zone["zone_id"]).tolist())
-        rem = ctx.removed
-        ov = layer.overlap(rem)
-        mask = np.array([r in rows for r in ov.rows], dtype=bool)
-        own = ov.subset(mask, "removed") if len(ov.rows) else ov
-        removed_eff = own.total_m2
-        removed_out = max(geodesic_area_m2(rem) - removed_eff, 0.0)
-    elif ctx.removed is not None:
-        removed_eff = geodesic_area_m2(ctx.removed)
-    net = added - removed_eff
-    details = {"added_m2": _r(added), "removed_m2": _r(removed_eff), "removed_outside_parks_m2": _r(removed_out),
-               "net_m2": _r(net), "net_mu": _r(net / M2_PER_MU, 4), "removed_given": ctx.removed is not None}
-    src = ctx.index.layers["parks"].source.value_source if "parks" in ctx.index.layers else ""
-    if net <= rule.threshold_value + ctx.tol:
-        return _row(rule, PASS, _r(net), f"调入 {_fmt_m2(added)[0]}，调出 {_fmt_m2(removed_eff)[0]}，面积不增加",
-                    f"Added {_fmt_m2(added)[1]}, removed {_fmt_m2(removed_eff)[1]}: no net increase", value_source=src,
-                    details=details)
-    nzh, nen = _fmt_m2(net)
-    extra_zh = "（未给出调出范围）" if ctx.removed is None else ""
-    extra_en = " (no removed parts given)" if ctx.removed is None else ""
-    return _row(rule, rule.severity, _r(net), f"净增 {nzh}{extra_zh}，视同扩区", f"Net increase of {nen}{extra_en}: treated like an expansion",
-                value_source=src, details=details)
+    return judge_balance(rule, measure.balance(ctx), ctx.tol)
 
 
 __all__ = [
+    "judge_balance",
+    "judge_contiguity",
+    "judge_other_parks",
+    "judge_outside",
+    "judge_overlap",
+    "judge_river",
     "overlap_rule",
     "rule_adjust_balance",
     "rule_contiguity",
