@@ -11,12 +11,13 @@ Sichuan): project, operate, project back.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 import pandas as pd
 import pyproj
 import shapely
+from numpy.typing import ArrayLike, NDArray
 from shapely.geometry import GeometryCollection, MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
@@ -35,10 +36,13 @@ M2_PER_HECTARE = 10000.0
 @lru_cache(maxsize=1)
 def cgcs2000_geod() -> pyproj.Geod:
     """Return the :class:`pyproj.Geod` of the CGCS2000 ellipsoid."""
-    return pyproj.CRS.from_epsg(EPSG_CGCS2000).get_geod()
+    geod = pyproj.CRS.from_epsg(EPSG_CGCS2000).get_geod()
+    if geod is None:  # pragma: no cover - EPSG:4490 is geographic and always has an ellipsoid
+        raise ParkmapError("CGCS2000 没有椭球参数", "CGCS2000 has no ellipsoid in this PROJ database", code="crs")
+    return geod
 
 
-def ring_area_m2(coords: Any) -> float:
+def ring_area_m2(coords: ArrayLike) -> float:
     """Unsigned geodesic area (m²) enclosed by one lon/lat ring."""
     arr = np.asarray(coords, dtype=float)
     if arr.shape[0] < 3:
@@ -101,13 +105,21 @@ def area_m2_series(gdf: gpd.GeoDataFrame) -> pd.Series:
     return pd.Series([geodesic_area_m2(g) for g in lonlat.geometry], index=gdf.index, name="area_m2", dtype=float)
 
 
-def to_mu(m2: Any) -> Any:
-    """Convert square metres to mu (亩); 1 mu = 10000/15 m²."""
+@overload
+def to_mu(m2: float) -> float: ...
+@overload
+def to_mu(m2: NDArray[np.float64]) -> NDArray[np.float64]: ...
+def to_mu(m2: float | NDArray[np.float64]) -> float | NDArray[np.float64]:
+    """Convert square metres to mu (亩); 1 mu = 10000/15 m² (scalars or arrays)."""
     return m2 / M2_PER_MU
 
 
-def to_hectares(m2: Any) -> Any:
-    """Convert square metres to hectares (公顷)."""
+@overload
+def to_hectares(m2: float) -> float: ...
+@overload
+def to_hectares(m2: NDArray[np.float64]) -> NDArray[np.float64]: ...
+def to_hectares(m2: float | NDArray[np.float64]) -> float | NDArray[np.float64]:
+    """Convert square metres to hectares (公顷) (scalars or arrays)."""
     return m2 / M2_PER_HECTARE
 
 

@@ -17,6 +17,7 @@ GCJ-02
     The obfuscated "Mars" coordinates used by Chinese web maps (Amap/Gaode,
     Tencent).  :func:`wgs84_to_gcj02` / :func:`gcj02_to_wgs84` implement the
     standard Krasovsky-ellipsoid formulas, applied only inside China's bbox.
+    They live in :mod:`geo.gcj02` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -28,9 +29,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyproj
 import shapely
+from numpy.typing import ArrayLike, NDArray
 from shapely.geometry.base import BaseGeometry
 
 from geo.errors import ParkmapError
+from geo.gcj02 import gcj02_to_wgs84 as gcj02_to_wgs84
+from geo.gcj02 import out_of_china as out_of_china
+from geo.gcj02 import transform_geometry_gcj02 as transform_geometry_gcj02
+from geo.gcj02 import wgs84_to_gcj02 as wgs84_to_gcj02
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -54,6 +60,11 @@ _CHINA_BBOX = (72.0, 3.0, 136.0, 54.0)
 
 # Geographic CRSs treated as "the same as CGCS2000" (< 1 m apart).
 _GEOGRAPHIC_EQUIVALENT = frozenset({EPSG_CGCS2000, EPSG_WGS84})
+
+FloatArray = NDArray[np.float64]
+
+#: What :func:`project_geometry` accepts for a CRS: an EPSG code, a string pyproj understands, or a CRS.
+CRSInput = int | str | pyproj.CRS
 
 
 # --------------------------------------------------------------------------
@@ -241,23 +252,23 @@ def _declared(crs: pyproj.CRS, method: str, note: str = "") -> DetectedCRS:
 # --------------------------------------------------------------------------
 # Detection from coordinate magnitudes
 # --------------------------------------------------------------------------
-def _finite_xy(xs: Any, ys: Any) -> tuple[np.ndarray, np.ndarray]:
+def _finite_xy(xs: ArrayLike, ys: ArrayLike) -> tuple[FloatArray, FloatArray]:
     x = np.asarray(xs, dtype=float).ravel()
     y = np.asarray(ys, dtype=float).ravel()
     ok = np.isfinite(x) & np.isfinite(y)
     return x[ok], y[ok]
 
 
-def looks_lonlat(xs: np.ndarray, ys: np.ndarray) -> bool:
+def looks_lonlat(xs: FloatArray, ys: FloatArray) -> bool:
     """True if all coordinates are within lon ±180 / lat ±90."""
     return bool(np.all(np.abs(xs) <= 180.0) and np.all(np.abs(ys) <= 90.0))
 
 
-def _is_plain_gk(xs: np.ndarray, ys: np.ndarray) -> bool:
+def _is_plain_gk(xs: FloatArray, ys: FloatArray) -> bool:
     return bool(np.all((xs >= 1e5) & (xs < 1e6)) and np.all((ys >= 1e6) & (ys < 1e7)))
 
 
-def _is_prefixed_gk(xs: np.ndarray, ys: np.ndarray) -> bool:
+def _is_prefixed_gk(xs: FloatArray, ys: FloatArray) -> bool:
     return bool(np.all((xs >= 1e7) & (xs < 1e8)) and np.all((ys >= 0) & (ys < 1e7)))
 
 
@@ -271,11 +282,11 @@ def _false_easting(crs: pyproj.CRS) -> float | None:
     return None
 
 
-def _range_text(xs: np.ndarray, ys: np.ndarray) -> str:
+def _range_text(xs: FloatArray, ys: FloatArray) -> str:
     return f"x {xs.min():.3f}…{xs.max():.3f}, y {ys.min():.3f}…{ys.max():.3f}"
 
 
-def _declared_mismatch(crs: pyproj.CRS, xs: np.ndarray, ys: np.ndarray) -> bool:
+def _declared_mismatch(crs: pyproj.CRS, xs: FloatArray, ys: FloatArray) -> bool:
     """True if a declared CRS obviously contradicts the coordinate magnitudes."""
     if crs.is_geographic:
         return not looks_lonlat(xs, ys)
@@ -290,7 +301,7 @@ def _declared_mismatch(crs: pyproj.CRS, xs: np.ndarray, ys: np.ndarray) -> bool:
     return False
 
 
-def _web_mercator_in_china(xs: np.ndarray, ys: np.ndarray) -> bool:
+def _web_mercator_in_china(xs: FloatArray, ys: FloatArray) -> bool:
     if not (np.all(np.abs(xs) <= 20037508.35) and np.all(np.abs(ys) <= 20048966.11)):
         return False
     lon, lat = transformer(EPSG_WEB_MERCATOR, EPSG_CGCS2000).transform(xs, ys)
@@ -299,8 +310,8 @@ def _web_mercator_in_china(xs: np.ndarray, ys: np.ndarray) -> bool:
 
 
 def detect_crs(
-    xs: Any,
-    ys: Any,
+    xs: ArrayLike,
+    ys: ArrayLike,
     declared: str | int | pyproj.CRS | None = None,
     header_zone: int | None = None,
     *,
@@ -451,7 +462,7 @@ def local_gk_crs(geom_or_lonlat: BaseGeometry | tuple[float, float]) -> pyproj.C
     return _local_crs_for_zone(gk_zone_for_lon(lon))
 
 
-def default_gk_zone(geometry: Any) -> int:
+def default_gk_zone(geometry: object) -> int:
     """The CGCS2000 3-degree GK zone of a proposal: the zone of its centroid longitude.
 
     Parameters
@@ -481,18 +492,18 @@ def default_gk_zone(geometry: Any) -> int:
     return gk_zone_for_lon(g.centroid.x)
 
 
-def project_geometry(geom: BaseGeometry, src: Any, dst: Any) -> BaseGeometry:
+def project_geometry(geom: BaseGeometry, src: CRSInput, dst: CRSInput) -> BaseGeometry:
     """Transform a shapely geometry between two CRSs (x = lon/easting)."""
     t = transformer(_crs_key(src), _crs_key(dst))
 
-    def _fn(coords: np.ndarray) -> np.ndarray:
+    def _fn(coords: FloatArray) -> FloatArray:
         x, y = t.transform(coords[:, 0], coords[:, 1])
         return np.column_stack([x, y])
 
     return shapely.transform(geom, _fn)
 
 
-def _crs_key(crs: Any) -> int | str:
+def _crs_key(crs: CRSInput) -> int | str:
     if isinstance(crs, pyproj.CRS):
         epsg = crs.to_epsg()
         return epsg if epsg is not None else crs.to_wkt()
@@ -527,105 +538,3 @@ def to_cgcs2000(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             code="crs",
         )
     return out
-
-
-# --------------------------------------------------------------------------
-# GCJ-02 (Mars coordinates)
-# --------------------------------------------------------------------------
-_GCJ_A = 6378245.0  # Krasovsky 1940 semi-major axis
-_GCJ_EE = 0.00669342162296594323  # Krasovsky 1940 first eccentricity squared
-
-
-def out_of_china(lon: Any, lat: Any) -> np.ndarray:
-    """Standard GCJ-02 bbox test: True where no obfuscation applies."""
-    lon = np.asarray(lon, dtype=float)
-    lat = np.asarray(lat, dtype=float)
-    return (lon < 72.004) | (lon > 137.8347) | (lat < 0.8293) | (lat > 55.8271)
-
-
-def _transform_lat(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    pi = np.pi
-    ret = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
-    ret += (20.0 * np.sin(6.0 * x * pi) + 20.0 * np.sin(2.0 * x * pi)) * 2.0 / 3.0
-    ret += (20.0 * np.sin(y * pi) + 40.0 * np.sin(y / 3.0 * pi)) * 2.0 / 3.0
-    ret += (160.0 * np.sin(y / 12.0 * pi) + 320.0 * np.sin(y * pi / 30.0)) * 2.0 / 3.0
-    return ret
-
-
-def _transform_lon(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    pi = np.pi
-    ret = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
-    ret += (20.0 * np.sin(6.0 * x * pi) + 20.0 * np.sin(2.0 * x * pi)) * 2.0 / 3.0
-    ret += (20.0 * np.sin(x * pi) + 40.0 * np.sin(x / 3.0 * pi)) * 2.0 / 3.0
-    ret += (150.0 * np.sin(x / 12.0 * pi) + 300.0 * np.sin(x / 30.0 * pi)) * 2.0 / 3.0
-    return ret
-
-
-def _gcj_offset(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return (dlon, dlat) in degrees added by the GCJ-02 obfuscation."""
-    dlat = _transform_lat(lon - 105.0, lat - 35.0)
-    dlon = _transform_lon(lon - 105.0, lat - 35.0)
-    radlat = lat / 180.0 * np.pi
-    magic = 1.0 - _GCJ_EE * np.sin(radlat) ** 2
-    sqrtmagic = np.sqrt(magic)
-    dlat = (dlat * 180.0) / ((_GCJ_A * (1.0 - _GCJ_EE)) / (magic * sqrtmagic) * np.pi)
-    dlon = (dlon * 180.0) / (_GCJ_A / sqrtmagic * np.cos(radlat) * np.pi)
-    outside = out_of_china(lon, lat)
-    return np.where(outside, 0.0, dlon), np.where(outside, 0.0, dlat)
-
-
-def _as_float_arrays(lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray, bool]:
-    scalar = np.ndim(lon) == 0 and np.ndim(lat) == 0
-    return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float), scalar
-
-
-def _ret(lon: np.ndarray, lat: np.ndarray, scalar: bool) -> tuple[Any, Any]:
-    if scalar:
-        return float(lon), float(lat)
-    return lon, lat
-
-
-def wgs84_to_gcj02(lon: Any, lat: Any) -> tuple[Any, Any]:
-    """Convert WGS84 (≈ CGCS2000) lon/lat to GCJ-02; vectorised.
-
-    Points outside China's bbox are returned unchanged.  Scalars in give
-    floats out, arrays give arrays.
-    """
-    lon, lat, scalar = _as_float_arrays(lon, lat)
-    dlon, dlat = _gcj_offset(lon, lat)
-    return _ret(lon + dlon, lat + dlat, scalar)
-
-
-def gcj02_to_wgs84(lon: Any, lat: Any, *, tol: float = 1e-10, max_iter: int = 30) -> tuple[Any, Any]:
-    """Convert GCJ-02 lon/lat back to WGS84 by fixed-point iteration.
-
-    Iterates ``w ← w − (f(w) − g)`` until the forward transform of ``w``
-    matches the input within ``tol`` degrees (round trip error ≪ 1e-6°).
-    """
-    g_lon, g_lat, scalar = _as_float_arrays(lon, lat)
-    w_lon, w_lat = g_lon.copy(), g_lat.copy()
-    # Each point stops updating once it has converged, so a point's result
-    # depends only on its own coordinates, never on the rest of the batch:
-    # shared vertices of adjacent polygons stay identical (coverage stays valid).
-    active = np.ones(np.shape(w_lon), dtype=bool)
-    for _ in range(max_iter):
-        dlon, dlat = _gcj_offset(w_lon, w_lat)
-        err_lon = w_lon + dlon - g_lon
-        err_lat = w_lat + dlat - g_lat
-        active &= ~((np.abs(err_lon) < tol) & (np.abs(err_lat) < tol))
-        if not np.any(active):
-            break
-        w_lon = np.where(active, w_lon - err_lon, w_lon)
-        w_lat = np.where(active, w_lat - err_lat, w_lat)
-    return _ret(w_lon, w_lat, scalar)
-
-
-def transform_geometry_gcj02(geom: BaseGeometry, to_gcj: bool) -> BaseGeometry:
-    """Shift a lon/lat geometry WGS84→GCJ-02 (``to_gcj=True``) or back."""
-    fn = wgs84_to_gcj02 if to_gcj else gcj02_to_wgs84
-
-    def _apply(coords: np.ndarray) -> np.ndarray:
-        x, y = fn(coords[:, 0], coords[:, 1])
-        return np.column_stack([x, y])
-
-    return shapely.transform(geom, _apply)
