@@ -134,6 +134,58 @@ OVERLAP_STYLES: dict[str, dict[str, Any]] = {
                   "legend": "dash", "zh": "至本开发区最近园区", "en": "To nearest own park"},
 }
 
+#: Style of a registered polygon layer's overlap pieces when its entry gives none.
+DEFAULT_OVERLAP_STYLE: dict[str, Any] = {"color": "#bf360c", "weight": 1.5, "fill": True, "fillColor": "#ff7043",
+                                         "fillOpacity": 0.7}
+
+
+def overlap_styles() -> dict[str, dict[str, Any]]:
+    """The overlap pieces a map, legend or KML draws: :data:`OVERLAP_STYLES` plus the registered layers.
+
+    Every polygon control layer of :func:`control_layers` without its own
+    entry gets one (its ``style``, else :data:`DEFAULT_OVERLAP_STYLE`;
+    labels ``与{zh}重叠`` / ``Overlap: {en}``), placed before the link lines
+    so that the links stay on top.
+
+    Examples
+    --------
+    >>> layer = ControlLayer("geological_hazard", "地质灾害易发区", "geological hazard area", ("dzzh",))
+    >>> with registered(layer):
+    ...     overlap_styles()["geological_hazard"]["zh"]
+    '与地质灾害易发区重叠'
+    >>> "geological_hazard" in overlap_styles()
+    False
+    """
+    links = {k: v for k, v in OVERLAP_STYLES.items() if k.endswith("_link")}
+    out = {k: v for k, v in OVERLAP_STYLES.items() if k not in links}
+    for key, layer in _CONTROL_LAYERS.items():
+        if layer.kind == "polygon" and key not in out:
+            out[key] = {"style": dict(layer.style or DEFAULT_OVERLAP_STYLE), "legend": "fill",
+                        "zh": f"与{layer.zh}重叠", "en": f"Overlap: {layer.en}"}
+    out.update(links)
+    return out
+
+
+def official_file_names(lang: str = "zh") -> str:
+    """The accepted official-layer file names, one per layer: ``eco_redline / 生态保护红线、farmland / …``.
+
+    Each layer is named by its key and its first Chinese file stem (its
+    Chinese name when no stem is Chinese).
+
+    Examples
+    --------
+    >>> official_file_names().split("、")[0]
+    'eco_redline / 生态保护红线'
+    >>> official_file_names("en").split(", ")[-1]
+    'rivers / 河流'
+    """
+    names = []
+    for key, layer in _CONTROL_LAYERS.items():
+        zh = next((s for s in layer.stems if not s.isascii()), layer.zh)
+        names.append(f"{key} / {zh}")
+    return ("、" if lang != "en" else ", ").join(names)
+
+
 def control_layers() -> dict[str, ControlLayer]:
     """The registered control layers, key → :class:`ControlLayer`, in registration order (a copy)."""
     return dict(_CONTROL_LAYERS)
@@ -183,5 +235,6 @@ def layer_name(key: str, lang: str = "zh") -> str:
     return key if pair is None else pair[1 if lang == "en" else 0]
 
 
-__all__ = ["CONTROL_LAYERS", "LAYER_KINDS", "LAYER_NAMES", "OVERLAP_STYLES", "PROPOSAL_STYLE", "ControlLayer", "control_layers", "layer_name",
-           "layer_names", "registered"]
+__all__ = ["CONTROL_LAYERS", "DEFAULT_OVERLAP_STYLE", "LAYER_KINDS", "LAYER_NAMES", "OVERLAP_STYLES", "PROPOSAL_STYLE",
+           "ControlLayer", "control_layers", "layer_name", "layer_names", "official_file_names", "overlap_styles",
+           "registered"]

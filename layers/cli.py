@@ -27,6 +27,21 @@ _BASEMAP_ALIASES = {"none": "none", "osm": "osm", "tianditu": "tianditu_vec", "t
 _SNAPSHOT_SUFFIXES = (".png", ".html", ".pdf")
 
 
+def _map_layers() -> list[str]:
+    """The map's layer ids, in drawing order (the specs of :mod:`layers.specs`)."""
+    from layers.specs import SPEC_BY_ID
+
+    return list(SPEC_BY_ID)
+
+
+def _checked_polygon_layers() -> list[str]:
+    """The polygon control layers a proposal is checked against that the map can draw (registry order)."""
+    from geo.controls import control_layers
+    from layers.specs import SPEC_BY_ID
+
+    return [k for k, v in control_layers().items() if v.kind == "polygon" and k in SPEC_BY_ID]
+
+
 def _basemap(value: str) -> str:
     key = str(value).strip().lower()
     if key not in _BASEMAP_ALIASES:
@@ -43,7 +58,7 @@ def add_snapshot(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--zone", help="高亮并缩放到开发区（编号或目录代码） / highlight and zoom to a zone (id or catalogue code)")
     p.add_argument("--bbox", help="范围 西,南,东,北（经纬度） / extent W,S,E,N in degrees")
     p.add_argument("--layers", help="图层，逗号分隔 / layers, comma-separated (default: the app's defaults): "
-                                    "prefectures,counties,regions,eco_redline,farmland,urban_boundary,rivers,parks,zones")
+                                    + ",".join(_map_layers()))
     p.add_argument("--regions", help="经济区/经济带编号，逗号分隔（默认五大经济区） / region ids (default: the five economic regions)")
     p.add_argument("--basemap", type=_basemap, default="none", help="none（默认，离线）|osm|tianditu|gaode")
     p.add_argument("--color-by", choices=("class", "level"), default="class", help="开发区着色 / colour zones by")
@@ -96,7 +111,7 @@ def _snapshot_view(args: argparse.Namespace, frames: dict[str, Any]) -> tuple[An
 
     active = parse_layers(args.layers) if args.layers else DEFAULT_ACTIVE
     if args.proposal and not args.layers:  # show what the proposal is checked against
-        active = parse_layers(list(active) + ["eco_redline", "farmland", "urban_boundary"])
+        active = parse_layers(list(active) + _checked_polygon_layers())
     regions_frame = frames["regions"]
     if args.regions:
         regions = tuple(r.strip() for r in args.regions.split(",") if r.strip())

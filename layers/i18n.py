@@ -5,6 +5,8 @@ Every label the app shows comes from :data:`TEXT`; ``t(key, lang)`` picks one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 TEXT: dict[str, tuple[str, str]] = {
     "app_title": ("四川开发区规划地图", "Sichuan development zones planning map"),
     "language": ("语言 / Language", "语言 / Language"),
@@ -183,8 +185,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "verdict_attention": ("需关注", "Attention"),
     "audit": ("审计记录", "Audit record"),
     "official_layers": ("导入官方管控线（替换示意图层）", "Import official control lines (replace the illustrative ones)"),
-    "official_hint": ("文件名须为 eco_redline / 生态保护红线、farmland / 永久基本农田、urban_boundary / 城镇开发边界、rivers / 河流（GeoPackage、GeoJSON、KML 或 Shapefile 各部件）。",
-                      "Name files eco_redline / 生态保护红线, farmland / 永久基本农田, urban_boundary / 城镇开发边界, rivers / 河流 (GeoPackage, GeoJSON, KML or all Shapefile parts)."),
+    "official_hint": ("文件名须为 {names}（GeoPackage、GeoJSON、KML 或 Shapefile 各部件）。",
+                      "Name files {names} (GeoPackage, GeoJSON, KML or all Shapefile parts)."),
     "official_in_use": ("本次核查使用的官方图层", "Official layers used for checks"),
     "export": ("导出", "Export"),
     "page_size": ("纸张", "Paper"),
@@ -266,9 +268,26 @@ TEXT: dict[str, tuple[str, str]] = {
 LANGS = ("zh", "en")
 
 
+def _official_hint_names(lang: str) -> dict[str, str]:
+    from geo.controls import official_file_names
+
+    return {"names": official_file_names(lang)}
+
+
+#: Labels filled from a registry when asked for: key → function(lang) giving the ``{placeholders}``.
+COMPUTED: dict[str, Callable[[str], dict[str, str]]] = {"official_hint": _official_hint_names}
+
+
 def t(key: str, lang: str = "zh") -> str:
-    """The label ``key`` in ``lang`` (``"zh"`` or ``"en"``); unknown keys come back as themselves."""
+    """The label ``key`` in ``lang`` (``"zh"`` or ``"en"``); unknown keys come back as themselves.
+
+    Labels in :data:`COMPUTED` are filled in from their registry, so
+    ``t("official_hint")`` names every registered control layer's file names.
+    """
     pair = TEXT.get(key)
     if pair is None:
         return key
-    return pair[1] if lang == "en" else pair[0]
+    text = pair[1] if lang == "en" else pair[0]
+    if key in COMPUTED:
+        text = text.format(**COMPUTED[key](lang))
+    return text

@@ -232,13 +232,14 @@ def _basemap_label(basemap: str, lang: str) -> str:
 
 def sources_line(view: MapView, frames: Mapping[str, Any]) -> str:
     """Data sources of the visible layers (from the ``layer_sources`` table) and the basemap."""
+    from geo.controls import control_layers
     from layers.render import BASEMAPS
     from layers.specs import SPEC_BY_ID
 
     lang = view.lang
     layers = [a for a in view.active if a in SPEC_BY_ID]
-    if view.proposal is not None or view.overlaps:
-        layers += ["eco_redline", "farmland", "urban_boundary", "rivers", "parks"]
+    if view.proposal is not None or view.overlaps:  # the layers it was checked against
+        layers += [k for k in control_layers() if k in SPEC_BY_ID] + ["parks"]
     if "parks" in layers or "zones" in layers:
         layers += ["zones"]
     table = frames.get("layer_sources")

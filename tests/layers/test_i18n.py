@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from layers.i18n import LANGS, TEXT, t
+from layers.i18n import COMPUTED, LANGS, TEXT, t
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
@@ -94,9 +94,22 @@ def test_verdict_words_are_the_engines():
         assert TEXT[f"verdict_{verdict}"][1].casefold() == en.casefold(), verdict
 
 
-@pytest.mark.parametrize("key", sorted(k for k, pair in TEXT.items() if any(PLACEHOLDER.search(s) for s in pair)))
+@pytest.mark.parametrize("key", sorted(k for k, pair in TEXT.items()
+                                       if any(PLACEHOLDER.search(s) for s in pair) and k not in COMPUTED))
 def test_templates_format_in_both_languages(key):
     for lang in LANGS:
         text = t(key, lang)
         filled = text.format(**{name: "«X»" for name in PLACEHOLDER.findall(text)})
         assert "{" not in filled and "}" not in filled and "«X»" in filled, (key, lang)
+
+
+def test_the_official_layers_hint_names_every_registered_layer():
+    from geo.controls import ControlLayer, control_layers, registered
+
+    for lang in LANGS:
+        text = t("official_hint", lang)
+        assert "{" not in text and all(key in text for key in control_layers()), lang
+    assert "河流" in t("official_hint", "en")  # the Chinese file stem, also in English
+    with registered(ControlLayer("geological_hazard", "地质灾害易发区", "geological hazard area", ("dzzh", "地质灾害"))):
+        assert "geological_hazard / 地质灾害" in t("official_hint")
+    assert "geological_hazard" not in t("official_hint")
