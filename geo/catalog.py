@@ -151,7 +151,8 @@ def compare_indicators(table: pd.DataFrame, zone_ids: Sequence[str], lang: str =
 
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     """CSV in UTF-8 with a BOM, so Excel on a Chinese Windows opens it without garbling."""
-    return frame.to_csv(index=False).encode("utf-8-sig")
+    text: str = frame.to_csv(index=False)
+    return text.encode("utf-8-sig")
 
 
 def to_xlsx_bytes(frame: pd.DataFrame, sheet: str = "开发区一览") -> bytes:

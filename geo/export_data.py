@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
@@ -58,14 +58,14 @@ def part_names() -> dict[str, tuple[str, str]]:
 PART_NAMES: dict[str, tuple[str, str]] = part_names()
 
 
-def _polygonal(geom: Any) -> BaseGeometry | None:
+def _polygonal(geom: BaseGeometry | None) -> BaseGeometry | None:
     parts = polygon_parts(geom)
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else MultiPolygon(parts)
 
 
-def proposal_parts(source: Any, name: str = "") -> gpd.GeoDataFrame:
+def proposal_parts(source: object, name: str = "") -> gpd.GeoDataFrame:
     """The proposal and its overlap pieces as a frame (EPSG:4490).
 
     Parameters
@@ -125,7 +125,7 @@ def kml_document(gdf: gpd.GeoDataFrame, name: str = "parkmap") -> bytes:
     return format_kml(gdf, name, styles=style_of, default_style=PROPOSAL_STYLE)
 
 
-def _file_bytes(write: Any, suffix: str) -> bytes:
+def _file_bytes(write: Callable[[Path], object], suffix: str) -> bytes:
     tmp = Path(tempfile.mkdtemp(prefix="parkmap-export-"))
     try:
         path = tmp / f"export{suffix}"
@@ -135,7 +135,7 @@ def _file_bytes(write: Any, suffix: str) -> bytes:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def export_proposal_data(source: Any, fmt: str, *, zone: int | None = None, prefixed: bool = True,
+def export_proposal_data(source: object, fmt: str, *, zone: int | None = None, prefixed: bool = True,
                          name: str = "") -> bytes:
     """The proposal and its overlap pieces as a file's bytes.
 

@@ -30,13 +30,17 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from geo.errors import ParkmapError, bilingual
+
+if TYPE_CHECKING:  # pragma: no cover
+    import geopandas as gpd
 
 #: Share of the checkable features that must lie in the county they name.
 MIN_SHARE = 0.95
@@ -75,7 +79,7 @@ class Counties:
         Region key → 中文 name (``成都市锦江区``).
     """
 
-    frame: Any
+    frame: gpd.GeoDataFrame
     geoms: dict[str, BaseGeometry] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
     by_name: dict[str, list[str]] = field(default_factory=dict)
@@ -83,7 +87,7 @@ class Counties:
     prefectures: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_frame(cls, frame: Any) -> Counties:
+    def from_frame(cls, frame: gpd.GeoDataFrame) -> Counties:
         """From the embedded ``counties`` layer (``adcode``, ``name``, ``prefecture_name``)."""
         c = cls(frame.reset_index(drop=True))
         for ad, name, pref, g in zip(c.frame["adcode"].astype(str), c.frame["name"].astype(str),
@@ -109,7 +113,7 @@ class Counties:
         shapely.prepare(g)
         return g
 
-    def key_for_code(self, value: Any) -> str | None:
+    def key_for_code(self, value: object) -> str | None:
         """Region of a 行政区代码: its county, else its prefecture or the province; None if not in Sichuan."""
         code = _code6(value)
         if code is None:
@@ -122,7 +126,7 @@ class Counties:
             return f"p:{code[:4]}"
         return None
 
-    def keys_for_name(self, value: Any) -> list[str]:
+    def keys_for_name(self, value: object) -> list[str]:
         """Regions a 行政区名称 may mean (``市中区`` is two counties); [] if unknown."""
         text = re.sub(r"\s+", "", str(value or "")).removeprefix("四川省")
         if not text or text.lower() in ("nan", "none"):
@@ -148,7 +152,7 @@ class Counties:
         return f"四川省外（经度 {x:.4f}°、纬度 {y:.4f}°）", f"outside Sichuan (lon {x:.4f}°, lat {y:.4f}°)"
 
 
-def _code6(value: Any) -> str | None:
+def _code6(value: object) -> str | None:
     """The 6-digit county part of a 行政区代码 (``510104``, ``510104001001``, ``510104.0``), or None."""
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return None
@@ -175,16 +179,16 @@ def embedded_counties(gpkg: str | Path | None = None) -> Counties | None:
     return _counties(str(p), p.stat().st_mtime) if p.exists() else None
 
 
-def _column(frame: Any, candidates: tuple[str, ...]) -> str | None:
+def _column(frame: gpd.GeoDataFrame, candidates: tuple[str, ...]) -> str | None:
     cols = {str(c).casefold(): c for c in frame.columns}
     return next((cols[c.casefold()] for c in candidates if c.casefold() in cols), None)
 
 
-def _inside(counties: Counties, key: str, pts: np.ndarray) -> np.ndarray:
+def _inside(counties: Counties, key: str, pts: NDArray[np.object_]) -> NDArray[np.bool_]:
     """Which points lie in region ``key`` (within :data:`TOLERANCE_DEG`)."""
     g = counties.geometry(key)
-    xy = shapely.get_coordinates(pts)
-    ok = shapely.contains_xy(g, xy[:, 0], xy[:, 1])
+    xy: NDArray[np.float64] = shapely.get_coordinates(pts)
+    ok: NDArray[np.bool_] = shapely.contains_xy(g, xy[:, 0], xy[:, 1])
     if not ok.all():
         x0, y0, x1, y1 = g.bounds
         near = ~ok & (xy[:, 0] >= x0 - TOLERANCE_DEG) & (xy[:, 0] <= x1 + TOLERANCE_DEG) \
@@ -209,7 +213,7 @@ class Placement:
         return self.inside / self.checked if self.checked else 1.0
 
 
-def placement_of(frame: Any, counties: Counties) -> Placement | None:
+def placement_of(frame: gpd.GeoDataFrame, counties: Counties) -> Placement | None:
     """How many features lie in the county their 行政区代码/名称 names; None without such a column."""
     code_col = _column(frame, CODE_FIELDS)
     name_col = _column(frame, NAME_FIELDS)
@@ -218,13 +222,13 @@ def placement_of(frame: Any, counties: Counties) -> Placement | None:
     n = len(frame)
     keys: list[list[str]] = [[] for _ in range(n)]
     if code_col is not None:  # each distinct value is resolved once (a layer has few counties, many features)
-        seen: dict[Any, str | None] = {}
+        seen: dict[object, str | None] = {}
         for i, v in enumerate(frame[code_col].to_numpy(dtype=object)):
             k = seen[v] if v in seen else seen.setdefault(v, counties.key_for_code(v))
             if k:
                 keys[i] = [k]
     if name_col is not None:
-        named: dict[Any, list[str]] = {}
+        named: dict[object, list[str]] = {}
         for i, v in enumerate(frame[name_col].to_numpy(dtype=object)):
             if not keys[i]:
                 keys[i] = named[v] if v in named else named.setdefault(v, counties.keys_for_name(v))
@@ -232,9 +236,9 @@ def placement_of(frame: Any, counties: Counties) -> Placement | None:
     ok = np.zeros(n, dtype=bool)
     checked = np.array([bool(k) for k in keys])
     groups: dict[tuple[str, ...], list[int]] = {}
-    for i, k in enumerate(keys):
-        if k:
-            groups.setdefault(tuple(k), []).append(i)
+    for i, claimed in enumerate(keys):
+        if claimed:
+            groups.setdefault(tuple(claimed), []).append(i)
     for claim, members in groups.items():
         rows = np.asarray(members)
         hit = np.zeros(len(rows), dtype=bool)
@@ -253,15 +257,15 @@ def _claimed_by_name(path: Path, counties: Counties) -> list[str]:
     """Counties a file stem names: a 6-digit 行政区代码 or a county name (``永久基本农田_射洪市``)."""
     stem = path.stem
     m = re.search(r"(?<!\d)(51\d{4})(?!\d)", stem)
-    if m and counties.key_for_code(m.group(1)):
-        return [counties.key_for_code(m.group(1))]  # type: ignore[list-item]
+    if m and (key := counties.key_for_code(m.group(1))):
+        return [key]
     for name in sorted(counties.by_name, key=len, reverse=True):
         if len(name) >= 2 and name in stem:
             return counties.by_name[name]
     return []
 
 
-def check_official_placement(frame: Any, path: str | Path, counties: Counties | None = None) -> list[str]:
+def check_official_placement(frame: gpd.GeoDataFrame, path: str | Path, counties: Counties | None = None) -> list[str]:
     """Refuse an official layer that lies outside the counties it names; warn where it cannot tell.
 
     Parameters
@@ -314,7 +318,7 @@ def check_official_placement(frame: Any, path: str | Path, counties: Counties | 
     return _extent_warnings(frame, path, counties)
 
 
-def _extent_warnings(frame: Any, path: Path, counties: Counties) -> list[str]:
+def _extent_warnings(frame: gpd.GeoDataFrame, path: Path, counties: Counties) -> list[str]:
     """A layer without 行政区代码/名称: does its extent overlap Sichuan and the county of its file name?"""
     x0, y0, x1, y1 = frame.total_bounds
     extent = shapely.box(x0, y0, x1, y1).buffer(TOLERANCE_DEG)

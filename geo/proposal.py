@@ -33,7 +33,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
@@ -53,6 +54,11 @@ from geo.validate import (
     polygonal_only,
     repair_parcel,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    import geopandas as gpd
+
+    from geo.io.read import ReadResult
 
 #: Attribute columns naming a parcel, most specific first (国土 TXT: 地块名称 / 地块号).
 LABEL_FIELDS: tuple[str, ...] = ("地块名称", "name", "名称", "NAME", "Name", "name_zh", "DKMC", "dkmc", "MC", "mc",
@@ -106,7 +112,7 @@ class ProposalParcels:
                 for p in self.parcels]
 
 
-def _text(v: Any) -> str:
+def _text(v: object) -> str:
     if v is None:
         return ""
     try:
@@ -154,8 +160,11 @@ def union_parcels(geoms: Sequence[BaseGeometry]) -> BaseGeometry:
 
 def _declared_m2(attrs: Mapping[str, Any]) -> float | None:
     """A 界址点 TXT parcel's declared 地块面积 (公顷) in m², else None."""
+    value = attrs.get("地块面积")
+    if value is None:
+        return None
     try:
-        ha = float(attrs.get("地块面积"))
+        ha = float(value)
     except (TypeError, ValueError):
         return None
     return ha * M2_PER_HECTARE if ha == ha and ha > 0 else None
@@ -206,7 +215,7 @@ def check_parcel(geom: BaseGeometry, label: str, *, repair: bool, repairs: list[
     return fixed
 
 
-def prepare_proposal_geometry(geom: Any, what: str = "方案 / proposal", *, repair: bool = False,
+def prepare_proposal_geometry(geom: object, what: str = "方案 / proposal", *, repair: bool = False,
                               repairs: list[dict[str, Any]] | None = None) -> tuple[BaseGeometry, list[str]]:
     """Validate a proposal geometry (lon/lat EPSG:4490) for checking.
 
@@ -252,35 +261,35 @@ def prepare_proposal_geometry(geom: Any, what: str = "方案 / proposal", *, rep
             raise ParkmapError(f"{zh_what}不是有效的 WKT", f"The {en_what} is not valid WKT", code="bad-geometry") from exc
     if not isinstance(geom, BaseGeometry) or geom.is_empty:
         raise ParkmapError(f"{zh_what}几何为空", f"The {en_what} geometry is empty", code="empty")
-    geom = shapely.force_2d(geom)
-    if geom.geom_type == "GeometryCollection":
-        poly = polygonal_only(geom)
+    poly_geom: BaseGeometry = shapely.force_2d(geom)
+    if poly_geom.geom_type == "GeometryCollection":
+        poly = polygonal_only(poly_geom)
         if poly is None:
             raise ParkmapError(f"{zh_what}不含面", f"The {en_what} contains no polygon", code="not-polygon")
-        geom = poly
-    if geom.geom_type not in ("Polygon", "MultiPolygon"):
-        raise ParkmapError(f"{zh_what}是 {geom.geom_type}，不是面（Polygon）",
-                           f"The {en_what} is a {geom.geom_type}, not a polygon", code="not-polygon")
-    coords = shapely.get_coordinates(geom)
+        poly_geom = poly
+    if poly_geom.geom_type not in ("Polygon", "MultiPolygon"):
+        raise ParkmapError(f"{zh_what}是 {poly_geom.geom_type}，不是面（Polygon）",
+                           f"The {en_what} is a {poly_geom.geom_type}, not a polygon", code="not-polygon")
+    coords = shapely.get_coordinates(poly_geom)
     if not np.all(np.isfinite(coords)) or np.any(np.abs(coords[:, 0]) > 180) or np.any(np.abs(coords[:, 1]) > 90):
         raise ParkmapError(f"{zh_what}坐标不是经纬度（应为 EPSG:4490 / 4326）",
                            f"The {en_what} coordinates are not lon/lat (expected EPSG:4490 / 4326)",
                            "用 geo.io.read_vector 读取文件会自动转换坐标系 / read files with geo.io.read_vector to convert",
                            code="crs")
-    if not shapely.is_valid(geom):
+    if not shapely.is_valid(poly_geom):
         problems: list[tuple[str, str, str, str]] = []
         done: list[dict[str, Any]] = []
-        geom = check_parcel(geom, zh_what, repair=repair, repairs=done, problems=problems, warnings=warnings)
+        poly_geom = check_parcel(poly_geom, zh_what, repair=repair, repairs=done, problems=problems, warnings=warnings)
         if problems:
             raise invalid_parcels_error([(zh_what, en_what, pz, pe) for _, _, pz, pe in problems])
         if repairs is not None:
             repairs.extend(done)
-    if geodesic_area_m2(geom) <= 0:
+    if geodesic_area_m2(poly_geom) <= 0:
         raise ParkmapError(f"{zh_what}面积为零", f"The {en_what} has zero area", code="empty")
-    return geom, warnings
+    return poly_geom, warnings
 
 
-def proposal_from_frame(gdf: Any, feature: int | None = None, *, label_field: str | None = None,
+def proposal_from_frame(gdf: gpd.GeoDataFrame | None, feature: int | None = None, *, label_field: str | None = None,
                         name: str = "", repair: bool = False) -> ProposalParcels:
     """One proposal from the polygon features of a read file.
 
@@ -328,7 +337,7 @@ def proposal_from_frame(gdf: Any, feature: int | None = None, *, label_field: st
     known = dict(gdf.attrs.get(INVALID_PARCELS_ATTR) or {})  # a reader's own description (TXT: the 点号)
     labels, geoms = [], []
     repairs: list[dict[str, Any]] = []
-    problems: list[tuple[str, str, str]] = []
+    problems: list[tuple[str, str, str, str]] = []
     notes: list[str] = []
     for pos in rows:
         g = gdf.geometry.iloc[pos]
@@ -369,7 +378,7 @@ def proposal_from_frame(gdf: Any, feature: int | None = None, *, label_field: st
                            feature=None if feature is None else rows[0] + 1, repairs=repairs, warnings=notes)
 
 
-def read_proposal_file(path: Any, **kwargs: Any) -> Any:
+def read_proposal_file(path: str | Path, **kwargs: Any) -> ReadResult:
     """Read a proposal file for :func:`proposal_from_frame`: like :func:`geo.io.read_vector`,
     but invalid polygons are kept exactly as read, so that they are refused (or
     repaired) parcel by parcel with their names, not silently repaired.
@@ -394,7 +403,7 @@ def read_proposal_file(path: Any, **kwargs: Any) -> Any:
     return res
 
 
-def normalize_parcels(parcels: Iterable[Any] | None, geometry: BaseGeometry | None, *, repair: bool = False,
+def normalize_parcels(parcels: Iterable[object] | None, geometry: BaseGeometry | None, *, repair: bool = False,
                       repairs: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """``[{label, geometry}]`` from a Proposal's ``parcels`` (dicts, (label, geom) pairs, or geometries).
 
@@ -404,7 +413,7 @@ def normalize_parcels(parcels: Iterable[Any] | None, geometry: BaseGeometry | No
     itself) unless ``repair``; repairs are appended to ``repairs``.
     """
     out: list[dict[str, Any]] = []
-    problems: list[tuple[str, str, str]] = []
+    problems: list[tuple[str, str, str, str]] = []
     repairs = repairs if repairs is not None else []
     if parcels:
         for pos, p in enumerate(parcels):

@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -265,7 +266,7 @@ class RuleSet:
     def __getitem__(self, rule_id: str) -> Rule:
         return self.rules[rule_id]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Rule]:
         return iter(self.rules.values())
 
     def to_dict(self) -> dict[str, Any]:
@@ -326,6 +327,10 @@ def _str_list(value: Any, allowed: tuple[str, ...] | None, where: str, source: s
     return tuple(value)
 
 
+def _nonblank(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
 def _citations(value: Any, where: str, source: str) -> tuple[Citation, ...]:
     if isinstance(value, dict):
         value = [value]
@@ -335,7 +340,7 @@ def _citations(value: Any, where: str, source: str) -> tuple[Citation, ...]:
     for i, c in enumerate(value):
         if not isinstance(c, dict):
             raise _bad(f"{where}citation[{i}] ", "应为含 file/section/quote 的映射", "must be a mapping with file/section/quote", source)
-        missing = [k for k in _CITATION_KEYS if not (isinstance(c.get(k), str) and c.get(k).strip())]
+        missing = [k for k in _CITATION_KEYS if not _nonblank(c.get(k))]
         if missing:
             raise _bad(f"{where}citation[{i}] ", f"缺少 {', '.join(missing)}", f"lacks {', '.join(missing)}", source)
         unknown = sorted(set(c) - set(_CITATION_KEYS) - set(_CITATION_OPTIONAL))

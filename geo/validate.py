@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 from shapely.geometry import GeometryCollection, LineString, MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
@@ -156,8 +157,8 @@ def ring_crossings(rings: Sequence[Sequence[Sequence[float]]], limit: int = 50) 
         interiors meet (a hole may touch its shell at a single point).
         Repeated points are skipped.
     """
-    starts: list[np.ndarray] = []
-    ends: list[np.ndarray] = []
+    starts: list[NDArray[np.float64]] = []
+    ends: list[NDArray[np.float64]] = []
     meta: list[tuple[int, int, int, int, int]] = []  # ring, segment no, n segments, start point, end point
     for r, coords in enumerate(rings):
         pts = np.asarray([tuple(c[:2]) for c in coords], dtype=float)
@@ -517,7 +518,7 @@ def validate_polygons(
     return out, warnings
 
 
-def validate_lines(gdf: gpd.GeoDataFrame, source_crs: Any = None) -> tuple[gpd.GeoDataFrame, list[str]]:
+def validate_lines(gdf: gpd.GeoDataFrame, source_crs: DetectedCRS | None = None) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Check a lon/lat line layer (rivers): lines, and polygons for lakes (重要湖泊).
 
     Empty features are dropped; polygons are repaired; points are refused.

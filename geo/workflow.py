@@ -40,10 +40,15 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
+
+if TYPE_CHECKING:  # pragma: no cover
+    from geo.check.model import CheckResult
+    from geo.workspace import SavedCheck, SavedProposal
 
 #: Proposal types and the default-name suffix of each.
 NAME_SUFFIX: dict[str, tuple[str, str]] = {"expand": ("扩区方案", " expansion"), "adjust": ("调区方案", " adjustment")}
@@ -129,15 +134,15 @@ class Workflow:
     official_dir: str | None = None
     proposal_id: int | None = None
     check_id: int | None = None
-    result: Any = None
-    result_key: tuple = ()
+    result: CheckResult | None = None
+    result_key: tuple[object, ...] = ()
     focus: int = 0
     geom_digest: str = ""
     area_m2: float | None = None
 
     # ----------------------------------------------------------------- reading
 
-    def inputs_key(self) -> tuple:
+    def inputs_key(self) -> tuple[object, ...]:
         """Everything a check result depends on (the name is not among them)."""
         return (self.geom_digest or None, self.zone_id, self.type,
                 bool(self.chemical), bool(self.major_project),
@@ -147,7 +152,7 @@ class Workflow:
         """The planner's name, else the default from the current zone and type."""
         return self.name or default_name(zone_short.get(self.zone_id, ""), self.type)
 
-    def current_result(self, zone_short: Mapping[str, str]) -> Any:
+    def current_result(self, zone_short: Mapping[str, str]) -> CheckResult | None:
         """The last result if it still matches the inputs, carrying the current name; else None."""
         if self.result is None or self.result_key != self.inputs_key():
             return None
@@ -265,13 +270,13 @@ class Workflow:
         if not self.name_typed and text:
             self.name = text
 
-    def checked(self, result: Any) -> None:
+    def checked(self, result: CheckResult) -> None:
         """Keep ``result`` as the check of the current inputs (not yet saved)."""
         self.result = result
         self.result_key = self.inputs_key()
         self.check_id = None
 
-    def saved(self, proposal_id: int, check_id: int | None, result: Any = None) -> None:
+    def saved(self, proposal_id: int, check_id: int | None, result: CheckResult | None = None) -> None:
         self.proposal_id = proposal_id
         self.check_id = check_id
         if result is not None:
@@ -279,7 +284,7 @@ class Workflow:
             self.result_key = self.inputs_key()
         self.source = f"saved:{proposal_id}"
 
-    def reopen(self, proposal: Any, last_check: Any = None, zone_short: Mapping[str, str] | None = None) -> None:
+    def reopen(self, proposal: SavedProposal, last_check: SavedCheck | None = None, zone_short: Mapping[str, str] | None = None) -> None:
         """Restore a saved proposal completely (``geo.workspace.SavedProposal``) and its last check.
 
         A saved name equal to its zone's default (``<区名>扩区方案``) was never
@@ -319,7 +324,7 @@ class Workflow:
             setattr(self, f.name, f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default)
         self.focus = focus + 1
 
-    def saved_matches(self, proposal: Any, zone_short: Mapping[str, str]) -> bool:
+    def saved_matches(self, proposal: SavedProposal | None, zone_short: Mapping[str, str]) -> bool:
         """True when the saved ``proposal`` has exactly the current geometry, zone, name and options."""
         if proposal is None or self.geometry is None:
             return False

@@ -32,7 +32,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -53,6 +53,9 @@ from geo.errors import ParkmapError, bilingual
 from geo.io.archive import DEFAULT_LIMITS, ReadLimits, check_file_size
 from geo.io.atomic import write_bytes_atomic
 from geo.validate import INVALID_PARCELS_ATTR, describe_crossings, invalid_reason_text, ring_crossings
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 SECTION_META = "属性描述"
 SECTION_COORDS = "地块坐标"
@@ -438,7 +441,7 @@ _NAME_COLUMNS = {
 }
 
 
-def _attr(row: Any, key: str, default: str = "") -> str:
+def _attr(row: pd.Series, key: str, default: str = "") -> str:
     for col in _NAME_COLUMNS[key]:
         if col in row.index:
             value = row[col]
@@ -494,7 +497,7 @@ def format_jzd_text(
     return "\r\n".join(lines) + "\r\n"
 
 
-def _parcel_lines(row: Any, pos: int, geom_ll: BaseGeometry, geom_xy: BaseGeometry) -> list[str]:
+def _parcel_lines(row: pd.Series, pos: int, geom_ll: BaseGeometry, geom_xy: BaseGeometry) -> list[str]:
     parts = polygon_parts(geom_xy)
     if not parts:
         raise ParkmapError(

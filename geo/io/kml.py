@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
-from shapely.geometry import LineString, MultiPolygon, Point, Polygon
+from shapely.geometry import LinearRing, LineString, MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from geo.area import polygon_parts
@@ -83,11 +83,13 @@ def kml_placemark_geometry(pm: ET.Element) -> BaseGeometry | None:
         return polys[0] if len(polys) == 1 else MultiPolygon(polys)
     others: list[BaseGeometry] = []
     for e in _descendants(pm, "LineString") + _descendants(pm, "LinearRing"):
-        coords = parse_kml_coordinates(_child(e, "coordinates").text if _child(e, "coordinates") is not None else "")
+        node = _child(e, "coordinates")
+        coords = parse_kml_coordinates(node.text if node is not None else "")
         if len(coords) >= 2:
             others.append(LineString(coords))
     for e in _descendants(pm, "Point"):
-        coords = parse_kml_coordinates(_child(e, "coordinates").text if _child(e, "coordinates") is not None else "")
+        node = _child(e, "coordinates")
+        coords = parse_kml_coordinates(node.text if node is not None else "")
         if coords:
             others.append(Point(coords[0]))
     if not others:
@@ -195,7 +197,10 @@ def format_kml(gdf: gpd.GeoDataFrame, name: str = "parkmap", *, styles: Mapping[
     default_style = default_style or {}
     ns = "http://www.opengis.net/kml/2.2"
     ET.register_namespace("", ns)
-    q = lambda tag: f"{{{ns}}}{tag}"  # noqa: E731
+
+    def q(tag: str) -> str:
+        return f"{{{ns}}}{tag}"
+
     root = ET.Element(q("kml"))
     doc = ET.SubElement(root, q("Document"))
     ET.SubElement(doc, q("name")).text = name
@@ -221,7 +226,8 @@ def format_kml(gdf: gpd.GeoDataFrame, name: str = "parkmap", *, styles: Mapping[
             ET.SubElement(d, q("value")).text = "" if row[c] is None else str(row[c])
         _kml_write_geometry(pm, geom, q)
     ET.indent(root)
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8")
+    body: bytes = ET.tostring(root, encoding="utf-8")  # bytes for any encoding but "unicode"
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body
 
 
 def _kml_style_id(part: str) -> str:
@@ -236,12 +242,12 @@ def _kml_color(hex_color: str, alpha: float) -> str:
     return "".join(f"{int(round(v * 255)):02x}" for v in (max(0.0, min(1.0, alpha)), b, g, r))
 
 
-def _kml_write_ring(parent: ET.Element, tag: str, ring: Any, q: Any) -> None:
+def _kml_write_ring(parent: ET.Element, tag: str, ring: LinearRing, q: Callable[[str], str]) -> None:
     lr = ET.SubElement(ET.SubElement(parent, q(tag)), q("LinearRing"))
     ET.SubElement(lr, q("coordinates")).text = " ".join(f"{x:.9f},{y:.9f}" for x, y in np.asarray(ring.coords)[:, :2])
 
 
-def _kml_write_geometry(pm: ET.Element, geom: BaseGeometry, q: Any) -> None:
+def _kml_write_geometry(pm: ET.Element, geom: BaseGeometry, q: Callable[[str], str]) -> None:
     polys = polygon_parts(geom)
     parent = ET.SubElement(pm, q("MultiGeometry")) if len(polys) > 1 else pm
     for p in polys:
