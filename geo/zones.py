@@ -107,8 +107,9 @@ def industry_members(industries: pd.DataFrame, industry_id: str) -> list[str]:
     """The industry ids a selection stands for: itself, its chains, and for a 5+1 member its related industry."""
     ids = {industry_id}
     row = industries.loc[industries["id"] == industry_id]
-    if not row.empty and row.iloc[0].get("related"):
-        ids.add(str(row.iloc[0]["related"]))
+    related = row.iloc[0].get("related") if not row.empty else None
+    if isinstance(related, str) and related.strip():  # empty cells read as NaN, which is truthy
+        ids.add(related.strip())
     for parent in list(ids):
         ids |= set(industries.loc[industries["parent"] == parent, "id"])
     return sorted(i for i in ids if i)

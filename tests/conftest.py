@@ -4,7 +4,7 @@
 never from a ``sys.path`` edit. ``tests`` is a package (each folder has an
 ``__init__.py``), so pytest's default import mode puts the repository root on
 ``sys.path`` once and every test module has a unique dotted name
-(``tests.geo.test_check``), which the mirrored layout (``tests/geo/check/...``)
+(``tests.geo.check.test_engine``), which the mirrored layout (``tests/geo/check/...``)
 needs; helpers are imported as ``tests.geo.geo_builders``,
 ``tests.browser_support``, ``benchmarks.export``.
 """

@@ -156,8 +156,6 @@ def test_industry_members_are_the_selection_its_chains_and_a_5plus1_members_rela
     assert industry_members(ind, "no-such") == ["no-such"]
 
 
-@pytest.mark.xfail(strict=True, reason="geo.zones.industry_members: in the embedded table an industry without a related "
-                   "one has related=NaN, which is truthy, so 'nan' is returned as a member id")
 def test_industry_members_of_the_embedded_table_are_real_ids():
     from geo.zones import industry_members
 
