@@ -23,14 +23,27 @@ import sys
 import warnings as _warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
-
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from geo.cli_admin import add_audit, add_backup, add_user_option, add_users
+from geo.cli_db import add_db
 from geo.area import centroid_lonlat, count_parts_holes, geodesic_area_m2, to_mu
 from geo.errors import ParkmapError, bilingual
 from geo.jsonutil import json_value
 from geo.units import fmt_area, fmt_value
+
+if TYPE_CHECKING:  # pragma: no cover
+    import geopandas as gpd
+    from shapely.geometry.base import BaseGeometry
+
+    from geo.audit import AuditInfo
+    from geo.auth import Actor
+    from geo.check import CheckResult, ControlIndex
+    from geo.cli_admin import Subparsers
+    from geo.io.read import ReadResult
+    from geo.proposal import ProposalParcels
+    from geo.rules import RuleSet
+    from geo.workspace import Workspace
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -61,7 +74,7 @@ def _round(v: float, nd: int) -> float:
 # --------------------------------------------------------------------------
 # inspect
 # --------------------------------------------------------------------------
-def feature_report(pos: int, geom: Any, attrs: dict[str, Any]) -> dict[str, Any]:
+def feature_report(pos: int, geom: BaseGeometry, attrs: dict[str, Any]) -> dict[str, Any]:
     """Describe one lon/lat feature."""
     parts, holes = count_parts_holes(geom)
     area = geodesic_area_m2(geom)
@@ -79,7 +92,7 @@ def feature_report(pos: int, geom: Any, attrs: dict[str, Any]) -> dict[str, Any]
     }
 
 
-def inspect_report(path: Path, result: Any) -> dict[str, Any]:
+def inspect_report(path: Path, result: ReadResult) -> dict[str, Any]:
     """Build the stable ``inspect`` document from a :class:`geo.io.ReadResult`."""
     gdf = result.gdf
     geom_col = gdf.geometry.name
@@ -136,7 +149,7 @@ def format_inspect_text(doc: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def add_inspect(sub: argparse._SubParsersAction) -> None:
+def add_inspect(sub: Subparsers) -> None:
     """Register ``inspect``."""
     p = sub.add_parser("inspect", help="查看矢量文件 / inspect a vector file",
                        description="读取矢量文件并报告每个要素 / Read a vector file and report every feature.")
@@ -188,7 +201,7 @@ def _proposal_type(value: str) -> str:
     raise argparse.ArgumentTypeError(f"expand|adjust (扩区|调区), not {value!r}")
 
 
-def add_check(sub: argparse._SubParsersAction) -> None:
+def add_check(sub: Subparsers) -> None:
     """Register ``check``."""
     p = sub.add_parser(
         "check", help="扩区/调区核查 / check expansion proposals",
@@ -229,8 +242,8 @@ def _add_repair_option(p: argparse.ArgumentParser) -> None:
                         "parcels and report the area before and after; default: refuse them (exit 2)")
 
 
-def read_proposals(gdf: Any, *, feature: int | None = None, each: bool = False, default_name: str = "",
-                   repair: bool = False) -> list[Any]:
+def read_proposals(gdf: gpd.GeoDataFrame, *, feature: int | None = None, each: bool = False, default_name: str = "",
+                   repair: bool = False) -> list[ProposalParcels]:
     """The proposals of a read file: one (all parcels, or ``feature`` N), or one per feature with ``each``.
 
     ``repair``: repair invalid parcels instead of refusing them (``--repair``).
@@ -246,7 +259,7 @@ def read_proposals(gdf: Any, *, feature: int | None = None, each: bool = False, 
     return [proposal_from_frame(gdf, feature=feature, name=default_name, repair=repair)]
 
 
-def read_removed(path: Path, repair: bool = False) -> Any:
+def read_removed(path: Path, repair: bool = False) -> ProposalParcels:
     """The removed parts of an 调区 (``--removed FILE``): the union of its polygons, checked like a proposal.
 
     Returns :class:`geo.proposal.ProposalParcels` (its ``repairs`` go into the check record).
@@ -256,8 +269,8 @@ def read_removed(path: Path, repair: bool = False) -> Any:
     return proposal_from_frame(read_proposal_file(path).gdf, name=path.stem, repair=repair)
 
 
-def check_document(path: Path, results: list[Any], *, zone: dict[str, Any], options: dict[str, Any],
-                   rules: Any, index: Any, warnings: list[str], saved: list[dict[str, int]] | None = None) -> dict[str, Any]:
+def check_document(path: Path, results: list[CheckResult], *, zone: dict[str, Any], options: dict[str, Any],
+                   rules: RuleSet, index: ControlIndex, warnings: list[str], saved: list[dict[str, int]] | None = None) -> dict[str, Any]:
     """The stable ``parkmap check --json`` document (schema ``parkmap.check/1``)."""
     from geo.check import CHECK_SCHEMA
 
@@ -392,7 +405,7 @@ def _is_saved_id(ref: str) -> bool:
     return str(ref).strip().isdigit() and not Path(ref).exists()
 
 
-def _read_one_proposal(args: argparse.Namespace, path: Path) -> Any:
+def _read_one_proposal(args: argparse.Namespace, path: Path) -> ProposalParcels:
     """The proposal of FILE: all its polygon features (parcels) as one, or ``--feature`` N (ProposalParcels)."""
     from geo.proposal import read_proposal_file
 
@@ -401,7 +414,8 @@ def _read_one_proposal(args: argparse.Namespace, path: Path) -> Any:
     return read_proposals(res.gdf, feature=args.feature, default_name=path.stem, repair=args.repair)[0]
 
 
-def _check_file(args: argparse.Namespace, path: Path, zone_ref: str | None, save: bool) -> tuple[Any, Any]:
+def _check_file(args: argparse.Namespace, path: Path, zone_ref: str | None,
+                save: bool) -> tuple[CheckResult, AuditInfo | None]:
     """Check a proposal file against ``zone_ref``; optionally save it (→ audit info)."""
     from geo.checkflow import CheckOptions, run_checks
     from geo.audit import AuditInfo
@@ -418,6 +432,7 @@ def _check_file(args: argparse.Namespace, path: Path, zone_ref: str | None, save
                      source=f"cli:{path}")
     if not run.saved:
         return run.results[0], None
+    assert ws is not None  # run_checks saves only into a workspace (save=bool(save and ws))
     return run.results[0], AuditInfo.from_saved(ws.get_check(run.saved[0][1]))
 
 
@@ -428,7 +443,7 @@ def _has_workspace() -> bool:
     return (default_home() / DB_NAME).exists()
 
 
-def _workspace_actor(args: argparse.Namespace, permission: str) -> tuple[Any, Any]:
+def _workspace_actor(args: argparse.Namespace, permission: str) -> tuple[Workspace | None, Actor | None]:
     """The workspace and who acts, with ``permission`` checked; (None, None) when not needed."""
     if permission != "save" and not _has_workspace():
         return None, None
@@ -441,7 +456,7 @@ def _workspace_actor(args: argparse.Namespace, permission: str) -> tuple[Any, An
     return ws, actor
 
 
-def _saved_check(ref: str, zone_ref: str | None) -> tuple[Any, Any]:
+def _saved_check(ref: str, zone_ref: str | None) -> tuple[CheckResult, AuditInfo]:
     """Latest check of saved proposal ``ref`` (its zone must match ``--zone`` when given)."""
     from geo.audit import AuditInfo
     from geo.workspace import Workspace
@@ -461,7 +476,7 @@ def _saved_check(ref: str, zone_ref: str | None) -> tuple[Any, Any]:
     return checks[-1].to_result(), AuditInfo.from_saved(checks[-1])
 
 
-def _proposal_result(args: argparse.Namespace, ref: str, save: bool) -> tuple[Any, Any]:
+def _proposal_result(args: argparse.Namespace, ref: str, save: bool) -> tuple[CheckResult, AuditInfo | None]:
     if _is_saved_id(ref):
         return _saved_check(ref, args.zone)
     return _check_file(args, Path(ref), args.zone, save)
@@ -502,16 +517,19 @@ def _captured_library_warnings() -> Iterator[list[str]]:
 
 
 #: name → registration function.
-COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
+COMMANDS: dict[str, Callable[[Subparsers], None]] = {
     "inspect": add_inspect, "check": add_check, "users": add_users, "audit": add_audit, "backup": add_backup,
+    "db": add_db,
 }
 
 
-def build_parser(commands: Mapping[str, Callable[[argparse._SubParsersAction], None]] | None = None,
+def build_parser(commands: Mapping[str, Callable[[Subparsers], None]] | None = None,
                  ) -> argparse.ArgumentParser:
     """Build the top-level parser with one sub-parser per command (``commands``, default :data:`COMMANDS`)."""
     parser = _Parser(prog="parkmap", description="四川开发区规划工具 / Sichuan development-zone planning tools")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    # The sub-parsers make _Parser instances; the add_* functions only need ArgumentParser's methods
+    # (``_SubParsersAction`` is invariant in its parser type, hence the cast).
+    sub = cast("Subparsers", parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser))
     for add in (COMMANDS if commands is None else commands).values():
         add(sub)
     for name, p in sub.choices.items():
@@ -534,7 +552,7 @@ def _fail(err: ParkmapError) -> int:
 
 
 def main(argv: Sequence[str] | None = None, *,
-         commands: Mapping[str, Callable[[argparse._SubParsersAction], None]] | None = None) -> int:
+         commands: Mapping[str, Callable[[Subparsers], None]] | None = None) -> int:
     """Run the command line with ``commands`` (default: the engine's, :data:`COMMANDS`); returns the exit code.
 
     The ``parkmap`` console script is :func:`layers.cli.main`, which adds the

@@ -20,16 +20,22 @@ import getpass
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
 
 from geo.auth import ROLES, Actor, local_actor, os_user, role_label
 from geo.checkflow import layers_permitted  # noqa: F401 (re-exported for callers of the CLI module)
 from geo.errors import ParkmapError
 
+if TYPE_CHECKING:  # pragma: no cover
+    from geo.workspace import Workspace
+
+    #: What each ``add_*`` registration function receives: the sub-parsers of the top-level parser.
+    Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
+
 EXIT_OK, EXIT_FAILED = 0, 1
 
 
-def cli_actor(ws: Any, args: argparse.Namespace) -> Actor:
+def cli_actor(ws: Workspace, args: argparse.Namespace) -> Actor:
     """Who a CLI command acts as (see the module notes)."""
     from geo.accounts import account
 
@@ -102,7 +108,7 @@ def run_users(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def add_users(sub: argparse._SubParsersAction) -> None:
+def add_users(sub: Subparsers) -> None:
     """Register ``users``."""
     p = sub.add_parser("users", help="账号管理 / manage accounts",
                        description="账号与角色：viewer 查看、planner 编制、reviewer 审核、admin 管理。第一个账号必须是 admin；"
@@ -145,7 +151,7 @@ def run_audit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def add_audit(sub: argparse._SubParsersAction) -> None:
+def add_audit(sub: Subparsers) -> None:
     """Register ``audit``."""
     p = sub.add_parser("audit", help="审计记录校验与查看 / verify or list the audit trail",
                        description="verify：逐条校验哈希链，发现改动、删除、调序或触发器被删时退出码 1 并指出第一条问题记录；"
@@ -169,7 +175,7 @@ def run_backup(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def add_backup(sub: argparse._SubParsersAction) -> None:
+def add_backup(sub: Subparsers) -> None:
     """Register ``backup``."""
     p = sub.add_parser("backup", help="在线备份工作区 / online backup of the workspace",
                        description="用 SQLite 在线备份接口复制工作区（程序运行中也可），并校验副本（完整性与审计链）；不覆盖已有文件 / "
