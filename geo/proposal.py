@@ -201,11 +201,12 @@ def check_parcel(geom: BaseGeometry, label: str, *, repair: bool, repairs: list[
     if shapely.is_valid(geom):
         return geom
     tz, te = parcel_title(label, number)
-    if parts_only_overlap(geom):
+    dissolved = dissolve_parts(geom) if parts_only_overlap(geom) else None
+    if dissolved is not None:  # None (nothing polygonal left): refused or repaired below like any invalid parcel
         if warnings is not None:
             warnings.append(bilingual(f"地块“{tz}”的几个部分相互重叠或相接，已合并为一个面",
                                       f"The parts of parcel '{te}' overlap or touch; they were merged"))
-        return dissolve_parts(geom)
+        return dissolved
     problem = problem or polygon_problem(geom) or invalid_reason_text(geom)
     if not repair:
         problems.append((tz, te, problem[0], problem[1]))
