@@ -3,7 +3,8 @@
 Nothing is assumed to be running: :class:`PgCluster` creates a cluster in a
 new temporary folder, starts it on a free TCP port of 127.0.0.1 (and a Unix
 socket inside that folder, so ``/var/run/postgresql`` is never touched),
-with ``--auth=trust`` (only this machine can reach it), and
+with ``--auth=trust`` (only this machine can reach it; the role
+:data:`PASSWORD_USER` alone needs a password), and
 :meth:`PgCluster.stop` stops it (``pg_ctl stop -m fast``) and removes the
 folder.  Durability is switched off (``fsync=off``): the data is thrown away.
 
@@ -33,6 +34,8 @@ from pathlib import Path
 BINDIR = Path("/usr/lib/postgresql/15/bin")
 #: The superuser of the throwaway cluster.
 SUPERUSER = "postgres"
+#: A role that must log in with a password (the rest is ``trust``); tests create it to see authentication fail.
+PASSWORD_USER = "parkmap_pw"
 #: The system user that runs the server when the tests run as root.
 SYSTEM_USER = "postgres"
 _INSTALL = "bash scripts/install-system.sh (Debian: postgresql postgresql-15-postgis-3)"
@@ -137,6 +140,9 @@ class PgCluster:
         data = self.root / "data"
         self._run(str(self.bindir / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust",
                   "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions")
+        hba = data / "pg_hba.conf"  # first match wins: PASSWORD_USER must give its password (auth-failure tests)
+        hba.write_text(f"host all {PASSWORD_USER} 127.0.0.1/32 scram-sha-256\n" + hba.read_text(encoding="utf-8"),
+                       encoding="utf-8")
         last: PgClusterError | None = None
         for _ in range(attempts):
             self.port = _free_port()
@@ -178,4 +184,4 @@ class PgCluster:
         self.stop()
 
 
-__all__ = ["BINDIR", "SUPERUSER", "SYSTEM_USER", "PgCluster", "PgClusterError"]
+__all__ = ["BINDIR", "PASSWORD_USER", "SUPERUSER", "SYSTEM_USER", "PgCluster", "PgClusterError"]
