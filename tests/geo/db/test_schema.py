@@ -132,3 +132,29 @@ def test_status_reports_an_intact_guard_then_each_break(db_url):
                     "AS $$ BEGIN RETURN NULL; END $$")
     broken = status(db_url)
     assert broken.guard_changed and not broken.guarded
+
+
+def test_a_non_superuser_owner_runs_init_once_a_superuser_added_postgis(pg_cluster, pg_db):
+    """The bureau's path: a DBA creates the database for an owner role; the owner runs init."""
+    with psycopg.connect(pg_cluster.url(), autocommit=True) as con:
+        if con.execute("SELECT 1 FROM pg_roles WHERE rolname = 'parkmap_test_owner'").fetchone() is None:
+            con.execute("CREATE ROLE parkmap_test_owner LOGIN NOSUPERUSER NOCREATEROLE")
+    dbname = pg_db.rsplit("/", 1)[1]
+    with superuser(pg_db) as con:
+        con.execute(f"ALTER DATABASE {dbname} OWNER TO parkmap_test_owner")
+    owner_url = pg_db.replace("postgresql://postgres@", "postgresql://parkmap_test_owner@", 1)
+    with pytest.raises(ParkmapError) as err:
+        init_db(owner_url)
+    assert err.value.code == "db-postgis" and "CREATE EXTENSION postgis" in str(err.value)
+    assert "superuser" in str(err.value) and "\n" not in str(err.value)
+    with superuser(pg_db) as con:
+        assert _tables(con) == set()  # nothing half-made
+        con.execute("CREATE EXTENSION postgis")
+        con.execute(migrations.ROLE_SQL)  # the DBA also creates the (cluster-wide) role
+    done = init_db(owner_url)
+    assert done.applied == (1,)
+    with superuser(pg_db) as con:
+        owners = {r[0] for r in con.execute("SELECT DISTINCT tableowner FROM pg_tables WHERE tablename = ANY(%s)",
+                                            (list(migrations.PROTECTED_TABLES),))}
+        assert owners == {"parkmap_test_owner"}
+    assert status(owner_url).guarded
