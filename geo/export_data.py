@@ -22,7 +22,7 @@ from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
 from geo.area import M2_PER_MU, geodesic_area_m2, polygon_parts
-from geo.controls import OVERLAP_STYLES, PROPOSAL_STYLE, control_layers
+from geo.controls import PROPOSAL_STYLE, control_layers, overlap_styles
 from geo.crs import EPSG_CGCS2000, default_gk_zone
 from geo.errors import ParkmapError
 
@@ -117,9 +117,10 @@ def kml_document(gdf: gpd.GeoDataFrame, name: str = "parkmap") -> bytes:
 
     style_of = {"proposal": PROPOSAL_STYLE}
     controls = control_layers()
+    overlaps = overlap_styles()
     for key, (part, _) in part_names().items():
-        if key in OVERLAP_STYLES:
-            style_of[part] = OVERLAP_STYLES[key]["style"]
+        if key in overlaps:
+            style_of[part] = overlaps[key]["style"]
         elif key in controls and controls[key].style:
             style_of[part] = controls[key].style
     return format_kml(gdf, name, styles=style_of, default_style=PROPOSAL_STYLE)
