@@ -44,7 +44,7 @@ from geo.clock import now_iso
 from geo.errors import ParkmapError
 
 if TYPE_CHECKING:
-    from geo.workspace import Workspace
+    from geo.workspace import WorkspaceRecords as Workspace
 
 
 #: Concurrent argon2 verifications allowed per process.
@@ -176,7 +176,7 @@ def list_users(ws: Workspace) -> pd.DataFrame:
         ORDER BY u.name
     """
     with ws._connect() as con:
-        df = pd.read_sql_query(sql, con)
+        df = audit.query_frame(con, sql)
     df["disabled"] = df["disabled"].astype(bool)
     return df
 
@@ -210,7 +210,7 @@ def _recent_failures(con: Any, name: str, since: datetime) -> list[datetime]:
     but do not count (they would otherwise extend the lock forever).
     """
     out = []
-    for action, at, detail_json in con.execute("SELECT action, at, detail_json FROM events WHERE user = ? AND action "
+    for action, at, detail_json in con.execute('SELECT action, at, detail_json FROM events WHERE "user" = ? AND action '
                                                "IN ('login', 'login_failed') ORDER BY id DESC LIMIT 500", (name,)):
         when = datetime.fromisoformat(at)
         if action == "login" or when < since:

@@ -52,6 +52,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+#: A workspace connection: :class:`sqlite3.Connection` (embedded) or :class:`geo.workspace_pg.PgCon` (PostgreSQL);
+#: both take ``execute(sql, params)`` with ``?`` placeholders and tell ``in_transaction``.
+Con = Any
+
 #: The workspace layout this module writes and verifies.
 SCHEMA_VERSION = 2
 #: ``prev_hash`` of a table's first row.
@@ -202,13 +208,34 @@ def row_hash(table: str, values: dict[str, Any], prev_hash: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _stored(con: sqlite3.Connection, table: str, row_id: int) -> dict[str, Any]:
+def query_frame(con: Con, sql: str, params: tuple[Any, ...] = ()) -> pd.DataFrame:
+    """The rows of ``sql`` as a DataFrame, on either backend (``pandas.read_sql_query`` takes SQLite only)."""
+    cur = con.execute(sql, tuple(params))
+    cols = [d[0] for d in cur.description]
+    return pd.DataFrame.from_records(cur.fetchall(), columns=cols)
+
+
+def is_postgres(con: Any) -> bool:
+    """Is ``con`` a PostgreSQL workspace connection (:class:`geo.workspace_pg.PgCon`) rather than SQLite?"""
+    return getattr(con, "dialect", "sqlite") == "postgresql"
+
+
+def column_list(cols: tuple[str, ...] | list[str]) -> str:
+    """Quoted, comma-separated column names (``user`` is a reserved word in PostgreSQL).
+
+    >>> column_list(("id", "user"))
+    '"id", "user"'
+    """
+    return ", ".join(f'"{c}"' for c in cols)
+
+
+def _stored(con: Con, table: str, row_id: int) -> dict[str, Any]:
     cols = ("id", *COLUMNS[table])
-    row = con.execute(f"SELECT {', '.join(cols)} FROM {table} WHERE id = ?", (row_id,)).fetchone()
+    row = con.execute(f"SELECT {column_list(cols)} FROM {table} WHERE id = ?", (row_id,)).fetchone()
     return dict(zip(cols, row))
 
 
-def append(con: sqlite3.Connection, table: str, values: dict[str, Any]) -> tuple[int, str]:
+def append(con: Con, table: str, values: dict[str, Any]) -> tuple[int, str]:
     """Insert one chained row; returns ``(id, row_hash)``.
 
     Must run inside the caller's write transaction (``BEGIN IMMEDIATE``), so
@@ -221,12 +248,12 @@ def append(con: sqlite3.Connection, table: str, values: dict[str, Any]) -> tuple
     with the stored values (inside a savepoint; triggers forbid an UPDATE).
     """
     last = con.execute(f"SELECT id, row_hash FROM {table} ORDER BY id DESC LIMIT 1").fetchone()
-    seq = con.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)).fetchone()
+    seq = None if is_postgres(con) else con.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)).fetchone()
     new_id = max(int(last[0]) if last else 0, int(seq[0]) if seq else 0) + 1
     prev = last[1] if last else GENESIS
     full = {c: values.get(c) for c in COLUMNS[table]} | {"id": new_id}
     cols = ("id", *COLUMNS[table], "prev_hash", "row_hash")
-    sql = f"INSERT INTO {table}({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+    sql = f"INSERT INTO {table}({column_list(cols)}) VALUES ({', '.join('?' * len(cols))})"
     con.execute("SAVEPOINT audit_append")
     try:
         for _ in range(2):
@@ -280,7 +307,7 @@ def lenient_text(data: bytes) -> str:
 
 
 @contextmanager
-def _reading(con: sqlite3.Connection) -> Iterator[None]:
+def _reading(con: Con) -> Iterator[None]:
     """Read for verification: lenient text, and one read snapshot.
 
     Without a transaction every SELECT sees the file as it is at that moment:
@@ -288,20 +315,26 @@ def _reading(con: sqlite3.Connection) -> Iterator[None]:
     would look like a deleted row.  Inside the caller's transaction (a write)
     the caller's snapshot is used as is.
     """
-    old = con.text_factory
-    con.text_factory = lenient_text
+    pg = is_postgres(con)
+    old = None if pg else con.text_factory
+    if not pg:
+        con.text_factory = lenient_text
     began = not con.in_transaction
     if began:
-        con.execute("BEGIN")
+        con.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" if pg else "BEGIN")
     try:
         yield
     finally:
-        con.text_factory = old
+        if not pg:
+            con.text_factory = old
         if began and con.in_transaction:
             con.execute("ROLLBACK")
 
 
-def _check_triggers(con: sqlite3.Connection) -> Finding | None:
+def _check_triggers(con: Con) -> Finding | None:
+    if is_postgres(con):  # PostgreSQL's catalogue: the connection knows it (geo.workspace_pg.PgCon)
+        finding: Finding | None = con.check_triggers()
+        return finding
     found = {str(n): (str(t), s) for n, t, s in
              con.execute("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()}
     for name, sql in TRIGGERS.items():
@@ -316,7 +349,9 @@ def _check_triggers(con: sqlite3.Connection) -> Finding | None:
     return None
 
 
-def _check_counter(con: sqlite3.Connection, table: str) -> Finding | None:
+def _check_counter(con: Con, table: str) -> Finding | None:
+    if is_postgres(con):  # no counter: ids are assigned by the appender, deletes refused by the triggers
+        return None
     top = con.execute(f"SELECT MAX(id) FROM {table}").fetchone()[0]
     seq = con.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)).fetchone()
     if seq is None and top is not None:
@@ -329,9 +364,9 @@ def _check_counter(con: sqlite3.Connection, table: str) -> Finding | None:
     return None
 
 
-def _walk(con: sqlite3.Connection, table: str, last_n: int | None, upto: int | None = None) -> Finding | None:
+def _walk(con: Con, table: str, last_n: int | None, upto: int | None = None) -> Finding | None:
     cols = ("id", *COLUMNS[table], "prev_hash", "row_hash")
-    sql = f"SELECT {', '.join(cols)} FROM {table}"
+    sql = f"SELECT {column_list(cols)} FROM {table}"
     if last_n is None:
         rows = con.execute(sql + (" ORDER BY id" if upto is None else f" WHERE id <= {int(upto)} ORDER BY id"))
         prev: str | None = GENESIS
@@ -355,7 +390,7 @@ def _walk(con: sqlite3.Connection, table: str, last_n: int | None, upto: int | N
     return None
 
 
-def _check_links(con: sqlite3.Connection, last_n: int | None) -> Finding | None:
+def _check_links(con: Con, last_n: int | None) -> Finding | None:
     """Each event that recorded a proposal's or check's hash still matches that row."""
     sql = "SELECT id, proposal_id, check_id, detail_json FROM events"
     rows = con.execute(sql + (" ORDER BY id DESC LIMIT ?" if last_n else " ORDER BY id"),
@@ -403,14 +438,14 @@ def _unnamed(table: str, rid: int) -> Finding:
                    f"no audit event records {table} row #{rid} (events were deleted, or the row was forged)")
 
 
-def _account_hashes(con: sqlite3.Connection) -> set[str]:
+def _account_hashes(con: Con) -> set[str]:
     """The users-row hashes recorded by account events (through the ``events_by_action`` index)."""
     marks = ", ".join("?" * len(ACCOUNT_ACTIONS))
     rows = con.execute(f"SELECT detail_json FROM events WHERE action IN ({marks})", ACCOUNT_ACTIONS)
     return {str(h) for (d,) in rows if (h := _detail(d).get("user_hash"))}
 
 
-def _names(con: sqlite3.Connection, table: str, rid: int, digest: str, proposal_id: Any = None) -> bool:
+def _names(con: Con, table: str, rid: int, digest: str, proposal_id: Any = None) -> bool:
     """Does an event name proposal or check ``rid`` with ``digest``?  (``events_by_proposal``: cheap per row.)"""
     if table == "proposals":
         rows = con.execute("SELECT detail_json FROM events WHERE proposal_id = ?", (rid,))
@@ -419,7 +454,7 @@ def _names(con: sqlite3.Connection, table: str, rid: int, digest: str, proposal_
     return any(_detail(d).get(LINK_KEYS[table]) == digest for (d,) in rows)
 
 
-def _check_named(con: sqlite3.Connection, last_n: int | None) -> Finding | None:
+def _check_named(con: Con, last_n: int | None) -> Finding | None:
     """The reverse of :func:`_check_links`: every proposal, check and account row is named, with its hash, by
     an event (the event its write appended; ``migrate_link`` for a row moved from version 1 without one).
 
@@ -459,7 +494,7 @@ def _check_named(con: sqlite3.Connection, last_n: int | None) -> Finding | None:
     return None
 
 
-def verify(con: sqlite3.Connection, *, last_n: int | None = None) -> Finding | None:
+def verify(con: Con, *, last_n: int | None = None) -> Finding | None:
     """Walk the chains; None when everything holds, else the first :class:`Finding`.
 
     Rows are checked before the triggers, so an edit made after dropping a
@@ -482,7 +517,7 @@ def verify(con: sqlite3.Connection, *, last_n: int | None = None) -> Finding | N
         return problem or _check_links(con, last_n) or _check_named(con, last_n) or _check_triggers(con)
 
 
-def verify_row(con: sqlite3.Connection, table: str, row_id: int) -> tuple[dict[str, Any] | None, Finding | None]:
+def verify_row(con: Con, table: str, row_id: int) -> tuple[dict[str, Any] | None, Finding | None]:
     """One row and what is wrong with it, for reading a single record (a report's check).
 
     Checks the row's own hash, that the next row of the table still points
@@ -498,9 +533,9 @@ def verify_row(con: sqlite3.Connection, table: str, row_id: int) -> tuple[dict[s
         return _verify_row(con, table, row_id)
 
 
-def _verify_row(con: sqlite3.Connection, table: str, row_id: int) -> tuple[dict[str, Any] | None, Finding | None]:
+def _verify_row(con: Con, table: str, row_id: int) -> tuple[dict[str, Any] | None, Finding | None]:
     cols = ("id", *COLUMNS[table], "prev_hash", "row_hash")
-    row = con.execute(f"SELECT {', '.join(cols)} FROM {table} WHERE id = ?", (int(row_id),)).fetchone()
+    row = con.execute(f"SELECT {column_list(cols)} FROM {table} WHERE id = ?", (int(row_id),)).fetchone()
     if row is None:
         return None, None
     values = dict(zip(cols, row))
@@ -532,7 +567,7 @@ def _verify_row(con: sqlite3.Connection, table: str, row_id: int) -> tuple[dict[
     return values, None
 
 
-def chain_head(con: sqlite3.Connection) -> tuple[int, str]:
+def chain_head(con: Con) -> tuple[int, str]:
     """``(id, row_hash)`` of the newest event; ``(0, GENESIS)`` when there is none.
 
     Every write adds an event whose detail records the hash of what it wrote,
@@ -542,13 +577,16 @@ def chain_head(con: sqlite3.Connection) -> tuple[int, str]:
     return (int(row[0]), str(row[1])) if row else (0, GENESIS)
 
 
-def state(con: sqlite3.Connection) -> tuple[Any, ...]:
+def state(con: Con) -> tuple[Any, ...]:
     """What any write to the file changes: the schema cookie (a dropped or re-created trigger), each table's
     highest id and id counter, and the chain head.  Read in one snapshot.
 
     :class:`geo.workspace.Workspace` compares it before and after its own commit to tell that nobody else
     wrote in between (and so that the file as it then stands is still one it has verified).
     """
+    if is_postgres(con):  # the triggers and tables can change only through DDL, seen by the walk
+        with _reading(con):
+            return (tuple(con.execute(f"SELECT MAX(id) FROM {t}").fetchone()[0] for t in TABLES), chain_head(con))
     with _reading(con):
         return (con.execute("PRAGMA schema_version").fetchone()[0],
                 tuple(con.execute(f"SELECT MAX(id) FROM {t}").fetchone()[0] for t in TABLES),
@@ -556,7 +594,7 @@ def state(con: sqlite3.Connection) -> tuple[Any, ...]:
                 chain_head(con))
 
 
-def check_head(con: sqlite3.Connection, event_id: int, digest: str) -> Finding | None:
+def check_head(con: Con, event_id: int, digest: str) -> Finding | None:
     """Does event ``event_id`` still carry ``digest`` (a head printed earlier, e.g. on a report)?
 
     ``digest`` is the full hash or a prefix of at least 12 hex digits.  The
@@ -646,4 +684,4 @@ class AuditInfo:
 
 __all__ = ["ACCOUNT_ACTIONS", "ADDED_INDEXES", "COLUMNS", "GENESIS", "LINK_KEYS", "SCHEMA_VERSION", "TABLES",
            "TABLES_SQL", "TRIGGERS", "AuditInfo", "Finding", "append", "chain_head", "check_head", "format_head", "lenient_text",
-           "ro_uri", "row_hash", "split_sql", "state", "verify", "verify_row"]
+           "column_list", "is_postgres", "query_frame", "ro_uri", "row_hash", "split_sql", "state", "verify", "verify_row"]

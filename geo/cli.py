@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, cast
 from geo.cli_admin import add_audit, add_backup, add_user_option, add_users
 from geo.cli_db import add_db
 from geo.area import centroid_lonlat, count_parts_holes, geodesic_area_m2, to_mu
+from geo.controls import official_file_names
 from geo.errors import ParkmapError, bilingual
 from geo.jsonutil import json_value
 from geo.units import fmt_area, fmt_value
@@ -43,7 +44,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from geo.io.read import ReadResult
     from geo.proposal import ProposalParcels
     from geo.rules import RuleSet
-    from geo.workspace import Workspace
+    from geo.workspace import WorkspaceRecords as Workspace
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -218,8 +219,8 @@ def add_check(sub: Subparsers) -> None:
     p.add_argument("--major-project", action="store_true", help="国家重大建设项目 / national major project")
     p.add_argument("--removed", type=Path, help="调区的调出范围文件 / file with the parts removed (adjust)")
     p.add_argument("--layers", type=Path,
-                   help="正式管控图层文件夹（eco_redline/生态保护红线, farmland/永久基本农田, urban_boundary/城镇开发边界, "
-                        "rivers/河流 + .gpkg/.shp/...）/ folder of official control layers, matched by file stem")
+                   help=f"正式管控图层文件夹（{official_file_names()} + .gpkg/.shp/...）/ "
+                        "folder of official control layers, matched by file stem")
     p.add_argument("--rules", type=Path, help="规则文件（默认 data/rules.yaml） / rules file")
     p.add_argument("--json", action="store_true", help="输出 JSON / print a JSON document")
     p.add_argument("--crs", help="方案文件坐标系 / CRS of FILE, e.g. 4523")
@@ -448,9 +449,9 @@ def _workspace_actor(args: argparse.Namespace, permission: str) -> tuple[Workspa
     if permission != "save" and not _has_workspace():
         return None, None
     from geo.cli_admin import cli_actor
-    from geo.workspace import Workspace
+    from geo.workspace import open_workspace
 
-    ws = Workspace()
+    ws = open_workspace()
     actor = cli_actor(ws, args)
     actor.require(permission)
     return ws, actor
@@ -459,10 +460,10 @@ def _workspace_actor(args: argparse.Namespace, permission: str) -> tuple[Workspa
 def _saved_check(ref: str, zone_ref: str | None) -> tuple[CheckResult, AuditInfo]:
     """Latest check of saved proposal ``ref`` (its zone must match ``--zone`` when given)."""
     from geo.audit import AuditInfo
-    from geo.workspace import Workspace
+    from geo.workspace import open_workspace
     from geo.zones import resolve_zone
 
-    ws = Workspace()
+    ws = open_workspace()
     saved = ws.get_proposal(int(ref))
     if zone_ref:
         zone = resolve_zone(zone_ref)

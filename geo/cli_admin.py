@@ -27,7 +27,7 @@ from geo.checkflow import layers_permitted  # noqa: F401 (re-exported for caller
 from geo.errors import ParkmapError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from geo.workspace import Workspace
+    from geo.workspace import WorkspaceRecords as Workspace
 
     #: What each ``add_*`` registration function receives: the sub-parsers of the top-level parser.
     Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -75,9 +75,9 @@ def _read_password(args: argparse.Namespace) -> str:
 def run_users(args: argparse.Namespace) -> int:
     """Handle ``users add|list|disable|enable|passwd``."""
     from geo import accounts
-    from geo.workspace import Workspace
+    from geo.workspace import open_workspace
 
-    ws = Workspace(create=args.action != "list")  # listing never creates a workspace
+    ws = open_workspace(create=args.action != "list")  # listing never creates a workspace
     if args.action == "list":
         table = accounts.list_users(ws)
         if args.json:
@@ -125,9 +125,9 @@ def add_users(sub: Subparsers) -> None:
 def run_audit(args: argparse.Namespace) -> int:
     """Handle ``audit verify`` and ``audit log``."""
     from geo.audit import format_head
-    from geo.workspace import Workspace
+    from geo.workspace import open_workspace
 
-    ws = Workspace(create=False)  # verifying or listing never creates (or chmods) anything
+    ws = open_workspace(create=False)  # verifying or listing never creates (or chmods) anything
     if args.action == "log":
         ev = ws.events().tail(args.limit) if args.limit else ws.events()
         for r in ev.itertuples():
@@ -167,9 +167,9 @@ def add_audit(sub: Subparsers) -> None:
 def run_backup(args: argparse.Namespace) -> int:
     """Handle ``backup DEST``."""
     from geo.audit import format_head
-    from geo.workspace import Workspace
+    from geo.workspace import open_workspace
 
-    ws = Workspace(create=False)
+    ws = open_workspace(create=False)
     out = ws.backup(args.dest)
     print(f"已备份并校验 / backed up and verified: {out} (链头 head {format_head(ws.head())})")
     return EXIT_OK

@@ -27,20 +27,23 @@ Durability
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
+from contextlib import _GeneratorContextManager
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import shapely
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
-from geo import audit
+from geo import audit, settings
+from geo.audit import Con, query_frame
 from geo.area import geodesic_area_m2
 from geo.auth import Actor, local_actor
 from geo.errors import ParkmapError
+from geo.workspace_pg import PgStore
 from geo.workspace_file import (  # noqa: F401 (re-exported: the workspace's settings live with the file layer)
     BUSY_TIMEOUT_MS, DB_NAME, HOME_ENV, QUICK_ROWS, SCHEMA_VERSION, WRITE_ROWS, _RESTORE_HINT, WorkspaceFile, _now,
     default_home)
@@ -121,11 +124,14 @@ class SaveItem:
     source: str = ""
 
 
-class Workspace(WorkspaceFile):
-    """Saved proposals, checks, accounts and events in ``<home>/workspace.sqlite``.
+class WorkspaceRecords:
+    """Saved proposals, checks, accounts and events, on the store it is mixed into.
 
-    Opening parameters (``home``, ``create``, ``full_on_open``) and :attr:`tamper` are those of
-    :class:`geo.workspace_file.WorkspaceFile`.
+    The record methods of :class:`Workspace` (the embedded SQLite file) and
+    :class:`PgWorkspace` (PostgreSQL): the same SQL (``?`` placeholders) and
+    the same hash chains (:mod:`geo.audit`) on both.  The store provides
+    ``_connect()``, ``_write()``, ``path`` and ``tamper``
+    (:class:`geo.workspace_file.WorkspaceFile`, :class:`geo.workspace_pg.PgStore`).
 
     Notes
     -----
@@ -134,6 +140,14 @@ class Workspace(WorkspaceFile):
     (the single-user default); once accounts exist, a write without an actor
     is refused.
     """
+
+    if TYPE_CHECKING:  # provided by the store class
+        path: Any
+        tamper: audit.Finding | None
+
+        def _connect(self) -> _GeneratorContextManager[Any]: ...
+
+        def _write(self) -> _GeneratorContextManager[Any]: ...
 
     def has_accounts(self) -> bool:
         """Does any account exist (then every write needs a logged-in actor)?"""
@@ -149,7 +163,7 @@ class Workspace(WorkspaceFile):
                                "在命令行加 --user 账号名 / pass --user NAME", code="login")
         return local_actor()
 
-    def _event(self, con: sqlite3.Connection, actor: Actor, action: str, proposal_id: int | None = None,
+    def _event(self, con: Con, actor: Actor, action: str, proposal_id: int | None = None,
                check_id: int | None = None, detail: dict[str, Any] | None = None) -> int:
         """Append one event; its detail also records how the actor was identified (``via``)."""
         detail = dict(detail or {}) | {"via": actor.via}
@@ -174,7 +188,7 @@ class Workspace(WorkspaceFile):
             return self._event(con, who, action, proposal_id, check_id, detail)
 
     # -- proposals ------------------------------------------------------------------------------
-    def _insert_proposal(self, con: sqlite3.Connection, who: Actor, name: str, geom: BaseGeometry, zone_id: str,
+    def _insert_proposal(self, con: Con, who: Actor, name: str, geom: BaseGeometry, zone_id: str,
                          options: dict[str, Any] | None, source: str) -> int:
         from geo.check import prepare_proposal_geometry
 
@@ -241,9 +255,9 @@ class Workspace(WorkspaceFile):
         """
         sql = """
             SELECT p.id, p.name, p.zone_id, p.source, p.area_m2, p.created_at, p.created_by, p.created_role,
-                   COALESCE(d.action = 'delete', 0) AS deleted,
+                   CASE WHEN d.action = 'delete' THEN 1 ELSE 0 END AS deleted,
                    CASE WHEN d.action = 'delete' THEN d.at END AS deleted_at,
-                   CASE WHEN d.action = 'delete' THEN d.user END AS deleted_by,
+                   CASE WHEN d.action = 'delete' THEN d."user" END AS deleted_by,
                    (SELECT COUNT(*) FROM checks c WHERE c.proposal_id = p.id) AS n_checks,
                    c.id AS last_check_id, c.verdict AS last_verdict, c.created_at AS last_checked_at,
                    c.created_by AS last_checked_by
@@ -252,13 +266,13 @@ class Workspace(WorkspaceFile):
             LEFT JOIN events d ON d.id = (SELECT MAX(id) FROM events WHERE proposal_id = p.id
                                           AND action IN ('delete', 'restore'))
         """
-        sql = f"SELECT * FROM ({sql})" + ("" if include_deleted else " WHERE deleted = 0") + " ORDER BY id"
+        sql = f"SELECT * FROM ({sql}) AS listed" + ("" if include_deleted else " WHERE deleted = 0") + " ORDER BY id"
         with self._connect() as con:
-            df = pd.read_sql_query(sql, con)
+            df = query_frame(con, sql)
         df["deleted"] = df["deleted"].astype(bool)
         return df
 
-    def _verified_row(self, con: sqlite3.Connection, table: str, row_id: int) -> dict[str, Any] | None:
+    def _verified_row(self, con: Con, table: str, row_id: int) -> dict[str, Any] | None:
         values, found = audit.verify_row(con, table, row_id)  # own hash, next row's link, the events' record
         if found is not None:
             self.tamper = found  # and from now on this object refuses to write
@@ -298,7 +312,7 @@ class Workspace(WorkspaceFile):
             who.require(f"{verb}_own" if own else f"{verb}_any")
         with self._write() as con:
             if not deleted and own:  # decided inside the transaction: a delete made meanwhile counts
-                by = con.execute("SELECT user FROM events WHERE proposal_id = ? AND action = 'delete' "
+                by = con.execute("SELECT \"user\" FROM events WHERE proposal_id = ? AND action = 'delete' "
                                  "ORDER BY id DESC LIMIT 1", (int(proposal_id),)).fetchone()
                 # Their own proposal, but hidden by someone else (a reviewer): undoing that needs restore_any.
                 who.require("restore_own" if by is None or by[0] == who.name else "restore_any")
@@ -317,7 +331,7 @@ class Workspace(WorkspaceFile):
         self._set_deleted(proposal_id, False, actor)
 
     # -- checks ---------------------------------------------------------------------------------
-    def _insert_check(self, con: sqlite3.Connection, who: Actor, proposal_id: int, result: Any,
+    def _insert_check(self, con: Con, who: Actor, proposal_id: int, result: Any,
                       layer_hashes: dict[str, str] | None, rules_hash: str | None, parent_check_id: int | None,
                       kind: str) -> int:
         if kind not in CHECK_KINDS:
@@ -449,8 +463,49 @@ class Workspace(WorkspaceFile):
     def events(self) -> pd.DataFrame:
         """The audit log (append-only): id, at, user, role, action, proposal_id, check_id, detail_json."""
         with self._connect() as con:
-            return pd.read_sql_query("SELECT id, at, user, role, action, proposal_id, check_id, detail_json "
-                                     "FROM events ORDER BY id", con)
+            return query_frame(con, 'SELECT id, at, "user", role, action, proposal_id, check_id, detail_json '
+                                    "FROM events ORDER BY id")
+
+class Workspace(WorkspaceRecords, WorkspaceFile):
+    """The embedded workspace: the records in ``<home>/workspace.sqlite``.
+
+    Opening parameters (``home``, ``create``, ``full_on_open``) and :attr:`tamper` are those of
+    :class:`geo.workspace_file.WorkspaceFile`; the records those of :class:`WorkspaceRecords`.
+    """
+
+    backend = "sqlite"
+
+
+class PgWorkspace(WorkspaceRecords, PgStore):
+    """The shared workspace in PostgreSQL: the same records, for every app instance and CLI job of a bureau.
+
+    Opening parameters and :attr:`tamper` are those of :class:`geo.workspace_pg.PgStore`.
+    """
+
+
+def open_workspace(home: str | Path | None = None, *, create: bool = True, full_on_open: bool = False,
+                   url: str | None = None) -> Workspace | PgWorkspace:
+    """The workspace the settings name: PostgreSQL when ``url`` or ``PARKMAP_DATABASE_URL`` is set, else the file.
+
+    Parameters
+    ----------
+    home : str or Path, optional
+        Folder of the embedded workspace (ignored for PostgreSQL).
+    create, full_on_open : bool
+        As :class:`geo.workspace_file.WorkspaceFile` (PostgreSQL: the schema comes from ``parkmap db init``).
+    url : str, optional
+        ``postgresql://…``; default :func:`geo.settings.database_url`.
+
+    Raises
+    ------
+    ParkmapError
+        The store's opening errors (``workspace-*``, ``db-*``).
+    """
+    url = url if url is not None else settings.database_url()
+    if url:
+        return PgWorkspace(url, create=create, full_on_open=full_on_open)
+    return Workspace(home, create=create, full_on_open=full_on_open)
+
 
 def _override_key(rule: dict[str, Any]) -> tuple[Any, ...]:
     """One override as carried by a rule row: the same override when copied from the parent check."""
@@ -466,4 +521,5 @@ def _loads(text: str, table: str, row_id: int) -> Any:
                            _RESTORE_HINT, code="workspace-damaged") from exc
 
 
-__all__ = ["DB_NAME", "HOME_ENV", "SaveItem", "SavedCheck", "SavedProposal", "Workspace", "default_home"]
+__all__ = ["DB_NAME", "HOME_ENV", "PgWorkspace", "SaveItem", "SavedCheck", "SavedProposal", "Workspace",
+           "WorkspaceRecords", "default_home", "open_workspace"]
