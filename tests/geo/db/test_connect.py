@@ -109,3 +109,20 @@ def test_urls_never_show_passwords():
     with pytest.raises(ParkmapError) as err:
         check_url("mysql://app:topsecret@db/x")
     assert "topsecret" not in str(err.value)
+
+
+def test_a_lost_connection_is_db_unavailable_and_the_pool_recovers(db_url):
+    from tests.geo.db.conftest import superuser
+
+    pool = open_pool(db_url, min_size=1, max_size=1)
+    try:
+        with pytest.raises(ParkmapError) as err, pooled(pool) as con:
+            pid = con.execute("SELECT pg_backend_pid()").fetchone()[0]
+            with superuser(db_url) as su:
+                su.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            con.execute("SELECT 1")
+        assert err.value.code == "db-unavailable" and "数据库不可用" in str(err.value)
+        with pooled(pool) as con:  # the broken connection was replaced
+            assert con.execute("SELECT pg_backend_pid() <> %s", (pid,)).fetchone() == (True,)
+    finally:
+        pool.close()
