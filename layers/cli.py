@@ -107,7 +107,8 @@ def _check_out(path: Path, suffixes: tuple[str, ...]) -> str:
 
 
 def _snapshot_view(args: argparse.Namespace, frames: dict[str, Any]) -> tuple[Any, str]:
-    from layers.compose import DEFAULT_ACTIVE, MapView, parse_bbox, parse_layers
+    from layers.compose import DEFAULT_ACTIVE, MapView
+    from layers.view_args import parse_bbox, parse_layers
 
     active = parse_layers(args.layers) if args.layers else DEFAULT_ACTIVE
     if args.proposal and not args.layers:  # show what the proposal is checked against

@@ -18,8 +18,6 @@ from layers.compose import (
     MapView,
     compose_map,
     load_frames,
-    parse_bbox,
-    parse_layers,
     plan_labels,
     plan_layers,
     plan_legend,
@@ -30,6 +28,7 @@ from layers.compose import (
     zone_bounds,
 )
 from layers.specs import CLASS_COLORS, HIGHLIGHT, LEVEL_COLORS, ROLE_COLORS
+from layers.view_args import parse_bbox, parse_layers
 
 PROPOSAL = box(104.05, 30.60, 104.09, 30.63)
 OVERLAPS = {"farmland": box(104.05, 30.60, 104.06, 30.61), "eco_redline": box(104.07, 30.62, 104.08, 30.63),
