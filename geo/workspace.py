@@ -348,6 +348,15 @@ class WorkspaceRecords:
                                    f"Check {parent_check_id} is not a check of proposal {proposal_id}", code="usage")
             inherited = {_override_key(r) for r in _loads(parent["result_json"], "checks", parent["id"]).get("rules") or []
                          if isinstance(r, dict) and r.get("override_reason")}
+            if kind == "override":  # decided inside the write lock: of two racing overrides, the second sees the first
+                done = con.execute("SELECT id, created_by, created_at FROM checks WHERE parent_check_id = ? "
+                                   "AND kind = 'override' ORDER BY id LIMIT 1", (int(parent_check_id),)).fetchone()
+                if done is not None:
+                    raise ParkmapError(
+                        f"核查记录 {parent_check_id} 已被 {done[1]} 于 {done[2]} 改判（记录 {done[0]}），未保存本次改判；"
+                        "请刷新，在最新记录上操作",
+                        f"check {parent_check_id} was already changed by {done[1]} at {done[2]} (record {done[0]}); "
+                        "this override was not saved: reload and work on the latest record", code="already-changed")
         new_overrides = [r for r in doc.get("rules") or [] if r.get("override_reason") and _override_key(r) not in inherited]
         if new_overrides:  # an override not carried over from the parent needs the permission, whatever the kind
             who.require("override")
@@ -405,7 +414,12 @@ class WorkspaceRecords:
 
     def save_override(self, check_id: int, rule_id: str, new_status: str, reason: str, *,
                       actor: Actor | None = None) -> int:
-        """Override one rule of a stored check: a new check row (kind ``override``) with the original kept."""
+        """Override one rule of a stored check: a new check row (kind ``override``) with the original kept.
+
+        A check is overridden once: the next override is of the new row (the
+        app moves on to it).  Overriding a check that already has an override
+        (another reviewer was first) is refused with ``already-changed``.
+        """
         from geo.check import apply_override
 
         who = self.actor_or_default(actor)

@@ -162,12 +162,11 @@ def _pool(url: str) -> ConnectionPool[Any]:
         return pool
 
 
-def close_pools() -> None:
-    """Close every pool of this process (tests; a server shutting down)."""
+def close_pools(url: str | None = None) -> None:
+    """Close the pool of ``url``, or every pool of this process (tests; a server shutting down)."""
     with _POOLS_LOCK:
-        for pool in _POOLS.values():
-            pool.close()
-        _POOLS.clear()
+        for key in [k for k in _POOLS if url is None or k == url]:
+            _POOLS.pop(key).close()
 
 
 class PgStore:

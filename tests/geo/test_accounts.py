@@ -1,4 +1,7 @@
-"""Accounts, roles and login (geo.accounts, geo.auth, and their enforcement in geo.workspace)."""
+"""Accounts, roles and login (geo.accounts, geo.auth, and their enforcement in geo.workspace).
+
+The ``team`` tests run on both workspace backends (SQLite file, PostgreSQL on the tests' throwaway cluster).
+"""
 
 from __future__ import annotations
 
@@ -45,17 +48,62 @@ def team_file(tmp_path_factory) -> Path:
     """A workspace with an admin, two planners, a viewer and a reviewer (made once: argon2 is slow on purpose)."""
     home = tmp_path_factory.mktemp("team")
     ws = Workspace(home)
-    add_user(ws, "boss", "admin", PW["boss"])
-    for name in ("pl", "pl2", "view", "rev"):
-        add_user(ws, name, ROLE[name], PW[name], actor=who("boss"))
+    _add_team(ws)
     assert not Path(f"{ws.path}-wal").exists()  # all connections closed: everything is in the main file
     return ws.path
 
 
+def _add_team(ws) -> None:
+    add_user(ws, "boss", "admin", PW["boss"])
+    for name in ("pl", "pl2", "view", "rev"):
+        add_user(ws, name, ROLE[name], PW[name], actor=who("boss"))
+
+
+@pytest.fixture(scope="module")
+def team_template(pg_cluster) -> str:
+    """A PostgreSQL database holding the team, copied per test (``CREATE DATABASE … TEMPLATE``)."""
+    import psycopg
+
+    from geo.db.schema import init_db
+    from geo.workspace import PgWorkspace
+    from geo.workspace_pg import close_pools
+
+    name = "team_template"
+    with psycopg.connect(pg_cluster.url(), autocommit=True) as con:
+        con.execute(f"DROP DATABASE IF EXISTS {name}")
+        con.execute(f"CREATE DATABASE {name}")
+    url = pg_cluster.url(name)
+    init_db(url)
+    _add_team(PgWorkspace(url))
+    close_pools(url)  # a template must have no connections
+    return name
+
+
 @pytest.fixture
-def team(tmp_path, team_file) -> Workspace:
-    shutil.copyfile(team_file, tmp_path / team_file.name)
-    ws = Workspace(tmp_path)
+def team(request, backend, tmp_path, team_file):
+    if backend == "sqlite":
+        shutil.copyfile(team_file, tmp_path / team_file.name)
+        ws = Workspace(tmp_path)
+    else:
+        import uuid
+
+        import psycopg
+
+        from geo.workspace import PgWorkspace
+        from geo.workspace_pg import close_pools
+
+        cluster = request.getfixturevalue("pg_cluster")
+        name = f"team_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(cluster.url(), autocommit=True) as con:
+            con.execute(f"CREATE DATABASE {name} TEMPLATE {request.getfixturevalue('team_template')}")
+
+        def drop() -> None:
+            close_pools(cluster.url(name))
+            with psycopg.connect(cluster.url(), autocommit=True) as con:
+                con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+        request.addfinalizer(drop)
+        ws = PgWorkspace(cluster.url(name))
     assert ws.tamper is None and len(list_users(ws)) == 5
     return ws
 
@@ -265,23 +313,32 @@ def test_list_users_sorted_without_hashes(team):
         "view", "changed_at"]
 
 
-def test_passwords_are_argon2_and_never_stored_in_clear(team):
+def test_passwords_are_argon2_and_never_stored_in_clear(team, backend):
     import sqlite3
 
-    reader = sqlite3.connect(team.path)  # keep the WAL file around so it is searched too
-    reader.execute("SELECT 1 FROM users").fetchone()
+    reader = sqlite3.connect(team.path) if backend == "sqlite" else None  # keeps the WAL file, searched too
+    if reader is not None:
+        reader.execute("SELECT 1 FROM users").fetchone()
     login(team, "pl", PW["pl"])
     forbidden(lambda: login(team, "pl", "typo-" + PW["pl"]), "login")
     set_password(team, "pl2", "changed-secret-9", actor=who("pl2"))
-    hashes = [h for (h,) in reader.execute("SELECT pw_hash FROM users")]
+    with team._connect() as con:
+        hashes = [h for (h,) in con.execute("SELECT pw_hash FROM users").fetchall()]
+        if backend == "sqlite":
+            blob = b"".join(p.read_bytes() for p in sorted(Path(team.path.parent).glob(team.path.name + "*")))
+            assert Path(f"{team.path}-wal").exists()
+        else:  # every text of every table, as the server returns it
+            blob = b"".join(
+                "\n".join(str(v) for row in con.execute(f"SELECT * FROM {t}").fetchall() for v in row).encode()
+                for t in ("users", "events", "proposals", "checks"))
     assert hashes and all(h.startswith("$argon2id$v=19$") for h in hashes)
     assert len(set(hashes)) == len(hashes)  # salted
-    blob = b"".join(p.read_bytes() for p in sorted(Path(team.path.parent).glob(team.path.name + "*")))
-    assert Path(f"{team.path}-wal").exists()
+    assert b"$argon2id$" in blob  # the search does see the stored hashes
     for secret in [*PW.values(), "typo-" + PW["pl"], "changed-secret-9"]:
         for enc in ("utf-8", "utf-16-le"):
             assert secret.encode(enc) not in blob, secret
-    reader.close()
+    if reader is not None:
+        reader.close()
 
 
 # --------------------------------------------------------------------------- login and lockout
@@ -382,15 +439,13 @@ def test_account_events_are_chained_to_their_rows(team):
     ev = team.events()
     adds = ev[ev["action"] == "user_add"]
     assert len(adds) == 5
-    import sqlite3
-
-    con = sqlite3.connect(team.path)
-    for d in adds["detail_json"]:
-        detail = json.loads(d)
-        assert con.execute("SELECT name, row_hash FROM users WHERE id = ?", (detail["user_id"],)).fetchone() == (
-            detail["account"], detail["user_hash"])
-    con.close()
-    assert team.verify() is None and audit.verify(sqlite3.connect(team.path)) is None
+    with team._connect() as con:
+        for d in adds["detail_json"]:
+            detail = json.loads(d)
+            assert tuple(con.execute("SELECT name, row_hash FROM users WHERE id = ?", (detail["user_id"],)).fetchone()) \
+                == (detail["account"], detail["user_hash"])
+        assert audit.verify(con) is None
+    assert team.verify() is None
 
 
 # --------------------------------------------------------------------------- review fixes

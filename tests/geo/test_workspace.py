@@ -1,4 +1,8 @@
-"""Saved proposals and the audit trail (geo.workspace): API, atomicity, concurrency."""
+"""Saved proposals and the audit trail (geo.workspace): API, atomicity, concurrency.
+
+The tests taking ``open_ws`` run on both backends: the embedded SQLite file and
+PostgreSQL (a fresh database on the tests' own throwaway cluster).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ import shapely
 from tests.geo import geo_builders as gb
 from geo.accounts import add_user
 from geo.errors import ParkmapError
-from geo.workspace import Workspace, default_home
+from geo.workspace import Workspace, WorkspaceRecords, default_home
 
 
 
@@ -26,13 +30,11 @@ def result():
     return gb.small_check_result()
 
 
-def counts(path: Path) -> tuple[int, int]:
-    con = sqlite3.connect(path)
-    try:
+def counts(ws) -> tuple[int, int]:
+    """Rows in proposals and checks, read through the workspace's own connection (either backend)."""
+    with ws._connect() as con:
         return (con.execute("SELECT COUNT(*) FROM proposals").fetchone()[0],
                 con.execute("SELECT COUNT(*) FROM checks").fetchone()[0])
-    finally:
-        con.close()
 
 
 def test_home_defaults_to_env_then_dot_parkmap(tmp_path, monkeypatch):
@@ -44,8 +46,8 @@ def test_home_defaults_to_env_then_dot_parkmap(tmp_path, monkeypatch):
     assert default_home() == tmp_path / "user" / ".parkmap"
 
 
-def test_save_list_reopen_compare_delete(tmp_path, result):
-    ws = Workspace(tmp_path)
+def test_save_list_reopen_compare_delete(open_ws, result):
+    ws = open_ws()
     geom = result.geometry
     pid = ws.save_proposal("东扩一期", geom, "Z1", {"type": "expand", "chemical": False}, source="drawn")
     other = ws.save_proposal("西扩", sq(-3000, 0, -2000, 1000), "Z1", {"type": "expand"}, source="upload:x.kml")
@@ -75,7 +77,10 @@ def test_save_list_reopen_compare_delete(tmp_path, result):
     assert row["status"] == "pass" and row["original_status"] == "fail" and row["override_reason"] == "红线已调整"
     assert ws.get_check(cid).verdict == "fail"
     with pytest.raises(ParkmapError):
-        ws.save_override(cid, "eco_redline", "pass", " ")
+        ws.save_override(oid, "eco_redline", "pass", " ")
+    with pytest.raises(ParkmapError) as again:  # overridden already: the next override is of the new row
+        ws.save_override(cid, "eco_redline", "warn", "再次改判")
+    assert again.value.code == "already-changed" and f"record {oid}" in str(again.value)
     # Side by side.
     table = ws.compare([cid, oid])
     assert table.loc["eco_redline", f"{cid}:status"] == "fail" and table.loc["eco_redline", f"{oid}:status"] == "pass"
@@ -107,8 +112,8 @@ def test_every_table_is_append_only(tmp_path, result):
     con.close()
 
 
-def test_bad_calls(tmp_path, result):
-    ws = Workspace(tmp_path)
+def test_bad_calls(open_ws, result):
+    ws = open_ws()
     with pytest.raises(ParkmapError):
         ws.get_proposal(99)
     with pytest.raises(ParkmapError):
@@ -133,8 +138,8 @@ def test_wal_mode_and_pragmas(tmp_path):
 # --------------------------------------------------------------------------
 # Atomicity under an injected failure and a hard crash
 # --------------------------------------------------------------------------
-def test_failure_mid_save_leaves_earlier_records_intact(tmp_path, result, monkeypatch):
-    ws = Workspace(tmp_path)
+def test_failure_mid_save_leaves_earlier_records_intact(open_ws, result, monkeypatch):
+    ws = open_ws()
     pid = ws.save_proposal("first", result.geometry, "Z1")
     cid = ws.save_check(pid, result)
     before = ws.get_check(cid)
@@ -143,38 +148,39 @@ def test_failure_mid_save_leaves_earlier_records_intact(tmp_path, result, monkey
         raise RuntimeError("disk on fire")
 
     # The check row is inserted, then the audit event fails: the whole save must roll back.
-    monkeypatch.setattr(Workspace, "_event", boom)
+    monkeypatch.setattr(type(ws), "_event", boom)
     with pytest.raises(RuntimeError):
         ws.save_check(pid, result)
     with pytest.raises(RuntimeError):
         ws.save_proposal("second", result.geometry, "Z1")
-    monkeypatch.undo()
-    assert counts(ws.path) == (1, 1)
+    monkeypatch.setattr(type(ws), "_event", WorkspaceRecords._event)
+    assert counts(ws) == (1, 1)
     assert ws.get_check(cid) == before
     assert ws.integrity_check() == "ok"
     # The workspace still works afterwards.
     assert ws.save_check(pid, result) == cid + 1
 
 
-def _crash_mid_save(home: str, geom_wkb: bytes) -> None:
+def _crash_mid_save(home: str, url: str, geom_wkb: bytes) -> None:
     """Child process: start a save and die (os._exit) inside the transaction."""
-    from geo.workspace import Workspace as W
+    from geo.workspace import WorkspaceRecords, open_workspace
 
-    ws = W(home)
-    W._event = lambda *a, **k: os._exit(17)  # noqa: E731 - crash after the INSERT, before COMMIT
+    ws = open_workspace(home, url=url)
+    WorkspaceRecords._event = lambda *a, **k: os._exit(17)  # noqa: E731 - crash after the INSERT, before COMMIT
     ws.save_proposal("crash", shapely.from_wkb(geom_wkb), "Z1")
 
 
-def test_hard_crash_mid_save(tmp_path, result):
-    ws = Workspace(tmp_path)
+def test_hard_crash_mid_save(open_ws, workspace_url, tmp_path, result):
+    ws = open_ws()
     pid = ws.save_proposal("kept", result.geometry, "Z1")
     ws.save_check(pid, result)
     ctx = mp.get_context("spawn")
-    p = ctx.Process(target=_crash_mid_save, args=(str(tmp_path), shapely.to_wkb(result.geometry)))
+    p = ctx.Process(target=_crash_mid_save, args=(str(tmp_path / "home"), workspace_url or "",
+                                                   shapely.to_wkb(result.geometry)))
     p.start()
     p.join(120)
     assert p.exitcode == 17
-    assert counts(ws.path) == (1, 1)
+    assert counts(ws) == (1, 1)
     assert ws.get_proposal(pid).name == "kept"
     assert ws.integrity_check() == "ok"
     assert ws.save_proposal("after", result.geometry, "Z1") > pid
@@ -183,14 +189,14 @@ def test_hard_crash_mid_save(tmp_path, result):
 # --------------------------------------------------------------------------
 # Two processes saving at once
 # --------------------------------------------------------------------------
-def _writer(home: str, tag: str, n: int, doc: str, start) -> None:
-    from geo.workspace import Workspace as W
+def _writer(home: str, url: str, tag: str, n: int, doc: str, start) -> None:
+    from geo.workspace import open_workspace
 
     res = json.loads(doc)
     geom = shapely.geometry.shape(res["geometry"])
     start.wait(60)
     try:
-        ws = W(home)
+        ws = open_workspace(home, url=url)
         for i in range(n):
             pid = ws.save_proposal(f"{tag}-{i}", geom, "Z1", {"i": i}, source=tag)
             ws.save_check(pid, res)
@@ -201,25 +207,27 @@ def _writer(home: str, tag: str, n: int, doc: str, start) -> None:
         raise
 
 
-def test_two_processes_save_concurrently(tmp_path, result):
-    # No workspace yet: both processes create the schema, then save at the same time.
+def test_two_processes_save_concurrently(open_ws, workspace_url, tmp_path, result):
+    # SQLite: no workspace yet, both processes create the schema, then save at the same time.
     doc = json.dumps(result.to_dict(include_geometries=True), ensure_ascii=False)
     ctx = mp.get_context("spawn")
     start = ctx.Event()
     n = 15
-    procs = [ctx.Process(target=_writer, args=(str(tmp_path), tag, n, doc, start)) for tag in ("A", "B")]
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)  # the writers' error files (PostgreSQL makes no folder)
+    procs = [ctx.Process(target=_writer, args=(str(home), workspace_url or "", tag, n, doc, start)) for tag in ("A", "B")]
     for p in procs:
         p.start()
     start.set()
     for p in procs:
         p.join(300)
-    errors = "\n".join(f.read_text(encoding="utf-8") for f in sorted(tmp_path.glob("writer-*.err")))
+    errors = "\n".join(f.read_text(encoding="utf-8") for f in sorted(home.glob("writer-*.err")))
     assert [p.exitcode for p in procs] == [0, 0], errors
-    ws = Workspace(tmp_path)
+    ws = open_ws()
     listed = ws.list_proposals()
     assert len(listed) == 2 * n
     assert sorted(listed["name"]) == sorted([f"A-{i}" for i in range(n)] + [f"B-{i}" for i in range(n)])
     assert (listed["n_checks"] == 1).all()
-    assert counts(ws.path) == (2 * n, 2 * n)
+    assert counts(ws) == (2 * n, 2 * n)
     assert ws.integrity_check() == "ok"
     assert len(ws.events()) == 4 * n
