@@ -89,10 +89,23 @@ def layers_permitted(workspace: Any, actor: Actor | None, folder: str | Path) ->
 
 
 def control_index(layers: str | Path | None = None, *, workspace: Any = None, actor: Actor | None = None) -> Any:
-    """The embedded control index, or one with the official layers of ``layers`` (permission checked first)."""
+    """The control index: embedded, with the database's official layers, then those of ``layers``.
+
+    With ``PARKMAP_DATABASE_URL`` set, the current version of every control
+    layer imported into the database (``parkmap layers import``) replaces the
+    embedded one (:func:`geo.db.layers.with_database_layers`: queried per
+    proposal, never loaded whole).  A ``layers`` folder (permission checked
+    first) replaces the layers it holds.
+    """
+    from geo import settings
     from geo.check import default_index
 
     index = default_index()
+    url = settings.database_url()
+    if url:
+        from geo.db.layers import with_database_layers
+
+        index = with_database_layers(index, url)
     if layers is None:
         return index
     layers_permitted(workspace, actor, layers)

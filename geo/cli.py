@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from geo.cli_admin import add_audit, add_backup, add_user_option, add_users
 from geo.cli_db import add_db
+from geo.cli_layers import add_layers
 from geo.area import centroid_lonlat, count_parts_holes, geodesic_area_m2, to_mu
 from geo.controls import official_file_names
 from geo.errors import ParkmapError, bilingual
@@ -520,7 +521,7 @@ def _captured_library_warnings() -> Iterator[list[str]]:
 #: name → registration function.
 COMMANDS: dict[str, Callable[[Subparsers], None]] = {
     "inspect": add_inspect, "check": add_check, "users": add_users, "audit": add_audit, "backup": add_backup,
-    "db": add_db,
+    "db": add_db, "layers": add_layers,
 }
 
 

@@ -25,7 +25,7 @@ from geo.proposal import normalize_parcels, parcel_breakdown
 from geo.units import fmt_area, fmt_length, fmt_pct
 
 if TYPE_CHECKING:  # pragma: no cover
-    from geo.check.index import ControlIndex, LineIndex, PolygonIndex
+    from geo.check.index import ControlIndex, LineIndex, PolygonLayer
     from geo.rules import Rule, RuleSet
 
 def threshold(rule: Rule) -> float:
@@ -97,12 +97,14 @@ class CheckContext:
             self._gk = (crs, project_geometry(self.geom, EPSG_CGCS2000, crs))
         return self._gk
 
-    def polygons(self, key: str) -> PolygonIndex:
-        """The loaded polygon layer ``key`` (a TypeError for a line layer: a rule asked for the wrong kind)."""
-        from geo.check.index import PolygonIndex
+    def polygons(self, key: str) -> PolygonLayer:
+        """The loaded polygon layer ``key``: in memory or in PostGIS (a TypeError for a line layer: a rule asked for the wrong kind)."""
+        from geo.check.index import LineIndex, PolygonIndex, PolygonLayer
 
         layer = self.index.layers[key]
-        if not isinstance(layer, PolygonIndex):
+        if isinstance(layer, PolygonIndex):  # the common case, without the protocol's slower isinstance
+            return layer
+        if isinstance(layer, LineIndex) or not isinstance(layer, PolygonLayer):
             raise TypeError(f"layer {key!r} is not a polygon layer")
         return layer
 

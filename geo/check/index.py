@@ -13,10 +13,10 @@ layer comes from.  Official layers (``--layers DIR``) are read by
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import geopandas as gpd
 import numpy as np
@@ -124,6 +124,10 @@ class LayerSource:
     source: str
     illustrative: bool
     n_features: int
+    #: Database layers (``source`` ``"postgis:<key>@v<version>"``): the imported version, file name and SHA-256.
+    version: int | None = None
+    file: str = ""
+    sha256: str = ""
 
     @property
     def value_source(self) -> str:
@@ -133,7 +137,76 @@ class LayerSource:
             return f"illustrative ({where})"
         if self.source.startswith("file:"):
             return f"official file ({Path(where).name})"
+        if self.source.startswith("postgis:"):
+            return f"official database layer {self.key} v{self.version} ({self.file}, sha256 {self.sha256[:12]}…)"
         return where
+
+
+@runtime_checkable
+class PolygonLayer(Protocol):
+    """What the rules need of a polygon control layer.
+
+    :class:`PolygonIndex` (the layer in memory) and
+    :class:`geo.db.layers.PgPolygonLayer` (a version held in PostGIS, fetched
+    per proposal) both provide it.  ``candidates`` returns an opaque array
+    that ``overlap``/``outside`` accept back; rows are feature numbers (the
+    feature's position in the layer as read).
+    """
+
+    key: str
+    source: LayerSource
+
+    @property
+    def hash(self) -> str: ...
+
+    def __len__(self) -> int: ...
+
+    def candidates(self, geom: BaseGeometry) -> np.ndarray: ...
+
+    def overlap(self, geom: BaseGeometry, idx: np.ndarray | None = None) -> LayerOverlap: ...
+
+    def outside(self, geom: BaseGeometry, idx: np.ndarray | None = None) -> BaseGeometry: ...
+
+    def feature_info(self, row: int, *, attributes: bool = True) -> dict[str, Any]: ...
+
+    def features_info(self, rows: Sequence[int], *, attributes: bool = True) -> list[dict[str, Any]]: ...
+
+    def feature_geometry(self, row: int) -> BaseGeometry: ...
+
+
+def overlap_of(key: str, geom: BaseGeometry, cand: np.ndarray, rows: np.ndarray) -> LayerOverlap:
+    """The overlap of ``geom`` (prepared lon/lat polygon) with candidate tiles ``cand`` of feature ``rows``.
+
+    The one area computation of every polygon layer (in memory or in PostGIS):
+    tiles inside the proposal count whole, the others are clipped with GEOS;
+    geodesic area per piece on the CGCS2000 ellipsoid; the total union-safe.
+    """
+    if len(cand) == 0:
+        return LayerOverlap(key)
+    inside = shapely.contains_properly(geom, cand)
+    pieces = cand.copy()
+    rest = ~inside
+    if rest.any():
+        pieces[rest] = shapely.intersection(geom, cand[rest])
+    m2 = np.fromiter((geodesic_area_m2(p) for p in pieces), dtype=float, count=len(pieces))
+    keep = m2 > 0.0
+    return LayerOverlap.from_pieces(key, pieces[keep], np.asarray(rows)[keep], m2[keep])
+
+
+def outside_of(geom: BaseGeometry, cand: np.ndarray) -> BaseGeometry:
+    """The part of ``geom`` not covered by the candidate tiles ``cand`` (empty when inside)."""
+    if len(cand) == 0:
+        return geom
+    if np.any(shapely.covers(cand, geom)):
+        return Polygon()
+    # Biggest overlaps first so the remainder shrinks quickly.
+    order = np.argsort(-shapely.area(shapely.intersection(geom, cand)))
+    rest = geom
+    for t in cand[order]:
+        rest = shapely.difference(rest, t)
+        if rest.is_empty:
+            return Polygon()
+    return polygonal_only(rest) or Polygon()
 
 
 
@@ -193,39 +266,21 @@ class PolygonIndex:
         return rows
 
     def overlap(self, geom: BaseGeometry, idx: np.ndarray | None = None) -> LayerOverlap:
-        """Intersection of ``geom`` (prepared lon/lat polygon) with the layer."""
+        """Intersection of ``geom`` (prepared lon/lat polygon) with the layer (:func:`overlap_of`)."""
         if idx is None:
             idx = self.candidates(geom)
-        if idx.size == 0:
-            return LayerOverlap(self.key)
-        cand = self.tiles[idx]
-        inside = shapely.contains_properly(geom, cand)
-        pieces = cand.copy()
-        rest = ~inside
-        if rest.any():
-            pieces[rest] = shapely.intersection(geom, cand[rest])
-        m2 = np.fromiter((geodesic_area_m2(p) for p in pieces), dtype=float, count=len(pieces))
-        keep = m2 > 0.0
-        pieces, rows, m2 = pieces[keep], self.owner[idx][keep], m2[keep]
-        return LayerOverlap.from_pieces(self.key, pieces, rows, m2)
+        return overlap_of(self.key, geom, self.tiles[idx], self.owner[idx])
 
     def outside(self, geom: BaseGeometry, idx: np.ndarray | None = None) -> BaseGeometry:
-        """The part of ``geom`` not covered by the layer (empty when inside)."""
+        """The part of ``geom`` not covered by the layer (empty when inside; :func:`outside_of`)."""
         if idx is None:
             idx = self.candidates(geom)
-        if idx.size == 0:
-            return geom
-        cand = self.tiles[idx]
-        if np.any(shapely.covers(cand, geom)):
-            return Polygon()
-        # Biggest overlaps first so the remainder shrinks quickly.
-        order = np.argsort(-shapely.area(shapely.intersection(geom, cand)))
-        rest = geom
-        for t in cand[order]:
-            rest = shapely.difference(rest, t)
-            if rest.is_empty:
-                return Polygon()
-        return polygonal_only(rest) or Polygon()
+        return outside_of(geom, self.tiles[idx])
+
+    def feature_geometry(self, row: int) -> BaseGeometry:
+        """The whole geometry of feature ``row`` (lon/lat)."""
+        geom: BaseGeometry = self.frame.geometry.iloc[int(row)]
+        return geom
 
     def feature_info(self, row: int, *, attributes: bool = True) -> dict[str, Any]:
         """id, name and (optionally) all attributes of one feature, JSON-safe."""
@@ -409,9 +464,9 @@ class ControlIndex:
         Warnings from reading replaced layers.
     """
 
-    def __init__(self, layers: dict[str, PolygonIndex | LineIndex], zones: pd.DataFrame,
+    def __init__(self, layers: Mapping[str, PolygonIndex | LineIndex | PolygonLayer], zones: pd.DataFrame,
                  indicators: pd.DataFrame | None = None, warnings: list[str] | None = None) -> None:
-        self.layers = dict(layers)
+        self.layers: dict[str, PolygonIndex | LineIndex | PolygonLayer] = dict(layers)
         self.zones = zones.reset_index(drop=True)
         self.indicators = indicators.reset_index(drop=True) if indicators is not None else None
         self.warnings = list(warnings or [])
@@ -428,7 +483,7 @@ class ControlIndex:
             for _, rec in ind.iterrows():
                 self._ind_by_zone[str(rec["zone_id"])] = rec  # latest year wins
         parks = self.layers.get("parks")
-        if parks is not None and "zone_id" in parks.frame.columns:
+        if isinstance(parks, PolygonIndex) and "zone_id" in parks.frame.columns:
             zid = parks.frame["zone_id"].astype(str).to_numpy()
             self._park_zone = zid
         else:
@@ -463,7 +518,7 @@ class ControlIndex:
         frames = {"eco_redline": eco_redline, "farmland": farmland, "urban_boundary": urban_boundary,
                   "rivers": rivers, "parks": parks, "province": province, **control}
         sources = sources or {}
-        layers: dict[str, PolygonIndex | LineIndex] = {}
+        layers: dict[str, PolygonIndex | LineIndex | PolygonLayer] = {}
         for key, frame in frames.items():
             if frame is None:
                 continue
@@ -540,10 +595,21 @@ class ControlIndex:
         return out
 
     def layer_sources(self) -> dict[str, dict[str, Any]]:
-        """key → {source, illustrative, features, hash} for every layer."""
+        """key → {source, illustrative, features, hash} for every layer.
+
+        A layer held in the database (:class:`LayerSource` with a ``version``)
+        also gives ``version``, ``file`` and ``sha256`` (its ``hash`` is
+        ``<sha256>@v<version>``), so a check records the layer versions it used.
+        """
         hashes = self.layer_hashes
-        return {k: {"source": v.source.source, "illustrative": v.source.illustrative,
-                    "features": v.source.n_features, "hash": hashes[k]} for k, v in self.layers.items()}
+        out: dict[str, dict[str, Any]] = {}
+        for k, v in self.layers.items():
+            src = v.source
+            out[k] = {"source": src.source, "illustrative": src.illustrative, "features": src.n_features,
+                      "hash": hashes[k]}
+            if src.version is not None:
+                out[k].update(version=src.version, file=src.file, sha256=src.sha256)
+        return out
 
     # -- zones ----------------------------------------------------------------------------------
     def resolve_zone(self, ref: str) -> dict[str, Any]:
@@ -582,4 +648,5 @@ class ControlIndex:
         return self._park_rows[zone_id]
 
 
-__all__ = ["INDEX_LAYERS", "ControlIndex", "LayerSource", "LineIndex", "PolygonIndex", "subdivide"]
+__all__ = ["INDEX_LAYERS", "ControlIndex", "LayerSource", "LineIndex", "PolygonIndex", "PolygonLayer", "outside_of",
+           "overlap_of", "subdivide"]

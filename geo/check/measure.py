@@ -243,7 +243,7 @@ def own_parks_gk(ctx: CheckContext) -> tuple[list[BaseGeometry], list[int]]:
     epsg, _ = ctx.gk
     out, kept = [], []
     for r in rows:
-        g = layer.frame.geometry.iloc[int(r)]
+        g = layer.feature_geometry(int(r))
         if ctx.removed is not None:
             g = g.difference(ctx.removed)
         if g is None or g.is_empty:
