@@ -584,9 +584,10 @@ def state(con: Con) -> tuple[Any, ...]:
     :class:`geo.workspace.Workspace` compares it before and after its own commit to tell that nobody else
     wrote in between (and so that the file as it then stands is still one it has verified).
     """
-    if is_postgres(con):  # the triggers and tables can change only through DDL, seen by the walk
+    if is_postgres(con):  # rows, highest id and newest row version (xmin: an UPDATE, even with triggers bypassed)
         with _reading(con):
-            return (tuple(con.execute(f"SELECT MAX(id) FROM {t}").fetchone()[0] for t in TABLES), chain_head(con))
+            return (tuple(tuple(con.execute(f"SELECT COUNT(*), MAX(id), MAX(xmin::text::bigint) FROM {t}").fetchone())
+                          for t in TABLES), chain_head(con))
     with _reading(con):
         return (con.execute("PRAGMA schema_version").fetchone()[0],
                 tuple(con.execute(f"SELECT MAX(id) FROM {t}").fetchone()[0] for t in TABLES),

@@ -439,10 +439,11 @@ def _check_file(args: argparse.Namespace, path: Path, zone_ref: str | None,
 
 
 def _has_workspace() -> bool:
-    """Does a workspace file exist (then even unsaved checks name their user)?"""
+    """Is there a workspace (a database, or an embedded file): then even unsaved checks name their user?"""
+    from geo import settings
     from geo.workspace import DB_NAME, default_home
 
-    return (default_home() / DB_NAME).exists()
+    return bool(settings.database_url()) or (default_home() / DB_NAME).exists()
 
 
 def _workspace_actor(args: argparse.Namespace, permission: str) -> tuple[Workspace | None, Actor | None]:

@@ -23,6 +23,7 @@ PARKMAP_LOGIN_LOCK_MINUTES     15                      the lock's window
 PARKMAP_SESSION_IDLE_MINUTES   30                      idle time before a new login is needed
 PARKMAP_DATABASE_URL           (none: embedded)        ``postgresql://user@host:port/db``: the shared
                                                        PostgreSQL/PostGIS backend (:mod:`geo.db`)
+PARKMAP_DB_WAIT_SECONDS        5                       wait for a database connection before "数据库不可用"
 =============================  ======================  ==============================================
 
 The numeric defaults are our choices, not figures from the policy documents.
@@ -134,6 +135,15 @@ def database_url() -> str | None:
     return env_text(DATABASE_URL_ENV)
 
 
+DB_WAIT_ENV = "PARKMAP_DB_WAIT_SECONDS"
+
+
+def db_wait_seconds() -> int:
+    """``$PARKMAP_DB_WAIT_SECONDS`` (default 5): how long a request waits for a database connection before it
+    is told "数据库不可用 / database unavailable" (our default, not from the policy documents)."""
+    return env_int(DB_WAIT_ENV, 5)
+
+
 def chromium() -> Path:
     """The Chromium binary for the exact map export."""
     return env_path(CHROMIUM_ENV, Path("/usr/bin/chromium")) or Path("/usr/bin/chromium")
@@ -144,6 +154,6 @@ def chromedriver() -> Path:
     return env_path(CHROMEDRIVER_ENV, Path("/usr/bin/chromedriver")) or Path("/usr/bin/chromedriver")
 
 
-__all__ = ["CHROMEDRIVER_ENV", "CHROMIUM_ENV", "DATABASE_URL_ENV", "DATA_ENV", "HOME_ENV", "TIANDITU_ENV", "VENDOR_ENV",
-           "chromedriver", "chromium", "data_dir", "database_url", "env_int", "env_path", "env_text", "home",
+__all__ = ["CHROMEDRIVER_ENV", "CHROMIUM_ENV", "DATABASE_URL_ENV", "DB_WAIT_ENV", "DATA_ENV", "HOME_ENV", "TIANDITU_ENV", "VENDOR_ENV",
+           "chromedriver", "chromium", "data_dir", "database_url", "db_wait_seconds", "env_int", "env_path", "env_text", "home",
            "tianditu_token", "vendor_dir"]

@@ -504,7 +504,8 @@ def open_workspace(home: str | Path | None = None, *, create: bool = True, full_
     Parameters
     ----------
     home : str or Path, optional
-        Folder of the embedded workspace (ignored for PostgreSQL).
+        Folder of the embedded workspace; for PostgreSQL the instance's local folder (map cache, app-imported
+        layer folders).
     create, full_on_open : bool
         As :class:`geo.workspace_file.WorkspaceFile` (PostgreSQL: the schema comes from ``parkmap db init``).
     url : str, optional
@@ -517,7 +518,7 @@ def open_workspace(home: str | Path | None = None, *, create: bool = True, full_
     """
     url = url if url is not None else settings.database_url()
     if url:
-        return PgWorkspace(url, create=create, full_on_open=full_on_open)
+        return PgWorkspace(url, home=home, create=create, full_on_open=full_on_open)
     return Workspace(home, create=create, full_on_open=full_on_open)
 
 

@@ -44,13 +44,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import psycopg
 from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from geo import audit
+from geo import audit, settings
 from geo.db.connect import APPLICATION_NAME, CONNECT_TIMEOUT, POOL_TIMEOUT, check_url, connect, db_error, redact, \
     schema_version
 from geo.db.migrations import GUARD_BODY, PROTECTED_TABLES
@@ -177,6 +178,9 @@ class PgStore:
     url : str
         ``postgresql://…`` of a database prepared by ``parkmap db init``; the
         login user needs the role ``parkmap_app``.
+    home : str or Path, optional
+        This instance's local folder (``PARKMAP_HOME``: the map cache, layer
+        folders imported in the app); nothing of the workspace is kept there.
     create : bool
         Accepted for the embedded store's signature; the schema is never
         created here (``parkmap db init`` does).
@@ -193,7 +197,9 @@ class PgStore:
 
     backend = "postgresql"
 
-    def __init__(self, url: str, *, create: bool = True, full_on_open: bool = False) -> None:
+    def __init__(self, url: str, *, home: str | Path | None = None, create: bool = True,
+                 full_on_open: bool = False) -> None:
+        self.home = Path(home).expanduser() if home is not None else settings.home()
         self.url = check_url(url)
         self.path = redact(self.url)
         self.tamper: audit.Finding | None = None
@@ -205,7 +211,7 @@ class PgStore:
     @contextmanager
     def _connect(self) -> Iterator[PgCon]:
         try:
-            with _pool(self.url).connection() as raw:
+            with _pool(self.url).connection(timeout=settings.db_wait_seconds()) as raw:
                 yield PgCon(raw)
         except (PoolTimeout, psycopg.Error) as exc:
             raise db_error(exc, self.url) from exc

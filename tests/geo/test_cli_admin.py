@@ -20,9 +20,18 @@ from tests.geo.test_workspace import sq
 
 @pytest.fixture()
 def home(tmp_path, monkeypatch):
+    """The embedded workspace's folder (tests of the SQLite file itself)."""
     h = tmp_path / "home"
     monkeypatch.setenv("PARKMAP_HOME", str(h))
+    monkeypatch.delenv("PARKMAP_DATABASE_URL", raising=False)
     return h
+
+
+@pytest.fixture()
+def ws_home(open_ws, tmp_path):
+    """Either backend (``open_ws`` sets PARKMAP_HOME and, for PostgreSQL, PARKMAP_DATABASE_URL): the folder and
+    an opener, for the CLI tests that hold on both."""
+    return tmp_path / "home", open_ws
 
 
 def run(capsys, monkeypatch, *args, stdin: str | None = None):
@@ -53,7 +62,8 @@ def _accounts(capsys, monkeypatch):
         assert code == 0, err
 
 
-def test_users_add_list_disable_passwd(capsys, monkeypatch, home):
+def test_users_add_list_disable_passwd(capsys, monkeypatch, ws_home):
+    home, open_ws = ws_home
     # the first account must be an admin
     code, _, err = run(capsys, monkeypatch, "users", "add", "li", "--role", "planner", "--password-stdin",
                        stdin="li-pass-1\n")
@@ -81,7 +91,7 @@ def test_users_add_list_disable_passwd(capsys, monkeypatch, home):
     assert code == 2 and "无权管理账号" in err
     assert run(capsys, monkeypatch, "users", "passwd", "li", "--user", "boss", "--password-stdin",
                stdin="li-pass-2\n")[0] == 0
-    ev = Workspace(home).events()
+    ev = open_ws().events()
     assert list(ev["action"]) == ["user_add"] * 4 + ["user_disable", "user_passwd"]
     from geo.auth import os_user
 
@@ -99,7 +109,8 @@ def test_password_stdin_in_a_real_process(tmp_path):
     assert stat.S_IMODE(env_home.stat().st_mode) == 0o700
 
 
-def test_user_on_cli_records_and_roles(capsys, monkeypatch, home, proposal):
+def test_user_on_cli_records_and_roles(capsys, monkeypatch, ws_home, proposal, tmp_path):
+    home, open_ws = ws_home
     _accounts(capsys, monkeypatch)
     code, _, err = run(capsys, monkeypatch, "check", proposal, "--zone", ZONE, "--save")
     assert code == 2 and "--user" in err  # accounts exist: name yourself
@@ -109,12 +120,12 @@ def test_user_on_cli_records_and_roles(capsys, monkeypatch, home, proposal):
     assert code == 2 and "无权" in err  # a viewer cannot save
     code, out, err = run(capsys, monkeypatch, "check", proposal, "--zone", ZONE, "--save", "--user", "li")
     assert code in (0, 1), err
-    ws = Workspace(home)
+    ws = open_ws()
     saved = ws.list_proposals()
     assert list(saved["created_by"]) == ["li"] and list(saved["last_checked_by"]) == ["li"]
     # a viewer may export the saved check's report: recorded, with the head printed
     pid = int(saved["id"].iloc[0])
-    out_pdf = home.parent / "r.pdf"
+    out_pdf = tmp_path / "r.pdf"
     code, out, err = run(capsys, monkeypatch, "report", str(pid), "--out", out_pdf, "--user", "wang")
     assert code == 0, err
     ev = ws.events()
@@ -195,8 +206,9 @@ def test_report_of_unparsable_stored_json_is_a_clear_error(capsys, monkeypatch, 
     assert e.value.code == "workspace-damaged" and "checks #1" in str(e.value)
 
 
-def test_official_layers_on_the_cli_need_an_import_or_the_admin(capsys, monkeypatch, home, proposal, tmp_path):
+def test_official_layers_on_the_cli_need_an_import_or_the_admin(capsys, monkeypatch, ws_home, proposal, tmp_path):
     """A planner must not swap the control lines a saved verdict rests on (--layers with any folder)."""
+    home, open_ws = ws_home
     _accounts(capsys, monkeypatch)
     own = tmp_path / "mine"
     own.mkdir()
@@ -204,7 +216,7 @@ def test_official_layers_on_the_cli_need_an_import_or_the_admin(capsys, monkeypa
     park.to_file(own / "生态保护红线.geojson")
     code, _, err = run(capsys, monkeypatch, "check", proposal, "--zone", ZONE, "--layers", own, "--save", "--user", "li")
     assert code == 2 and "无权导入正式图层" in err
-    assert Workspace(home).list_proposals().empty
+    assert open_ws().list_proposals().empty
     imported = home / "layers" / "0123456789abcdef"  # a set an admin imported into the workspace
     imported.mkdir(parents=True)
     park.to_file(imported / "生态保护红线.geojson")
@@ -215,12 +227,13 @@ def test_official_layers_on_the_cli_need_an_import_or_the_admin(capsys, monkeypa
     assert code in (0, 1), err
 
 
-def test_report_of_an_unsaved_result_is_recorded(capsys, monkeypatch, home, proposal, tmp_path):
+def test_report_of_an_unsaved_result_is_recorded(capsys, monkeypatch, ws_home, proposal, tmp_path):
+    home, open_ws = ws_home
     assert run(capsys, monkeypatch, "check", proposal, "--zone", ZONE, "--save")[0] in (0, 1)  # a workspace exists
     code, out, err = run(capsys, monkeypatch, "report", proposal, "--zone", ZONE, "--no-save", "--out",
                          tmp_path / "u.pdf")
     assert code == 0, err
-    ev = Workspace(home).events()
+    ev = open_ws().events()
     rep = ev[ev["action"] == "report"]
     from geo.auth import os_user
 
@@ -239,3 +252,25 @@ def test_read_only_commands_create_nothing(capsys, monkeypatch, tmp_path):
         code, out, err = run(capsys, monkeypatch, *args)
         assert code == 2 and str(home) in err, (args, err)
     assert not home.exists()
+
+
+def test_audit_verify_on_the_database_names_the_first_bad_row(capsys, monkeypatch, open_ws, backend, workspace_url,
+                                                              proposal):
+    """``parkmap audit verify`` on PostgreSQL: a row edited by a superuser with the triggers bypassed."""
+    if backend != "postgresql":
+        return  # the SQLite case: test_audit_verify_names_the_first_bad_row
+    import psycopg
+
+    for _ in range(2):
+        assert run(capsys, monkeypatch, "check", proposal, "--zone", ZONE, "--save")[0] in (0, 1)
+    code, out, _ = run(capsys, monkeypatch, "audit", "verify")
+    assert code == 0 and "#4:" in out
+    with psycopg.connect(workspace_url, autocommit=True) as con:
+        con.execute("SET session_replication_role = replica")
+        con.execute("UPDATE checks SET verdict = 'pass' WHERE id = 1")
+    code, out, _ = run(capsys, monkeypatch, "audit", "verify")
+    assert code == 1 and "checks #1" in out
+    code, _, err = run(capsys, monkeypatch, "check", proposal, "--zone", ZONE, "--save")
+    assert code == 2 and "拒绝写入" in err
+    code, _, err = run(capsys, monkeypatch, "backup", "x")
+    assert code == 2 and "pg_dump" in err

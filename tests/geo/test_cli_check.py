@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import geopandas as gpd
 import pytest
@@ -188,15 +187,16 @@ def test_layers_folder_replaces_control_lines(tmp_path, capsys, passing):
     assert doc["options"]["layers"] == str(layers)
 
 
-def test_save_to_workspace(tmp_path, capsys, monkeypatch, passing):
-    monkeypatch.setenv("PARKMAP_HOME", str(tmp_path / "home"))
+def test_save_to_workspace(tmp_path, capsys, open_ws, passing):
+    """``check --save`` on either backend (``open_ws`` points the settings at it)."""
     zone, geom = passing
     code, doc = run_json(capsys, write(tmp_path / "p.gpkg", geom), "--zone", zone, "--save")
     saved = doc["proposals"][0]["saved"]
-    con = sqlite3.connect(tmp_path / "home" / "workspace.sqlite")
-    assert con.execute("SELECT zone_id, source FROM proposals WHERE id=?", (saved["proposal_id"],)).fetchone()[0] == zone
-    assert con.execute("SELECT verdict FROM checks WHERE id=?", (saved["check_id"],)).fetchone()[0] == "pass"
-    con.close()
+    with open_ws()._connect() as con:
+        assert con.execute("SELECT zone_id, source FROM proposals WHERE id=?", (saved["proposal_id"],)).fetchone()[0] \
+            == zone
+        assert con.execute("SELECT verdict FROM checks WHERE id=?", (saved["check_id"],)).fetchone()[0] == "pass"
+    assert open_ws().verify() is None
 
 
 def test_text_output_is_bilingual(tmp_path, capsys, eco_square):
