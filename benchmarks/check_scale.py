@@ -1,24 +1,38 @@
-"""Scale benchmark of the expansion checks (issue #4).
+"""Scale benchmark of the checks: the embedded engine and PostGIS side by side (issues #4, #11).
 
 Generates a synthetic 永久基本农田 layer of ``--n`` small polygons spread over
-Sichuan (default 10^6; ``--huge`` = 10^7), indexes it together with the
-embedded eco red line, urban boundary, rivers, parks and province, checks
-``--proposals`` random proposals of 1–20 km², and prints:
+Sichuan (default 10^6; ``--huge`` = 10^7) and checks ``--proposals`` random
+proposals of 1–20 km² against it with every rule, on each ``--backend``:
 
-* index build time (and layer hashing time, reported separately);
-* p50 / p95 per-proposal latency of the farmland rule alone and of all rules;
-* memory: peak RSS (``resource.getrusage``) after each stage;
-* the same farmland overlap done with ``geopandas.overlay`` for the same
-  proposals in the same run (a subset: ``--overlay`` proposals, default 20),
-  the latency ratio, and the largest relative area difference.
+``embedded``
+    The layer in memory (``ControlIndex``: STRtree over the tiles), built
+    from the generated frame in a fresh process.
+``postgis``
+    The layer imported into PostGIS (``parkmap layers import``'s
+    :func:`geo.db.layers.import_layer`, from a GeoPackage written first: the
+    same reader and checks as an official file), then checked from a fresh
+    process that holds only the embedded small layers and a connection:
+    tiles fetched by ``geom && envelope`` and clipped in the process
+    (``clip``), and the all-SQL variant (``sql``: ``ST_Intersection`` +
+    ``ST_Area(geography)``), both measured.
 
-Targets at 10^6 polygons: p95 ≤ 5 ms for the farmland rule, ≤ 15 ms for all rules.
+It prints, per backend: import time (file reading and checks, then the
+transaction: COPY and the GiST index), p50 / p95 per proposal of the farmland
+rule and of all rules, the RSS of the checking process (peak, and after the
+layer is ready; ``resource.getrusage`` / ``/proc``), the farmland overlap
+against ``geopandas.overlay`` on the same proposals (``--overlay`` of them,
+latency ratio and largest area difference), and the largest difference of the
+overlap areas between the backends.
+
+A throwaway PostgreSQL cluster is started for the run (``tests.pg_cluster``)
+and removed afterwards, unless ``--url`` names a database (it must have the
+parkmap schema: ``parkmap db init``).
 
 Usage::
 
-    python -m benchmarks.check_scale                 # 10^6 polygons, 100 proposals
-    python -m benchmarks.check_scale --n 20000       # quick run
-    python -m benchmarks.check_scale --huge          # 10^7 polygons (needs ~10 GB RAM)
+    python -m benchmarks.check_scale                       # 10^6 polygons, both backends
+    python -m benchmarks.check_scale --n 20000             # quick run
+    python -m benchmarks.check_scale --backend postgis --huge
 
 The farmland polygons are hexagons (radius 35–45 % of a grid cell, jittered)
 one per grid cell, so they never overlap — like an official coverage.  No
@@ -29,11 +43,16 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
+import os
 import platform
 import resource
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -44,7 +63,6 @@ import shapely
 from geo.area import geodesic_area_m2
 from geo.check import ControlIndex, Proposal, check_proposal
 from geo.dataset import load_layer
-from geo.rules import load_rules
 
 
 def peak_mb() -> float:
@@ -136,90 +154,227 @@ def pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values) * 1000.0, q))
 
 
+def _status_mb(field: str) -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return 0.0
+
+
+def rss_now_mb() -> float:
+    """Current RSS of this process (MB; 0 when /proc is missing)."""
+    return _status_mb("VmRSS")
+
+
+def hwm_mb() -> float:
+    """Peak RSS of this process since its exec (``VmHWM``; ``ru_maxrss`` would carry the parent's over the exec)."""
+    return _status_mb("VmHWM") or peak_mb()
+
+
+def _layers() -> tuple[dict[str, gpd.GeoDataFrame], pd.DataFrame, pd.DataFrame, gpd.GeoDataFrame]:
+    frames = {k: load_layer(k) for k in ("eco_redline", "urban_boundary", "rivers", "parks")}
+    zones = pd.DataFrame(load_layer("zones").drop(columns="geometry"))
+    return frames, zones, load_layer("indicators"), load_layer("province")
+
+
+def _proposals(args: argparse.Namespace, province_gdf: gpd.GeoDataFrame, parks: gpd.GeoDataFrame) -> list[Proposal]:
+    """The same proposals in every process (their own random stream, independent of the farmland's)."""
+    return make_proposals(args.proposals, province_gdf.geometry.iloc[0], parks, np.random.default_rng(args.seed + 1000))
+
+
+def child(args: argparse.Namespace) -> int:
+    """One checking process: build (embedded) or connect (postgis), check, print one JSON line."""
+    from geo.check import default_rules
+
+    frames, zones, indicators, province_gdf = _layers()
+    rules = default_rules()
+    t = time.perf_counter()
+    out: dict[str, Any] = {"backend": args.child}
+    if args.child == "embedded":
+        farmland = synthetic_farmland(province_gdf.geometry.iloc[0], args.n, np.random.default_rng(args.seed))
+        index = ControlIndex.from_frames(zones=zones, indicators=indicators, farmland=farmland, province=province_gdf,
+                                         **frames)
+        del farmland
+        _ = index.layer_hashes  # once per index, recorded with each check
+    else:
+        from geo.db.layers import with_database_layers
+
+        base = ControlIndex.from_frames(zones=zones, indicators=indicators, province=province_gdf, **frames)
+        index = with_database_layers(base, args.url, mode="sql" if args.child == "postgis-sql" else "clip")
+        assert "farmland" in index.layers, "no farmland layer in the database"
+        out["layer"] = index.layer_sources()["farmland"]
+    gc.collect()
+    out["ready_s"] = time.perf_counter() - t
+    out["rss_ready_mb"] = rss_now_mb()
+    proposals = _proposals(args, province_gdf, frames["parks"])
+    check_proposal(proposals[0], index, rules)  # warm-up (GK projection caches, prepared statements): not timed
+    farm_t, all_t, areas, hits = [], [], [], []
+    for p in proposals:
+        t = time.perf_counter()
+        r = check_proposal(p, index, rules, only=["farmland"])
+        farm_t.append(time.perf_counter() - t)
+        areas.append(r.overlaps.get("farmland", 0.0))
+        hits.append(int(r.rule("farmland").details.get("hits_total", 0)))
+    for p in proposals:
+        t = time.perf_counter()
+        check_proposal(p, index, rules)
+        all_t.append(time.perf_counter() - t)
+    out.update(farm_t=farm_t, all_t=all_t, areas=areas, hits=hits, rss_end_mb=rss_now_mb(), rss_peak_mb=hwm_mb())
+    print("RESULT " + json.dumps(out))
+    return 0
+
+
+def _run_child(args: argparse.Namespace, backend: str, url: str | None) -> dict[str, Any]:
+    cmd = [sys.executable, "-m", "benchmarks.check_scale", "--child", backend, "--n", str(args.n), "--seed",
+           str(args.seed), "--proposals", str(args.proposals)]
+    if url:
+        cmd += ["--url", url]
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")]
+    if done.returncode != 0 or not lines:
+        raise SystemExit(f"{backend} process failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(lines[-1][len("RESULT "):])
+    return result
+
+
+def _import(args: argparse.Namespace, farmland: gpd.GeoDataFrame, url: str, folder: Path) -> dict[str, float]:
+    """Write the layer as a GeoPackage, then import it as ``parkmap layers import`` does (timed)."""
+    from geo.auth import Actor
+    from geo.db.layers import import_layer
+
+    path = folder / "farmland.gpkg"
+    t = time.perf_counter()
+    farmland.to_file(path, engine="pyogrio", driver="GPKG")
+    written = time.perf_counter() - t
+    print(f"wrote {path.name} ({path.stat().st_size / 1e6:,.0f} MB) in {written:,.1f} s (not part of the import)")
+    os.environ.setdefault("PARKMAP_MAX_LAYER_FEATURES", str(max(args.n + 1, 500_000)))
+    os.environ.setdefault("PARKMAP_MAX_LAYER_VERTICES", str(max(args.n * 8, 30_000_000)))
+    t = time.perf_counter()
+    done = import_layer(url, "farmland", path, actor=Actor("benchmark", "admin"), replace=True)
+    total = time.perf_counter() - t
+    print(f"import (parkmap layers import): {total:,.1f} s = read + checks {done.seconds_read:,.1f} s "
+          f"+ transaction (COPY of {done.tiles:,} tiles, GiST) and ANALYZE {done.seconds_write:,.1f} s; "
+          f"version {done.version.version}; importing process RSS {rss_mb()}")
+    return {"import_s": total, "read_s": done.seconds_read, "write_s": done.seconds_write}
+
+
+def _overlay(args: argparse.Namespace, farmland: gpd.GeoDataFrame, proposals: list[Proposal]) -> tuple[list[float], list[float]]:
+    k = len(proposals) if args.overlay < 0 else min(args.overlay, len(proposals))
+    _ = farmland.sindex  # built once by geopandas and cached on the frame
+    times, areas = [], []
+    for p in proposals[:k]:
+        left = gpd.GeoDataFrame({"name": [p.name]}, geometry=[p.geometry], crs=4490)
+        t = time.perf_counter()
+        res = gpd.overlay(left, farmland, how="intersection", keep_geom_type=True)
+        areas.append(float(sum(geodesic_area_m2(g) for g in res.geometry)))
+        times.append(time.perf_counter() - t)
+    return times, areas
+
+
+def _max_rel(a: list[float], b: list[float]) -> float:
+    out = 0.0
+    for x, y in zip(a, b):
+        if max(x, y) > 0:
+            out = max(out, abs(x - y) / max(x, y))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--n", type=int, default=1_000_000, help="farmland polygons (default 10^6)")
     ap.add_argument("--huge", action="store_true", help="10^7 farmland polygons")
     ap.add_argument("--proposals", type=int, default=100, help="number of proposals (default 100)")
     ap.add_argument("--overlay", type=int, default=20,
                     help="proposals also run through geopandas.overlay (default 20; 0 = skip; -1 = all)")
+    ap.add_argument("--backend", choices=("embedded", "postgis", "both"), default="both")
+    ap.add_argument("--url", help="an existing database with the parkmap schema (default: a throwaway cluster)")
+    ap.add_argument("--no-sql", action="store_true", help="skip the all-SQL PostGIS variant")
     ap.add_argument("--seed", type=int, default=4)
+    ap.add_argument("--child", choices=("embedded", "postgis", "postgis-sql"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    n = 10_000_000 if args.huge else args.n
-    rng = np.random.default_rng(args.seed)
+    if args.huge:
+        args.n = 10_000_000
+    if args.child:
+        return child(args)
 
     print(f"parkmap check benchmark — Python {platform.python_version()}, shapely {shapely.__version__}, "
-          f"geopandas {gpd.__version__}, {platform.machine()}")
-    print(f"farmland polygons: {n:,}; proposals: {args.proposals}")
-    print(f"RSS at start: {rss_mb()}")
-
-    province_gdf = load_layer("province")
-    province = province_gdf.geometry.iloc[0]
+          f"GEOS {shapely.geos_version_string}, geopandas {gpd.__version__}, {platform.machine()}, "
+          f"{os.cpu_count()} cores")
+    print(f"farmland polygons: {args.n:,}; proposals: {args.proposals}; backends: {args.backend}")
+    frames, _zones, _ind, province_gdf = _layers()
     t = time.perf_counter()
-    farmland = synthetic_farmland(province, n, rng)
-    print(f"generated farmland in {time.perf_counter() - t:,.1f} s; RSS {rss_mb()}")
+    farmland = synthetic_farmland(province_gdf.geometry.iloc[0], args.n, np.random.default_rng(args.seed))
+    print(f"generated farmland in {time.perf_counter() - t:,.1f} s")
 
-    frames = {k: load_layer(k) for k in ("eco_redline", "urban_boundary", "rivers", "parks")}
-    zones = pd.DataFrame(load_layer("zones").drop(columns="geometry"))
-    indicators = load_layer("indicators")
-    rules = load_rules()
+    results: dict[str, dict[str, Any]] = {}
+    imported: dict[str, float] = {}
+    if args.backend in ("embedded", "both"):
+        print("\nembedded: checking in a fresh process …", flush=True)
+        results["embedded"] = _run_child(args, "embedded", None)
+    if args.backend in ("postgis", "both"):
+        cluster = None
+        with tempfile.TemporaryDirectory(prefix="parkmap-bench-") as tmp:
+            try:
+                url = args.url
+                if not url:
+                    from geo.db.schema import init_db
+                    from tests.pg_cluster import PgCluster
 
-    gc.collect()
-    t = time.perf_counter()
-    index = ControlIndex.from_frames(zones=zones, indicators=indicators, farmland=farmland, province=province_gdf,
-                                     **frames)
-    build = time.perf_counter() - t
-    print(f"\nindex build (all layers, {len(index.layers['farmland'].tiles):,} farmland tiles): {build:,.2f} s; "
-          f"RSS {rss_mb()}")
-    t = time.perf_counter()
-    _ = index.layer_hashes
-    print(f"layer content hashes (once per index, recorded with each check): {time.perf_counter() - t:,.2f} s")
+                    cluster = PgCluster().start()
+                    import psycopg
 
-    proposals = make_proposals(args.proposals, province, frames["parks"], rng)
-    # Warm-up (GK projection caches, first-use costs) — not timed.
-    check_proposal(proposals[0], index, rules)
+                    with psycopg.connect(cluster.url(), autocommit=True) as con:
+                        con.execute("CREATE DATABASE parkmap_bench")
+                    url = cluster.url("parkmap_bench")
+                    init_db(url)
+                    print(f"\npostgis: throwaway cluster on port {cluster.port} (fsync off)")
+                imported = _import(args, farmland, url, Path(tmp))
+                for b in ("postgis", *(() if args.no_sql else ("postgis-sql",))):
+                    print(f"{b}: checking in a fresh process …", flush=True)
+                    results[b] = _run_child(args, b, url)
+            finally:
+                from geo.db.layers import close_layer_pools
 
-    farm_t, all_t, farm_area, n_hits = [], [], [], []
-    for p in proposals:
-        t = time.perf_counter()
-        r = check_proposal(p, index, rules, only=["farmland"])
-        farm_t.append(time.perf_counter() - t)
-        farm_area.append(r.overlaps.get("farmland", 0.0))
-        n_hits.append(r.rule("farmland").details.get("hits_total", 0))
-    for p in proposals:
-        t = time.perf_counter()
-        check_proposal(p, index, rules)
-        all_t.append(time.perf_counter() - t)
-    print(f"\nper-proposal latency over {len(proposals)} proposals (1–20 km², median {np.median(n_hits):.0f} farmland "
-          f"polygons hit, max {max(n_hits)}):")
-    print(f"  farmland rule : p50 {pct(farm_t, 50):6.2f} ms   p95 {pct(farm_t, 95):6.2f} ms   (target p95 ≤ 5 ms)")
-    print(f"  all 13 rules  : p50 {pct(all_t, 50):6.2f} ms   p95 {pct(all_t, 95):6.2f} ms   (target p95 ≤ 15 ms)")
-    print(f"RSS after checks: {rss_mb()}")
+                close_layer_pools()
+                if cluster is not None:
+                    cluster.stop()
 
-    k = len(proposals) if args.overlay < 0 else min(args.overlay, len(proposals))
-    if k:
-        sub = proposals[:k]
-        t = time.perf_counter()
-        _ = farmland.sindex  # built once by geopandas and cached on the frame
-        sidx = time.perf_counter() - t
-        ov_t, diffs = [], []
-        for p, mine in zip(sub, farm_area):
-            left = gpd.GeoDataFrame({"name": [p.name]}, geometry=[p.geometry], crs=4490)
-            t = time.perf_counter()
-            res = gpd.overlay(left, farmland, how="intersection", keep_geom_type=True)
-            area = float(sum(geodesic_area_m2(g) for g in res.geometry))
-            ov_t.append(time.perf_counter() - t)
-            if max(area, mine) > 0:
-                diffs.append(abs(area - mine) / max(area, mine))
-        what = "all proposals" if k == len(proposals) else f"a subset of {k} of the {len(proposals)} proposals"
-        print(f"\ngeopandas.overlay (how='intersection') + geodesic area, {what}; "
-              f"farmland sindex built once beforehand in {sidx:,.2f} s:")
-        print(f"  overlay       : p50 {pct(ov_t, 50):6.2f} ms   p95 {pct(ov_t, 95):6.2f} ms")
-        ours = farm_t[:k]
-        print(f"  ratio overlay / farmland rule on the same proposals: p50 ×{np.median(ov_t) / np.median(ours):,.1f}, "
-              f"mean ×{np.mean(ov_t) / np.mean(ours):,.1f}")
-        print(f"  largest relative difference of the overlap areas: {max(diffs) if diffs else 0.0:.2e}")
-    print(f"\nRSS at the end: {rss_mb()}")
+    proposals = _proposals(args, province_gdf, frames["parks"])
+    ov_t, ov_a = _overlay(args, farmland, proposals) if args.overlay else ([], [])
+    hits = next(iter(results.values()))["hits"]
+    print(f"\nper-proposal latency over {len(proposals)} proposals (1–20 km², median {np.median(hits):.0f} farmland "
+          f"polygons hit, max {max(hits)}); RSS of the checking process:")
+    print(f"  {'backend':<13} {'ready':>8} {'farmland p50/p95 ms':>20} {'all rules p50/p95 ms':>21} "
+          f"{'RSS ready':>10} {'RSS peak':>9} {'overlay ratio':>14}")
+    for name, r in results.items():
+        ratio = ""
+        if ov_t:
+            ratio = f"×{np.median(ov_t) / np.median(r['farm_t'][:len(ov_t)]):,.0f}"
+        print(f"  {name:<13} {r['ready_s']:7.1f}s {pct(r['farm_t'], 50):9.2f} / {pct(r['farm_t'], 95):7.2f} "
+              f"{pct(r['all_t'], 50):10.2f} / {pct(r['all_t'], 95):7.2f} {r['rss_ready_mb']:8,.0f}MB "
+              f"{r['rss_peak_mb']:7,.0f}MB {ratio:>14}")
+    if imported:
+        print(f"  postgis import: {imported['import_s']:,.1f} s (read + checks {imported['read_s']:,.1f} s, "
+              f"transaction {imported['write_s']:,.1f} s); 'ready' = index build (embedded) or connect (postgis)")
+    if ov_t:
+        print(f"  geopandas.overlay (how='intersection') + geodesic area on {len(ov_t)} of the proposals: "
+              f"p50 {pct(ov_t, 50):.2f} ms, p95 {pct(ov_t, 95):.2f} ms; ratio = overlay p50 / farmland-rule p50 "
+              "on the same proposals")
+    names = list(results)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            print(f"  largest relative difference of the farmland overlap, {a} vs {b}: "
+                  f"{_max_rel(results[a]['areas'], results[b]['areas']):.2e}")
+        if ov_a:
+            print(f"  largest relative difference of the farmland overlap, {a} vs overlay: "
+                  f"{_max_rel(results[a]['areas'][:len(ov_a)], ov_a):.2e}")
+    if "postgis" in results:
+        print(f"  postgis layer used: {results['postgis']['layer']['source']}, sha256 "
+              f"{results['postgis']['layer']['sha256'][:16]}…")
     return 0
 
 

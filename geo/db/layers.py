@@ -346,8 +346,10 @@ def layer_pool(url: str) -> ConnectionPool[psycopg.Connection[Any]]:
             kwargs: dict[str, Any] = {"autocommit": True, "application_name": "parkmap-layers"}
             if "connect_timeout" not in url:
                 kwargs["connect_timeout"] = CONNECT_TIMEOUT
+            # No check on every loan (a round trip per query): a lost connection is discarded when it comes
+            # back broken, and PgPolygonLayer._query retries once on a fresh one.
             pool = ConnectionPool(url, min_size=1, max_size=4, kwargs=kwargs, timeout=POOL_TIMEOUT,
-                                  check=ConnectionPool.check_connection, name="parkmap-layers", open=False)
+                                  name="parkmap-layers", open=False)
             try:
                 pool.open(wait=True, timeout=POOL_TIMEOUT)
             except (PoolTimeout, psycopg.Error) as exc:
@@ -404,23 +406,38 @@ class PgPolygonLayer:
         """``<sha256 of the imported file>@v<version>``: what a check records."""
         return f"{self.info.source_sha256}@v{self.version}"
 
-    @contextmanager
-    def _con(self) -> Iterator[psycopg.Connection[Any]]:
-        try:
-            with layer_pool(self.url).connection() as con:
-                yield con
-        except (PoolTimeout, psycopg.Error) as exc:
-            raise db_error(exc, self.url) from exc
+    def _query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """Rows of one query on a pooled connection; a connection lost meanwhile is retried once on a new one."""
+        for attempt in (1, 2):
+            try:
+                with layer_pool(self.url).connection() as con:
+                    return con.execute(sql, params).fetchall()
+            except psycopg.OperationalError as exc:
+                if attempt == 2:
+                    raise db_error(exc, self.url) from exc
+            except (PoolTimeout, psycopg.Error) as exc:
+                raise db_error(exc, self.url) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
 
     # -- candidates and areas -------------------------------------------------------------------------------------
-    _FETCH = ("SELECT id, feature_no, ST_AsBinary(geom) FROM layer_features WHERE geom && ST_MakeEnvelope(%s, %s, %s, %s, "
-              "4490) AND layer = %s AND version = %s AND ST_Intersects(geom, ST_GeomFromWKB(%s, 4490))")
+    _FETCH = ("SELECT id, feature_no, ST_AsBinary(geom), attributes FROM layer_features WHERE geom && "
+              "ST_MakeEnvelope(%s, %s, %s, %s, 4490) AND layer = %s AND version = %s "
+              "AND ST_Intersects(geom, ST_GeomFromWKB(%s, 4490))")
 
     def candidates(self, geom: BaseGeometry) -> np.ndarray:
-        """Ids of the tiles intersecting ``geom`` (fetched once and kept for :meth:`overlap`/:meth:`outside`)."""
+        """Ids of the tiles intersecting ``geom`` (fetched once, with their features' attributes, and kept for
+        :meth:`overlap`, :meth:`outside` and :meth:`features_info`: one round trip per proposal and layer).
+
+        In ``mode="sql"`` nothing is fetched here (empty): the overlap query finds its own tiles, and
+        :meth:`outside` fetches them when a rule needs it.
+        """
+        if self.mode == "sql":
+            return np.empty(0, dtype=np.int64)
+        return self._fetch(geom)
+
+    def _fetch(self, geom: BaseGeometry) -> np.ndarray:
         x0, y0, x1, y1 = geom.bounds
-        with self._con() as con:
-            rows = con.execute(self._FETCH, (x0, y0, x1, y1, self.key, self.version, shapely.to_wkb(geom))).fetchall()
+        rows = self._query(self._FETCH, (x0, y0, x1, y1, self.key, self.version, shapely.to_wkb(geom)))
         if not rows:
             return np.empty(0, dtype=np.int64)
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
@@ -430,15 +447,27 @@ class PgPolygonLayer:
                 self._tiles[int(ids[i])] = (g, int(r[1]))
             while len(self._tiles) > TILE_CACHE:
                 self._tiles.popitem(last=False)
+        self._remember({int(r[1]): r[3] for r in rows})
         return ids
 
+    def _remember(self, attrs: Mapping[int, Any]) -> None:
+        """Keep the id, name and attributes of features (bounded)."""
+        id_field, name_field = self._field_names(next(iter(attrs.values()), None))
+        with self._lock:
+            for r, a in attrs.items():
+                a = dict(a or {})
+                self._info[r] = {"row": r, "id": a.get(id_field) if id_field else r,
+                                 "name": a.get(name_field) if name_field else None, "attributes": a}
+            while len(self._info) > 10_000:
+                self._info.popitem(last=False)
+
     def _fetched(self, geom: BaseGeometry, idx: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        if idx is None:
-            idx = self.candidates(geom)
+        if idx is None or self.mode == "sql":
+            idx = self._fetch(geom)
         with self._lock:
             got = [self._tiles.get(int(i)) for i in idx]
         if any(g is None for g in got):  # evicted meanwhile (a huge batch): fetch them again
-            idx = self.candidates(geom)
+            idx = self._fetch(geom)
             with self._lock:
                 got = [self._tiles.get(int(i)) for i in idx]
         pairs = [g for g in got if g is not None]
@@ -454,8 +483,8 @@ class PgPolygonLayer:
         return overlap_of(self.key, geom, tiles, rows)
 
     _SQL_OVERLAP = (
-        "SELECT feature_no, ST_AsBinary(piece), ST_Area(piece::geography) FROM ("
-        "SELECT feature_no, CASE WHEN ST_ContainsProperly(p.g, geom) THEN geom "
+        "SELECT feature_no, ST_AsBinary(piece), ST_Area(piece::geography), attributes FROM ("
+        "SELECT feature_no, attributes, CASE WHEN ST_ContainsProperly(p.g, geom) THEN geom "
         "ELSE ST_CollectionExtract(ST_Intersection(p.g, geom), 3) END AS piece "
         "FROM layer_features, (SELECT ST_GeomFromWKB(%s, 4490) AS g) p "
         "WHERE geom && ST_MakeEnvelope(%s, %s, %s, %s, 4490) AND layer = %s AND version = %s "
@@ -464,12 +493,11 @@ class PgPolygonLayer:
     def overlap_sql(self, geom: BaseGeometry) -> LayerOverlap:
         """The overlap computed in the database: ``ST_Intersection`` + ``ST_Area(geography)`` (CGCS2000)."""
         x0, y0, x1, y1 = geom.bounds
-        with self._con() as con:
-            rows = con.execute(self._SQL_OVERLAP, (shapely.to_wkb(geom), x0, y0, x1, y1, self.key,
-                                                   self.version)).fetchall()
+        rows = self._query(self._SQL_OVERLAP, (shapely.to_wkb(geom), x0, y0, x1, y1, self.key, self.version))
         rows = [r for r in rows if float(r[2]) > 0.0]
         if not rows:
             return LayerOverlap(self.key)
+        self._remember({int(r[0]): r[3] for r in rows})
         pieces = np.empty(len(rows), dtype=object)
         pieces[:] = list(shapely.from_wkb([bytes(r[1]) for r in rows]))
         return LayerOverlap.from_pieces(self.key, pieces, np.array([int(r[0]) for r in rows], dtype=np.int64),
@@ -481,35 +509,32 @@ class PgPolygonLayer:
         return outside_of(geom, tiles)
 
     # -- features ---------------------------------------------------------------------------------------------------
-    def _field_names(self, con: psycopg.Connection[Any]) -> tuple[str | None, str | None]:
+    def _field_names(self, sample: Any = None) -> tuple[str | None, str | None]:
+        """The id and name fields (as the in-memory index picks them), from one feature's attributes."""
         if self._fields is None:
-            row = con.execute("SELECT attributes FROM layer_features WHERE layer = %s AND version = %s LIMIT 1",
-                              (self.key, self.version)).fetchone()
-            cols = list((row[0] if row else None) or {})
+            if sample is None:
+                found = self._query("SELECT attributes FROM layer_features WHERE layer = %s AND version = %s LIMIT 1",
+                                    (self.key, self.version))
+                sample = found[0][0] if found else None
+            cols = list(sample or {})
             self._fields = (_first_field(cols, _ID_FIELDS), _first_field(cols, _NAME_FIELDS))
         return self._fields
 
     def features_info(self, rows: Sequence[int], *, attributes: bool = True) -> list[dict[str, Any]]:
-        """id, name and (optionally) the attributes of features ``rows`` (one query; cached per row)."""
+        """id, name and (optionally) the attributes of features ``rows`` (kept from the candidates' query, else
+        one query)."""
         rows = [int(r) for r in rows]
         with self._lock:
             found = {r: self._info[r] for r in rows if r in self._info}
         missing = [r for r in dict.fromkeys(rows) if r not in found]
         if missing:
-            with self._con() as con:
-                id_field, name_field = self._field_names(con)
-                recs = con.execute("SELECT DISTINCT ON (feature_no) feature_no, attributes FROM layer_features "
-                                   "WHERE layer = %s AND version = %s AND feature_no = ANY(%s) ORDER BY feature_no",
-                                   (self.key, self.version, missing)).fetchall()
+            recs = self._query("SELECT DISTINCT ON (feature_no) feature_no, attributes FROM layer_features "
+                               "WHERE layer = %s AND version = %s AND feature_no = ANY(%s) ORDER BY feature_no",
+                               (self.key, self.version, missing))
+            if recs:
+                self._remember({int(r): a for r, a in recs})
             with self._lock:
-                for r, attrs in recs:
-                    a = dict(attrs or {})
-                    info = {"row": int(r), "id": a.get(id_field) if id_field else int(r),
-                            "name": a.get(name_field) if name_field else None, "attributes": a}
-                    found[int(r)] = info
-                    self._info[int(r)] = info
-                    while len(self._info) > 10_000:
-                        self._info.popitem(last=False)
+                found.update({r: self._info[r] for r in missing if r in self._info})
         out = []
         for r in rows:
             info = found.get(r) or {"row": r, "id": r, "name": None, "attributes": {}}
@@ -524,12 +549,11 @@ class PgPolygonLayer:
 
     def feature_geometry(self, row: int) -> BaseGeometry:
         """The whole feature ``row``: its tiles dissolved."""
-        with self._con() as con:
-            found = con.execute("SELECT ST_AsBinary(ST_Union(geom)) FROM layer_features WHERE layer = %s AND "
-                                "version = %s AND feature_no = %s", (self.key, self.version, int(row))).fetchone()
-        if not found or found[0] is None:
+        found = self._query("SELECT ST_AsBinary(ST_Union(geom)) FROM layer_features WHERE layer = %s AND "
+                            "version = %s AND feature_no = %s", (self.key, self.version, int(row)))
+        if not found or found[0][0] is None:
             return Polygon()
-        geom: BaseGeometry = shapely.from_wkb(bytes(found[0]))
+        geom: BaseGeometry = shapely.from_wkb(bytes(found[0][0]))
         return geom
 
 

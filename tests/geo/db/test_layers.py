@@ -210,6 +210,7 @@ def test_check_against_the_database_equals_the_embedded_check(ws, app_url, files
             assert a.verdict == b.verdict
             compared += ea > 0
     assert compared >= 30  # the comparison is not between zeros
+    assert not sql.layers["farmland"]._tiles and clip.layers["farmland"]._tiles  # each measured its own way
 
 
 def test_a_check_records_the_layer_version_it_used(ws, app_url, files):
