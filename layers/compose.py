@@ -30,15 +30,14 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
-from geo.controls import OVERLAP_STYLES, PROPOSAL_STYLE
+from geo.controls import OVERLAP_STYLES, PROPOSAL_STYLE, overlap_styles
 from geo.crs import EPSG_CGCS2000, wgs84_to_gcj02
 from layers import render
 from layers.i18n import t
 from layers.specs import HIGHLIGHT, MUTED, ROLE_COLORS, SPEC_BY_ID, LayerSpec
 
 #: Spec layers in drawing order (bottom first), as in the app.
-MAP_LAYERS: tuple[str, ...] = ("prefectures", "counties", "regions", "eco_redline", "farmland", "urban_boundary",
-                               "rivers", "parks", "zones")
+MAP_LAYERS: tuple[str, ...] = tuple(SPEC_BY_ID)  # the specs' order (layers.specs.SPECS)
 #: Layers the app shows at start.
 DEFAULT_ACTIVE: tuple[str, ...] = tuple(s for s in MAP_LAYERS if SPEC_BY_ID[s].default_on)
 #: Frames :func:`load_frames` reads from the embedded GeoPackage.
@@ -360,21 +359,22 @@ def _geom_frame(geom: BaseGeometry, **attrs: Any) -> gpd.GeoDataFrame:
 def plan_proposal_layers(view: MapView) -> list[DrawLayer]:
     """The proposal and its overlap pieces (bottom first: removed, proposal, overlaps, links)."""
     out: list[DrawLayer] = []
-    ov = {k: g for k, g in (view.overlaps or {}).items() if k in OVERLAP_STYLES and g is not None and not g.is_empty}
+    styles = overlap_styles()  # registered layers' overlap pieces too
+    ov = {k: g for k, g in (view.overlaps or {}).items() if k in styles and g is not None and not g.is_empty}
     if "removed" in ov:
         out.append(_overlap_layer(view, "removed", ov["removed"]))
     if view.proposal is not None and not view.proposal.is_empty:
         name = "方案范围" if view.lang == "zh" else "Proposal"
         out.append(DrawLayer("proposal", name, "polygon", _geom_frame(view.proposal, name=name),
                              _fixed(PROPOSAL_STYLE), ("name",)))
-    for key in OVERLAP_STYLES:
+    for key in styles:
         if key in ov and key != "removed":
             out.append(_overlap_layer(view, key, ov[key]))
     return out
 
 
 def _overlap_layer(view: MapView, key: str, geom: BaseGeometry) -> DrawLayer:
-    info = OVERLAP_STYLES[key]
+    info = overlap_styles()[key]
     title = info["en"] if view.lang == "en" else info["zh"]
     kind = "line" if geom.geom_type.endswith("LineString") else "polygon"
     return DrawLayer(f"overlap:{key}", title, kind, _geom_frame(geom, name=title), _fixed(info["style"]), ("name",))
@@ -475,7 +475,7 @@ def plan_legend(view: MapView, frames: Mapping[str, pd.DataFrame]) -> list[tuple
         if layer.key == "proposal":
             rows.append(("line", PROPOSAL_STYLE["color"], layer.title))
         else:
-            info = OVERLAP_STYLES[layer.key.split(":", 1)[1]]
+            info = overlap_styles()[layer.key.split(":", 1)[1]]
             colour = info["style"].get("fillColor") or info["style"]["color"]
             rows.append((info["legend"], colour if info["legend"] == "fill" else info["style"]["color"], layer.title))
     return rows

@@ -35,9 +35,11 @@ from layers.report_pdf import STATUS_COLORS, VERDICT_COLORS
 from layers.report_pdf import STATUS_LABELS as _STATUS
 from layers.report_pdf import ReportDocument as _Report
 from layers.report_pdf import label as _t
+from layers.specs import SPEC_BY_ID
 
-#: Map layers drawn under the proposal.
-REPORT_LAYERS: tuple[str, ...] = ("counties", "eco_redline", "farmland", "urban_boundary", "rivers", "parks", "zones")
+#: Map layers drawn under the proposal: the counties, every control layer the map can draw (registry order), the parks
+#: and zones.
+REPORT_LAYERS: tuple[str, ...] = ("counties", *(k for k in control_layers() if k in SPEC_BY_ID), "parks", "zones")
 
 #: Overlap rows of the figures table beyond the control layers (whose labels are in :mod:`geo.controls`).
 _OTHER_OVERLAP_LABELS: dict[str, tuple[str, str]] = {

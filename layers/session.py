@@ -12,7 +12,8 @@ import streamlit as st
 from geo import accounts
 from geo.auth import Actor, is_local_request, is_loopback, local_actor, login_settings, role_from_claims, session_expired
 from geo.errors import ParkmapError
-from geo.workspace import Workspace, default_home
+from geo import settings
+from geo.workspace import PgWorkspace, Workspace, default_home, open_workspace
 from layers.i18n import t
 from layers.present import md_escape
 
@@ -20,19 +21,19 @@ ss = st.session_state
 
 
 @st.cache_resource(show_spinner=False)
-def _workspace(home: str) -> Workspace:
-    ws = Workspace(home)
+def _workspace(home: str, url: str) -> Workspace | PgWorkspace:
+    ws = open_workspace(home, url=url)  # PostgreSQL when PARKMAP_DATABASE_URL is set
     ws.verify(full=True)  # once per process: every row, not only the newest (sets ws.tamper on a finding)
     return ws
 
 
-def workspace() -> Workspace:
-    """The workspace of ``$PARKMAP_HOME``, opened (inspected and quick-verified) once per process.
+def workspace() -> Workspace | PgWorkspace:
+    """The workspace (``$PARKMAP_DATABASE_URL``, else the file in ``$PARKMAP_HOME``), opened once per process.
 
     Every write re-verifies the newest records inside its transaction, so a
-    file tampered with while the app runs is refused at the next write.
+    workspace tampered with while the app runs is refused at the next write.
     """
-    ws = _workspace(str(default_home()))
+    ws = _workspace(str(default_home()), settings.database_url() or "")
     ws.verify_if_changed()  # a full walk whenever anyone changed the file since the last one (a stat otherwise)
     return ws
 

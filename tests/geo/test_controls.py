@@ -99,6 +99,19 @@ def _assert_warns(result, prop):
     assert [r.id for r in result.rules][-1] == KEY
     parts = proposal_parts(result)
     assert "geological_hazard overlap" in set(parts["part"])
+    # drawn on the map and the report page, with its style and legend row; styled in the KML; named in the hint
+    from geo.export_data import kml_document
+    from layers.compose import MapView, plan_legend, plan_proposal_layers
+    from layers.i18n import t
+
+    view = MapView(bounds=(103.9, 30.5, 104.2, 30.8), active=(), proposal=prop,
+                   overlaps={k: v.geometry() if hasattr(v, "geometry") else v for k, v in result.geometries.items()})
+    drawn = {layer.key: layer for layer in plan_proposal_layers(view)}
+    assert f"overlap:{KEY}" in drawn and drawn[f"overlap:{KEY}"].title == "与地质灾害易发区重叠"
+    assert ("fill", HAZARD.style["fillColor"], "与地质灾害易发区重叠") in plan_legend(view, {})
+    kml = kml_document(parts, "x").decode("utf-8").lower()
+    assert "7f88a1" in kml  # the fill #a1887f in KML's aabbggrr order
+    assert "geological_hazard / 地质灾害易发区" in t("official_hint")
 
 
 def test_a_new_layer_is_one_registry_entry_plus_one_rule(hazard_rules_path, tmp_path):
