@@ -11,7 +11,7 @@ the numbers in messages.  Used by :mod:`geo.check.spatial`,
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import shapely
@@ -63,6 +63,10 @@ def _pct(x: float) -> str:
     return fmt_pct(x)
 
 
+#: Layer classes found to provide :class:`geo.check.index.PolygonLayer` (checked once per class).
+_POLYGON_TYPES: set[type] = set()
+
+
 class CheckContext:
     """Per-proposal state shared by the rules (computed lazily, once)."""
 
@@ -102,10 +106,13 @@ class CheckContext:
         from geo.check.index import LineIndex, PolygonIndex, PolygonLayer
 
         layer = self.index.layers[key]
-        if isinstance(layer, PolygonIndex):  # the common case, without the protocol's slower isinstance
+        if isinstance(layer, PolygonIndex):
             return layer
+        if type(layer) in _POLYGON_TYPES:  # checked before: without the protocol's slow isinstance
+            return cast("PolygonLayer", layer)
         if isinstance(layer, LineIndex) or not isinstance(layer, PolygonLayer):
             raise TypeError(f"layer {key!r} is not a polygon layer")
+        _POLYGON_TYPES.add(type(layer))
         return layer
 
     def lines(self, key: str) -> LineIndex:

@@ -128,6 +128,23 @@ def test_features_keep_number_and_attributes(ws, app_url, files):
     assert has_gist
 
 
+def test_import_frame_in_chunks_keeps_feature_numbers(ws, app_url, files, monkeypatch):
+    import functools
+
+    from geo.db import layers
+
+    monkeypatch.setattr(layers, "_copy_features", functools.partial(layers._copy_features, chunk=700))
+    frame = read_official_layer("farmland", files / "farmland.gpkg").gdf
+    done = layers.import_frame(app_url, "farmland", frame, source_name="frame", sha256="0" * 64, crs="EPSG:4490",
+                               actor=ADMIN, events=ws)
+    assert (done.version.version, done.tiles) == (1, 4000)
+    with superuser(app_url) as con:
+        rows = con.execute("SELECT feature_no, attributes->>'name' FROM layer_features WHERE feature_no IN "
+                           "(0, 699, 700, 3999) ORDER BY feature_no").fetchall()
+    assert rows == [(0, "农田0"), (699, "农田699"), (700, "农田700"), (3999, "农田3999")]
+    assert _events(ws)[0]["source_name"] == "frame"
+
+
 # -- refusals before anything is written ------------------------------------------------------------------------
 @pytest.mark.parametrize(("name", "code"), [("farmland_lines.gpkg", "not-polygon"),
                                             ("farmland_wrongcrs.gpkg", "outside-area"),
