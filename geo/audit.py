@@ -191,13 +191,19 @@ def _check_counter(con: Con, table: str) -> Finding | None:
     return None
 
 
-def _walk(con: Con, table: str, last_n: int | None, upto: int | None = None) -> Finding | None:
+def _walk(con: Con, table: str, last_n: int | None, upto: int | None = None,
+          after: tuple[int, str] | None = None) -> Finding | None:
     cols = ("id", *COLUMNS[table], "prev_hash", "row_hash")
     sql = f"SELECT {column_list(cols)} FROM {table}"
-    if last_n is None:
+    prev: str | None
+    expected_id: int | None
+    if after is not None:  # the rows after a mark, linked to it
+        rows = con.execute(sql + " WHERE id > ? ORDER BY id", (int(after[0]),))
+        prev, expected_id = after[1], int(after[0]) + 1
+    elif last_n is None:
         rows = con.execute(sql + (" ORDER BY id" if upto is None else f" WHERE id <= {int(upto)} ORDER BY id"))
-        prev: str | None = GENESIS
-        expected_id: int | None = 1
+        prev = GENESIS
+        expected_id = 1
     else:
         fetched = con.execute(sql + " ORDER BY id DESC LIMIT ?", (last_n + 1,)).fetchall()
         rows = iter(reversed(fetched))
@@ -342,6 +348,42 @@ def verify(con: Con, *, last_n: int | None = None) -> Finding | None:
         for table in TABLES:
             problem = problem or _check_counter(con, table) or _walk(con, table, last_n)
         return problem or _check_links(con, last_n) or _check_named(con, last_n) or _check_triggers(con)
+
+
+def marks(con: Con) -> dict[str, tuple[int, str]]:
+    """Per table, the newest row's ``(id, row_hash)`` (``(0, GENESIS)`` when empty): where :func:`verify_since` starts."""
+    out: dict[str, tuple[int, str]] = {}
+    for table in TABLES:
+        row = con.execute(f"SELECT id, row_hash FROM {table} ORDER BY id DESC LIMIT 1").fetchone()
+        out[table] = (int(row[0]), str(row[1])) if row else (0, GENESIS)
+    return out
+
+
+def verify_since(con: Con, since: dict[str, tuple[int, str]]) -> Finding | None:
+    """Verify only what was appended after ``since`` (:func:`marks` of an earlier clean walk).
+
+    Each mark row must still carry its hash, the rows after it must chain
+    from it and hash right, the events and rows written since must name each
+    other (:func:`_check_links`, :func:`_check_named` over that many newest
+    rows), and the triggers must be whole.  Sound only when the rows up to
+    the marks are known unchanged since that walk: :class:`geo.workspace_pg.PgStore`
+    establishes it from the rows' versions (``xmin``) before calling this.
+    """
+    with _reading(con):
+        newest = 0
+        for table in TABLES:
+            mid, mhash = since[table]
+            if mid:
+                got = con.execute(f"SELECT row_hash FROM {table} WHERE id = ?", (int(mid),)).fetchone()
+                if got is None or str(got[0]) != mhash:
+                    return Finding(table, int(mid), "edited", f"{table} 表第 {mid} 条记录被删除或改动",
+                                   f"{table} row #{mid} was deleted or edited")
+            problem = _walk(con, table, None, after=(int(mid), mhash))
+            if problem is not None:
+                return problem
+            newest = max(newest, int(con.execute(f"SELECT COUNT(*) FROM {table} WHERE id > ?", (int(mid),)).fetchone()[0]))
+        last_n = max(newest, 3)
+        return _check_links(con, last_n) or _check_named(con, last_n) or _check_triggers(con)
 
 
 def verify_row(con: Con, table: str, row_id: int) -> tuple[dict[str, Any] | None, Finding | None]:
@@ -497,5 +539,5 @@ class AuditInfo:
 
 
 __all__ = ["ACCOUNT_ACTIONS", "Con", "ADDED_INDEXES", "COLUMNS", "GENESIS", "LINK_KEYS", "SCHEMA_VERSION", "TABLES",
-           "TABLES_SQL", "TRIGGERS", "AuditInfo", "Finding", "append", "chain_head", "check_head", "format_head", "lenient_text",
+           "TABLES_SQL", "TRIGGERS", "AuditInfo", "Finding", "append", "chain_head", "check_head", "format_head", "lenient_text", "marks", "verify_since",
            "column_list", "is_postgres", "query_frame", "ro_uri", "row_hash", "split_sql", "state", "verify", "verify_row"]

@@ -203,7 +203,9 @@ class PgStore:
         self.url = check_url(url)
         self.path = redact(self.url)
         self.tamper: audit.Finding | None = None
-        self._verified_state: tuple[Any, ...] | None = None  # audit.state after the last clean full walk
+        self._verified_state: tuple[Any, ...] | None = None  # audit.state after the last clean walk
+        self._marks: dict[str, tuple[int, str]] | None = None  # audit.marks then: where an incremental walk starts
+        self._below: tuple[Any, ...] | None = None  # the rows up to the marks then: count and newest version
         _pool(self.url)
         self.verify(full=full_on_open)
 
@@ -238,20 +240,48 @@ class PgStore:
                                f"{PG_SCHEMA_VERSION}); refusing to write, nothing was changed",
                                "升级 parkmap 后重试 / upgrade parkmap and retry", code="db-version")
 
+    @staticmethod
+    def _rows_below(con: PgCon, marks: dict[str, tuple[int, str]]) -> tuple[Any, ...]:
+        """Per table, the rows up to its mark: how many, and the newest row version (``xmin``).
+
+        An UPDATE or DELETE of any of them (possible only for a superuser bypassing the triggers) changes it:
+        an updated row gets the updating transaction's id, newer than every row written before.
+        """
+        return tuple(tuple(con.execute(f"SELECT COUNT(*), MAX(xmin::text::bigint) FROM {t} WHERE id <= ?",
+                                       (marks[t][0],)).fetchone() or ()) for t in audit.TABLES)
+
+    def _remember(self, con: PgCon) -> None:
+        """After a clean walk or this object's own write (inside its snapshot): the state to compare with later."""
+        self._verified_state = audit.state(con)
+        self._marks = audit.marks(con)
+        self._below = self._rows_below(con, self._marks)
+
+    def _walk_changes(self, con: PgCon, quick_rows: int) -> audit.Finding | None:
+        """What changed since the last clean walk: nothing → the newest ``quick_rows`` rows; only appends (the
+        rows up to the marks unchanged) → the appended rows; anything else → every row."""
+        if self._verified_state is not None and audit.state(con) == self._verified_state:
+            return audit.verify(con, last_n=quick_rows)
+        if self._marks is not None and self._rows_below(con, self._marks) == self._below:
+            return audit.verify_since(con, self._marks)
+        return audit.verify(con, last_n=None)
+
     @contextmanager
     def _write(self) -> Iterator[PgCon]:
-        """A write transaction; refuses when tampered; verifies inside the lock before yielding."""
+        """A write transaction; refuses when tampered; verifies inside the lock before yielding.
+
+        Other instances' writes since this object's last look are walked
+        incrementally (their rows only) when nothing older changed, so a
+        busy bureau does not re-walk the whole history on every save.
+        """
         self._refuse_if_tampered()
         with self._connect() as con, self._tx(con):
             self._check_version(con)
-            known = self._verified_state is not None and audit.state(con) == self._verified_state
-            found = audit.verify(con, last_n=WRITE_ROWS if known else None)
+            found = self._walk_changes(con, WRITE_ROWS)
             if found is not None:
                 self.tamper = found
                 self._refuse_if_tampered()
             yield con
-            mine = audit.state(con)
-        self._verified_state = mine  # held the lock from the walk to the commit: nobody else wrote in between
+            self._remember(con)  # held the lock from the walk to the commit: nobody else wrote in between
 
     def _refuse_if_tampered(self) -> None:
         if self.tamper is not None:
@@ -268,22 +298,32 @@ class PgStore:
             con.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             try:
                 found = audit.verify(con, last_n=None if full else QUICK_ROWS)
-                seen = audit.state(con)
+                if found is None and full:
+                    self._remember(con)
             finally:
                 con.execute("ROLLBACK")
         if found is not None:
             self.tamper = found
-        elif full:
-            self._verified_state = seen
         return found
 
     def verify_if_changed(self) -> audit.Finding | None:
-        """:attr:`tamper`, after a full walk if anything was written since this object's last clean one."""
+        """:attr:`tamper`, after walking what changed since this object's last clean look (every app rerun).
+
+        Nothing written: one cheap state query.  Only appends by others:
+        their rows.  Anything else (an older row edited or deleted): every row.
+        """
         if self.tamper is None:
             with self._connect() as con:
-                now = audit.state(con)
-            if now != self._verified_state:
-                self.verify(full=True)
+                con.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                try:
+                    if self._verified_state is None or audit.state(con) != self._verified_state:
+                        found = self._walk_changes(con, QUICK_ROWS)
+                        if found is None:
+                            self._remember(con)
+                        else:
+                            self.tamper = found
+                finally:
+                    con.execute("ROLLBACK")
         return self.tamper
 
     def head(self) -> tuple[int, str]:

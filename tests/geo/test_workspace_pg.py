@@ -309,3 +309,65 @@ def test_save_checked_is_all_or_nothing_on_the_database(url, result):
     assert ws.head() == head and list(ws.list_proposals()["name"]) == ["kept"]
     assert [p for p, _ in ws.save_checked([SaveItem("next", result.geometry, "Z1", result)])] == [2]
     assert ws.verify() is None
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Walking only what others appended
+# ------------------------------------------------------------------------------------------------------------------
+def _count_walks(monkeypatch) -> dict[str, int]:
+    from geo import audit
+
+    calls = {"full": 0, "quick": 0, "since": 0}
+    verify, since = audit.verify, audit.verify_since
+
+    def counted_verify(con, *, last_n=None):
+        calls["full" if last_n is None else "quick"] += 1
+        return verify(con, last_n=last_n)
+
+    def counted_since(con, marks):
+        calls["since"] += 1
+        return since(con, marks)
+
+    monkeypatch.setattr(audit, "verify", counted_verify)
+    monkeypatch.setattr(audit, "verify_since", counted_since)
+    return calls
+
+
+def test_another_instances_appends_are_walked_alone(url, result, monkeypatch):
+    mine, theirs = PgWorkspace(url), PgWorkspace(url)
+    pid = mine.save_proposal("甲", result.geometry, "Z1")
+    for i in range(5):
+        theirs.save_check(pid, result)
+    calls = _count_walks(monkeypatch)
+    mine.save_proposal("乙", result.geometry, "Z1")  # others wrote since this object's last walk: appends only
+    assert calls == {"full": 0, "quick": 0, "since": 1}
+    mine.save_proposal("丙", result.geometry, "Z1")  # nobody else wrote: the newest rows only
+    assert calls == {"full": 0, "quick": 1, "since": 1}
+    assert mine.verify_if_changed() is None and calls["full"] == 0  # nothing changed: no walk at all
+
+
+def test_an_old_row_edited_among_appends_still_gets_a_full_walk(url, result, monkeypatch):
+    mine, theirs = PgWorkspace(url), PgWorkspace(url)
+    pid = mine.save_proposal("甲", result.geometry, "Z1")
+    mine.save_check(pid, result)
+    theirs.save_check(pid, result)  # an honest append…
+    with _superuser(url) as con:  # …and an edit of an old row behind it
+        con.execute("SET session_replication_role = replica")
+        con.execute("UPDATE checks SET verdict = 'pass' WHERE id = 1")
+    calls = _count_walks(monkeypatch)
+    with pytest.raises(ParkmapError) as e:
+        mine.save_proposal("乙", result.geometry, "Z1")
+    assert e.value.code == "workspace-tampered" and calls["full"] == 1 and calls["since"] == 0
+    assert mine.tamper is not None and (mine.tamper.table, mine.tamper.row_id) == ("checks", 1)
+
+
+def test_a_bad_append_by_someone_else_is_found_by_the_incremental_walk(url, result):
+    mine, theirs = PgWorkspace(url), PgWorkspace(url)
+    pid = mine.save_proposal("甲", result.geometry, "Z1")
+    theirs.save_check(pid, result)
+    with _superuser(url) as con:  # the newest row, written after mine's walk, edited
+        con.execute("SET session_replication_role = replica")
+        con.execute("UPDATE checks SET verdict = 'pass' WHERE id = 1")
+    with pytest.raises(ParkmapError):
+        mine.save_proposal("乙", result.geometry, "Z1")
+    assert mine.tamper is not None and mine.tamper.table == "checks"
