@@ -146,11 +146,8 @@ class PgCluster:
         last: PgClusterError | None = None
         for _ in range(attempts):
             self.port = _free_port()
-            opts = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                    "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60")
             try:
-                self._run(str(self.bindir / "pg_ctl"), "-D", str(data), "-l", str(self.root / "server.log"),
-                          "-o", opts, "-w", "-t", "60", "start")
+                self._pg_start()
             except PgClusterError as exc:
                 last = exc
                 continue
@@ -158,6 +155,24 @@ class PgCluster:
             return self
         self.stop()
         raise last or PgClusterError("the server did not start")
+
+    def _pg_start(self) -> None:
+        assert self.root is not None
+        opts = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60")
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-l", str(self.root / "server.log"),
+                  "-o", opts, "-w", "-t", "60", "start")
+
+    def pause(self) -> None:
+        """Stop the server, keeping its data and port (a database outage in a test)."""
+        assert self.root is not None
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-m", "fast", "-w", "stop")
+        self.running = False
+
+    def resume(self) -> None:
+        """Start it again after :meth:`pause`, on the same port and data."""
+        self._pg_start()
+        self.running = True
 
     def url(self, dbname: str = "postgres", user: str = SUPERUSER) -> str:
         """A ``postgresql://`` URL to database ``dbname`` as ``user`` (trust: no password)."""

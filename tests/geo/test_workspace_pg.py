@@ -195,24 +195,9 @@ def test_four_processes_save_while_two_reviewers_race(url, result, tmp_path):
 # ------------------------------------------------------------------------------------------------------------------
 # The database goes away
 # ------------------------------------------------------------------------------------------------------------------
-class _RestartableCluster(PgCluster):
-    """A cluster of its own that can be stopped and started again on the same port and data."""
-
-    def pause(self) -> None:
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-m", "fast", "-w", "stop")
-        self.running = False
-
-    def resume(self) -> None:
-        opts = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60")
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-l", str(self.root / "server.log"),
-                  "-o", opts, "-w", "-t", "60", "start")
-        self.running = True
-
-
 def test_database_unavailable_then_back(result, monkeypatch):
     monkeypatch.setenv("PARKMAP_DB_WAIT_SECONDS", "2")
-    cluster = _RestartableCluster()
+    cluster = PgCluster()
     try:
         cluster.start()
         with _superuser(cluster.url()) as con:
