@@ -200,7 +200,7 @@ def child(args: argparse.Namespace) -> int:
         del farmland
         _ = index.layer_hashes  # once per index, recorded with each check
     else:
-        from geo.db.layers import with_database_layers
+        from geo.db.layer_query import with_database_layers
 
         base = ControlIndex.from_frames(zones=zones, indicators=indicators, province=province_gdf, **frames)
         index = with_database_layers(base, args.url, mode="sql" if args.child == "postgis-sql" else "clip")
@@ -354,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{b}: checking in a fresh process …", flush=True)
                     results[b] = _run_child(args, b, url)
             finally:
-                from geo.db.layers import close_layer_pools
+                from geo.db.layer_query import close_layer_pools
 
                 close_layer_pools()
                 if cluster is not None:

@@ -103,7 +103,7 @@ def control_index(layers: str | Path | None = None, *, workspace: Any = None, ac
     index = default_index()
     url = settings.database_url()
     if url:
-        from geo.db.layers import with_database_layers
+        from geo.db.layer_query import with_database_layers
 
         index = with_database_layers(index, url)
     if layers is None:

@@ -19,8 +19,8 @@ import shapely
 from geo.auth import Actor
 from geo.check import ControlIndex, Proposal, check_proposal, default_rules
 from geo.dataset import load_layer
-from geo.db.layers import (
-    PgPolygonLayer, close_layer_pools, import_layer, list_versions, with_database_layers)
+from geo.db.layer_query import PgPolygonLayer, close_layer_pools, with_database_layers
+from geo.db.layers import import_layer, list_versions
 from geo.errors import ParkmapError
 from geo.io.official import read_official_layer
 from tests.geo.db.conftest import superuser
