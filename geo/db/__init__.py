@@ -14,6 +14,13 @@ Modules
     :mod:`geo.db.schema`
         :func:`geo.db.schema.init_db` (create or migrate, refuse a newer
         schema) and :func:`geo.db.schema.status`.
+    :mod:`geo.db.layers`
+        Official control layers: ``parkmap layers import`` (the embedded
+        reader's refusals, then one transaction: a new version and its tiles)
+        and ``parkmap layers list``.
+    :mod:`geo.db.layer_query`
+        A layer version as the rules see a layer: tiles fetched per proposal
+        and measured with the in-memory index's code.
 
 Nothing here is imported by the embedded code paths: psycopg is loaded only
 when a database is used.
