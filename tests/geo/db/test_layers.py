@@ -334,3 +334,17 @@ def test_the_app_role_cannot_change_imported_features(ws, app_url, files):
     with psycopg.connect(app_url, autocommit=True) as con, pytest.raises(psycopg.Error):
         con.execute("DELETE FROM layer_features WHERE layer = 'farmland'")
     assert _counts(app_url)[1] == 4000
+
+
+def test_a_lost_layer_connection_is_replaced(ws, app_url, files, embedded_parts):
+    frames, zones, indicators = embedded_parts
+    import_layer(app_url, "farmland", files / "farmland.gpkg", actor=ADMIN, events=ws)
+    index = with_database_layers(ControlIndex.from_frames(zones=zones, indicators=indicators, **frames), app_url)
+    p1, p2 = _dense_proposals(files, 2)
+    first = check_proposal(p1, index, default_rules()).overlaps["farmland"]
+    with superuser(app_url) as con:  # the server drops the pooled connections (a restart, a failover)
+        killed = con.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                             "WHERE application_name = 'parkmap-layers'").fetchone()[0]
+    assert killed >= 1
+    assert check_proposal(p2, index, default_rules()).overlaps["farmland"] > 0  # retried on a new connection
+    assert check_proposal(p1, index, default_rules()).overlaps["farmland"] == first
