@@ -21,7 +21,7 @@ from geo.workflow import Workflow
 from geo.workspace import SaveItem
 from layers.i18n import t
 from layers.official_layers import official_layers_input
-from layers.page_data import control_index, official_index, zone_label, zone_lookup
+from layers.page_data import check_index, zone_label, zone_lookup
 from layers.page_state import bind
 from layers.present import md_escape, overlap_table, rule_table, style_rule_table, verdict_html
 from layers.proposal_input import proposal_input
@@ -61,7 +61,7 @@ def check_panel(data: dict, ui: dict, below, w: Workflow) -> None:
         if w.geometry is None or not w.zone_id:
             st.warning(t("need_geom", lang))
         else:
-            index = official_index(str(gpkg_path()), w.official_dir) if w.official_dir else control_index(str(gpkg_path()))
+            index = check_index(str(gpkg_path()), w.official_dir)
             try:  # the one check sequence (geo.checkflow), as the CLI runs it
                 item = ProposalParcels(geometry=w.geometry, parcels=w.parcels or [], name=w.display_name(short),
                                        repairs=list(w.repairs or []))

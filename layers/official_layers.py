@@ -22,7 +22,7 @@ from geo.io.archive import EXTRACT_PREFIX, sweep_stale_extractions
 from geo.io.guard import safe_upload_name
 from geo.workflow import Workflow
 from layers.i18n import t
-from layers.page_data import files_digest, official_index
+from layers.page_data import check_index, files_digest
 from layers.page_state import bind
 from layers.present import md_escape
 from layers.session import actor, workspace
@@ -58,7 +58,7 @@ def official_layers_input(lang: str, w: Workflow) -> None:
 
                     shutil.rmtree(tmp, ignore_errors=True)
             try:
-                official_index(str(gpkg_path()), str(target))
+                check_index(str(gpkg_path()), str(target))
             except ParkmapError as exc:
                 st.error(md_escape(str(exc)))
                 return
@@ -72,7 +72,7 @@ def official_layers_input(lang: str, w: Workflow) -> None:
             if not Path(w.official_dir).is_dir():
                 w.set_official_dir(None)
                 return
-            idx = official_index(str(gpkg_path()), w.official_dir)
+            idx = check_index(str(gpkg_path()), w.official_dir)
             used = {k for k, v in idx.layer_sources().items() if not v.get("illustrative", True)}
             st.caption(md_escape(f"{t('official_in_use', lang)}: " + ", ".join(sorted(used))))
 

@@ -48,9 +48,20 @@ def control_index(path: str) -> ControlIndex:
     return ControlIndex.from_dataset(path)
 
 
-@st.cache_resource(show_spinner=False)
-def official_index(path: str, layers_dir: str) -> ControlIndex:
-    return control_index(path).with_layers(layers_dir)
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _with_folder(_base: ControlIndex, base_id: int, layers_dir: str) -> ControlIndex:
+    return _base.with_layers(layers_dir)
+
+
+def check_index(path: str, layers_dir: str | None = None) -> ControlIndex:
+    """The index a check runs on: the embedded layers, replaced by the database's official layers (current
+    versions, when ``PARKMAP_DATABASE_URL`` is set: queried per proposal, never loaded whole), then by the
+    files of an app-imported layer folder.  A new version imported meanwhile is used from the next check on."""
+    from geo import settings
+    from geo.db.layer_query import with_database_layers
+
+    base = with_database_layers(control_index(path), settings.database_url())  # cached per set of versions
+    return _with_folder(base, id(base), layers_dir) if layers_dir else base
 
 
 @st.cache_resource(show_spinner=False)

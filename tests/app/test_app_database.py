@@ -69,3 +69,44 @@ def test_another_instances_proposal_and_an_outage(cluster, monkeypatch, tmp_path
     other.save_proposal("恢复后保存", gb.square(0, 0, 400, 400), "S517041")
     at.run()
     assert len(at.multiselect(key="saved_multi").options) == 2
+
+
+def test_the_apps_check_uses_the_database_layer(cluster, monkeypatch, tmp_path):
+    """farmland imported into PostGIS (``parkmap layers import``) replaces the illustrative one in the app's check,
+    and the saved check records its version."""
+    import geopandas as gpd
+
+    from geo.area import buffer_m
+    from geo.auth import Actor
+    from geo.dataset import load_layer
+    from geo.db.layers import import_layer
+    from tests.app.test_app_check import ZONE, _proposal_txt, _rule_rows, _upload
+
+    with psycopg.connect(cluster.url(), autocommit=True) as con:
+        con.execute("CREATE DATABASE bureau")
+    url = cluster.url("bureau")
+    init_db(url)
+    park = load_layer("parks").query("zone_id == @ZONE").geometry.iloc[0]
+    farm = gpd.GeoDataFrame({"dlbm": ["0101"]}, geometry=[buffer_m(park, 2000).difference(park)], crs="EPSG:4490")
+    farm.to_file(tmp_path / "永久基本农田.gpkg", engine="pyogrio")
+    import_layer(url, "farmland", tmp_path / "永久基本农田.gpkg", actor=Actor("dba", "admin", "cli"))
+    monkeypatch.setenv("PARKMAP_DATABASE_URL", url)
+    monkeypatch.setenv("PARKMAP_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("PARKMAP_DATA", raising=False)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.run()
+    _upload(at, "shehong.txt", _proposal_txt(400))
+    at.selectbox(key="check_zone").set_value(ZONE).run()
+    at.button(key="run_check").click().run()
+    assert not at.exception, at.exception
+    row = _rule_rows(at)["farmland"]
+    assert "不符合" in row["状态"] and "v1" in row["数值来源"], row  # the whole ring lies on the imported farmland
+    layers = at.session_state["wf"].result.layers
+    assert layers["farmland"]["version"] == 1 and not layers["farmland"].get("illustrative", False)
+    at.button(key="save_check").click().run()
+    saved = PgWorkspace(url).list_proposals()
+    check = PgWorkspace(url).get_check(int(saved["last_check_id"].iloc[0]))
+    assert check.layer_hashes["farmland"].endswith("@v1")
