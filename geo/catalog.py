@@ -46,6 +46,38 @@ CLASS_EN = {"经开区": "Economic dev. zone", "高新区": "High-tech zone", "�
 ILLUSTRATIVE = ("示意", "illustrative")
 
 
+#: The plan's count of zones (《四川省开发区发展规划（2023—2027年）》第一章第一节): 145.
+PLAN_TOTAL = 145
+
+
+def count_differences(path: str | None = None) -> pd.DataFrame:
+    """The known differences between the zone table and the plan's count, by class and level.
+
+    ``data/zone_count_differences.csv``: per (class, level) the plan's count, the
+    difference of the data (``delta``, negative = zones the sources do not name),
+    a status, the reason in Chinese and English, and the sources.
+    """
+    from geo import resources
+
+    frame = pd.read_csv(path or resources.data_dir() / "zone_count_differences.csv", dtype=str, keep_default_na=False)
+    frame["plan_count"] = frame["plan_count"].astype(int)
+    frame["delta"] = frame["delta"].astype(int)
+    return frame
+
+
+def unidentified_note(lang: str = "zh", path: str | None = None) -> str:
+    """``1 个未识别（…）`` / ``1 zone not identified (…)``: the plan's zones the sources do not name, or ""."""
+    diff = count_differences(path)
+    missing = diff[diff["delta"] < 0]
+    n = int(-missing["delta"].sum())
+    if not n:
+        return ""
+    reasons = "；".join(missing["reason_zh"]) if lang != "en" else "; ".join(missing["reason_en"])
+    if lang == "en":
+        return f"{n} zone{'s' if n > 1 else ''} not identified (the plan counts {PLAN_TOTAL}): {reasons}"
+    return f"{n} 个未识别（规划共 {PLAN_TOTAL} 个）：{reasons}"
+
+
 def _flag(source: object, lang: str) -> str:
     """Provenance word of one indicator value: 示意 for generated values, else the source as given."""
     text = str(source or "")

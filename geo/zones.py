@@ -236,7 +236,11 @@ def nearest_zone(parks_gdf: Any, geometry: Any) -> tuple[str, float]:
 
 # --------------------------------------------------------------------------- zone lookup
 class ZoneLookup:
-    """Zone record by zone id, catalogue code, name or short name (case-insensitive).
+    """Zone record by zone id, catalogue code, name, short name or former id (case-insensitive).
+
+    A former id (``former_ids``, ``|``-separated) is the id a zone had before two
+    rows were found to be one zone (``N01`` → ``S517041``), so saved proposals
+    and scripts naming the old id still resolve.
 
     Needs only the zone table, not the control-line indexes, so resolving
     ``--zone`` costs a table read (``parkmap snapshot --zone`` used to build
@@ -248,7 +252,7 @@ class ZoneLookup:
         The ``zones`` table (``zone_id``, ``catalogue_code``, ``name``, ``short_name``…).
     """
 
-    KEYS: tuple[str, ...] = ("zone_id", "catalogue_code", "name", "short_name")
+    KEYS: tuple[str, ...] = ("zone_id", "catalogue_code", "name", "short_name", "former_ids")
 
     def __init__(self, zones: pd.DataFrame) -> None:
         from geo.jsonutil import json_value
@@ -261,8 +265,9 @@ class ZoneLookup:
                 keys: dict[str, list[dict[str, Any]]] = {}
                 for rec in records:
                     v = rec.get(col)
-                    if v not in (None, ""):
-                        keys.setdefault(str(v).strip().casefold(), []).append(rec)
+                    for part in ([] if v in (None, "") else str(v).split("|") if col == "former_ids" else [v]):
+                        if str(part).strip():
+                            keys.setdefault(str(part).strip().casefold(), []).append(rec)
                 self._keys[col] = {k: v[0] for k, v in keys.items() if len(v) == 1}  # ambiguous names: no match
 
     def resolve(self, ref: str) -> dict[str, Any]:

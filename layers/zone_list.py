@@ -43,6 +43,9 @@ def list_panel(data: dict, ui: dict) -> None:
                                zone_ids=hits, lang=lang)
     shown = catalog.labelled(table, lang)
     st.caption(t("list_count", lang).format(n=len(table)))
+    missing = catalog.unidentified_note(lang)  # the plan's zones no source names (data/zone_count_differences.csv)
+    if missing:
+        st.caption(md_escape(missing))
     st.dataframe(shown, hide_index=True, width="stretch", height=320)
     d1, d2 = st.columns(2)
     d1.download_button(t("download_csv", lang), lambda: catalog.to_csv_bytes(shown), file_name="开发区一览.csv",
