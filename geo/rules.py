@@ -17,7 +17,9 @@ Schema (see the comments at the top of ``data/rules.yaml``)::
         severity: fail             # fail | warn | info
         threshold: 0               # number ("1/3" allowed; "average" for revenue/tax)
         unit: m2
-        threshold_source: seed     # or "configurable default — not in sources"
+        threshold_source: seed     # or "configurable default — not in sources", or "interpretation"
+        interpretation_zh/_en: ... # the reason, required with threshold_source: interpretation
+        caveat_zh/_en: ...         # optional: what the check does not cover (e.g. lakes)
         text_zh: ..., text_en: ...
         citation: [{file, section, line, quote}, ...]   # file: a document of geo.sources.SOURCES,
                                    # or any file with its own `title` (and `doc_no`)
@@ -34,6 +36,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -123,12 +126,16 @@ KINDS: tuple[str, ...] = ("spatial", "economic")
 #: Proposal types: 扩区 (expand) and 调区/调位 (adjust).
 PROPOSAL_TYPES: tuple[str, ...] = ("expand", "adjust")
 ZONE_LEVELS: tuple[str, ...] = ("国家级", "省级")
-THRESHOLD_SOURCES: tuple[str, ...] = ("seed", "configurable default — not in sources")
+#: ``seed``: the number or the zero tolerance is in the quoted source; ``configurable default — not in sources``:
+#: our number where the source gives none; ``interpretation``: the rule as written is our reading of the source,
+#: not its words (the reason is in ``interpretation_zh``/``interpretation_en``).
+THRESHOLD_SOURCES: tuple[str, ...] = ("seed", "configurable default — not in sources", "interpretation")
 COMPARE_WITHIN: tuple[str, ...] = ("zone_class", "all")
 
 _REQUIRED = ("id", "kind", "severity", "threshold", "unit", "text_zh", "text_en", "citation", "threshold_source")
 _OPTIONAL = ("name_zh", "name_en", "note", "applies_to", "enabled", "major_project_severity",
-             "non_chemical_severity", "river_classes", "compare_within", "top_share")
+             "non_chemical_severity", "river_classes", "compare_within", "top_share",
+             "interpretation_zh", "interpretation_en", "caveat_zh", "caveat_en")
 _CITATION_KEYS = ("file", "section", "quote")
 _CITATION_OPTIONAL = ("line", "title", "doc_no")
 
@@ -186,6 +193,16 @@ class Rule:
     levels: tuple[str, ...] = ZONE_LEVELS
     enabled: bool = True
     params: dict[str, Any] = field(default_factory=dict)
+    interpretation_zh: str = ""
+    interpretation_en: str = ""
+    caveat_zh: str = ""
+    caveat_en: str = ""
+
+    def remarks(self, lang: str = "zh") -> str:
+        """Why the rule is our reading (``interpretation``) and what it does not cover (``caveat``), in ``lang``."""
+        en = str(lang).lower().startswith("en")
+        parts = [self.interpretation_en if en else self.interpretation_zh, self.caveat_en if en else self.caveat_zh]
+        return ("; " if en else "；").join(p for p in parts if p)
 
     @property
     def citation(self) -> str:
@@ -233,6 +250,8 @@ class Rule:
             "note": self.note,
             "applies_to": {"types": list(self.types), "levels": list(self.levels)},
             "enabled": self.enabled,
+            **{k: v for k, v in (("interpretation_zh", self.interpretation_zh), ("interpretation_en", self.interpretation_en),
+                                 ("caveat_zh", self.caveat_zh), ("caveat_en", self.caveat_en)) if v},
             **{k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(self.params.items())},
         }
 
@@ -388,6 +407,17 @@ def _validate_rule(raw: Any, pos: int, source: str) -> Rule:
         raise _bad(where, f"threshold_source 应为 {' 或 '.join(THRESHOLD_SOURCES)}",
                    f"threshold_source must be one of: {' | '.join(THRESHOLD_SOURCES)}", source)
 
+    texts: dict[str, str] = {}
+    for k in ("interpretation_zh", "interpretation_en", "caveat_zh", "caveat_en"):
+        v = raw.get(k, "")
+        if not isinstance(v, str):
+            raise _bad(where, f"{k} 应为文本", f"{k} must be text", source)
+        texts[k] = " ".join(v.split())
+    if (ts == "interpretation") != bool(texts["interpretation_zh"] and texts["interpretation_en"]):
+        raise _bad(where, "threshold_source: interpretation 须且仅须配 interpretation_zh 和 interpretation_en（理由）",
+                   "threshold_source: interpretation needs interpretation_zh and interpretation_en (the reason), "
+                   "and they belong to no other threshold_source", source)
+
     params: dict[str, Any] = {}
     thr_raw = raw["threshold"]
     if rid == "bottom_third":
@@ -397,7 +427,7 @@ def _validate_rule(raw: Any, pos: int, source: str) -> Rule:
             threshold = "average"
         else:
             threshold = _number(thr_raw, f"{where}threshold ", source)
-        cw = raw.get("compare_within", "zone_class")
+        cw = raw.get("compare_within", "all")  # the seed: 全省平均水平; zone_class is our interpretation
         if cw not in COMPARE_WITHIN:
             raise _bad(where, f"compare_within 应为 {'/'.join(COMPARE_WITHIN)}",
                        f"compare_within must be one of {', '.join(COMPARE_WITHIN)}", source)
@@ -452,8 +482,33 @@ def _validate_rule(raw: Any, pos: int, source: str) -> Rule:
         id=rid, kind=raw["kind"], severity=raw["severity"], threshold=threshold, unit=raw["unit"].strip(),
         text_zh=raw["text_zh"].strip(), text_en=raw["text_en"].strip(),
         citations=_citations(raw["citation"], where, source), threshold_source=ts, **names,
-        note=" ".join(note.split()), types=types, levels=levels, enabled=enabled, params=params,
+        note=" ".join(note.split()), types=types, levels=levels, enabled=enabled, params=params, **texts,
     )
+
+
+@lru_cache(maxsize=2)
+def _default_rules(mtime_ns: int) -> RuleSet:
+    """The shipped rule set, cached per file modification time."""
+    del mtime_ns  # the cache key only
+    return load_rules()
+
+
+def rule_remarks(rule_id: str, lang: str = "zh", rules_hash: str = "") -> str:
+    """The default rule set's :meth:`Rule.remarks` for ``rule_id`` (interpretation reason, what is not covered).
+
+    A check result keeps its rule set only by hash; the remarks are those of the
+    shipped ``data/rules.yaml`` and are returned only when ``rules_hash`` is
+    empty or is that file's hash (a result checked with another rules file gets
+    ``""``).
+    """
+    try:
+        rs = _default_rules(DEFAULT_RULES_PATH.stat().st_mtime_ns)
+    except (OSError, ParkmapError):
+        return ""
+    if rules_hash and rules_hash != rs.hash:
+        return ""
+    rule = rs.rules.get(rule_id)
+    return rule.remarks(lang) if rule is not None else ""
 
 
 def rules_from_dict(data: Any, source: str = "<dict>") -> RuleSet:
@@ -533,5 +588,6 @@ __all__ = [
     "load_rules",
     "rule_ids",
     "rule_name",
+    "rule_remarks",
     "rules_from_dict",
 ]

@@ -103,6 +103,10 @@ SOURCES: dict[str, SourceDoc] = {
         "004", "004_51f6aadd2ca4b953.txt", '四川省"5+1"重点特色园区培育发展三年行动计划（2021—2023年）',
         status="征求意见稿", year="2021",
         title_en="Three-Year Action Plan for Sichuan's \"5+1\" Featured Parks (2021–2023)"),
+    "land_law": SourceDoc(
+        "land_law", "land_administration_law_2019", "中华人民共和国土地管理法",
+        status="2019年修正", issuer="全国人民代表大会常务委员会", year="2019",
+        title_en="Land Administration Law of the People's Republic of China (2019 amendment)"),
     "catalogue_2018": SourceDoc(
         "catalogue_2018", "catalogue_2018_sichuan.csv", "中国开发区审核公告目录",
         status="2018年版", issuer="国家发展改革委等六部门", year="2018",
@@ -279,6 +283,7 @@ _VALUE_SOURCES: dict[str, tuple[str, str]] = {
     "unknown": ("来源不明", "unknown"),
     "seed": ("来源文件规定", "stated by the source"),
     "configurable default — not in sources": ("可配置默认值，来源文件未规定", "configurable default — not in sources"),
+    "interpretation": ("本工具的解读，非来源原文", "our interpretation, not the source's words"),
 }
 
 

@@ -108,7 +108,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "type_expand": ("扩区（增加面积）", "Expansion (add area)"),
     "type_adjust": ("调区/调位（置换面积）", "Adjustment (swap area)"),
     "chemical": ("化工园区/化工项目", "Chemical park / project"),
-    "major_project": ("国家重大建设项目", "National major project"),
+    "major_project": ("国家能源、交通、水利、军事设施等重点建设项目（土地管理法第三十五条，占用永久基本农田须经国务院批准）",
+                      "Key national energy, transport, water or military project (Land Administration Law art. 35; "
+                      "farmland use needs State Council approval)"),
     "repair_parcels": ("自动修复无效地块", "Repair invalid parcels"),
     "repair_parcels_help": (
         "不勾选时，边界自相交等无效地块会报错（请检查界址点顺序）；勾选后用 make_valid 修复，并在核查记录中写明修复前后面积。",
@@ -126,6 +128,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "unit": ("单位", "Unit"),
     "message": ("说明", "Message"),
     "value_source": ("数值来源", "Value source"),
+    "rule_basis": ("规则依据", "Basis of the rule"),
     "overlaps": ("重叠面积（m²）", "Overlap (m²)"),
     "layer": ("图层", "Layer"),
     "override": ("人工改判", "Override"),

@@ -17,6 +17,8 @@ from typing import Any
 
 import pandas as pd
 
+from geo.rules import rule_remarks
+from geo.sources import provenance_label
 from geo.units import fmt_area, fmt_value
 from layers.i18n import t
 
@@ -69,6 +71,20 @@ def _parcels_cell(r: Any, lang: str) -> str:
     return "；".join(f"{p.get('label', '')}：{fmt_value(p.get('value'), r.unit, lang)}" for p in parts)
 
 
+def rule_basis(r: Any, lang: str, rules_hash: str = "") -> str:
+    """Where the rule's threshold comes from, with our interpretation's reason and what the check leaves out.
+
+    ``来源文件规定`` / ``可配置默认值，来源文件未规定`` / ``本工具的解读，非来源原文：<reason>``, then, for the
+    shipped rule set, the rule's caveat (e.g. lakes not checked by the river rule).
+    """
+    if lang == "en" and r.threshold_source == "interpretation":
+        label = "our interpretation, not the source's words"
+    else:
+        label = provenance_label(r.threshold_source, lang) if r.threshold_source else "—"
+    remarks = rule_remarks(r.id, lang, rules_hash)
+    return f"{label}{'：' if lang != 'en' else ': '}{remarks}" if remarks else label
+
+
 def rule_table(result: Any, lang: str) -> pd.DataFrame:
     """One row per rule: name, status, measured value and threshold with units, citation, message, value source.
 
@@ -86,6 +102,7 @@ def rule_table(result: Any, lang: str) -> pd.DataFrame:
             t("parcel_breakdown", lang): _parcels_cell(r, lang),
             t("message", lang): r.message_en if lang == "en" else r.message_zh,
             t("citation", lang): r.citation,
+            t("rule_basis", lang): rule_basis(r, lang, getattr(result, "rules_hash", "")),
             t("value_source", lang): r.value_source or "—",
             "_status": r.status,
         })

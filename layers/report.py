@@ -30,6 +30,7 @@ from geo import units
 from geo.audit import AuditInfo
 from geo.controls import control_layers, layer_name
 from geo.errors import ParkmapError
+from geo.rules import rule_remarks
 from geo.sources import provenance_label
 from layers.report_pdf import STATUS_COLORS, VERDICT_COLORS
 from layers.report_pdf import STATUS_LABELS as _STATUS
@@ -247,6 +248,8 @@ def _rule_table(doc: _Report, result: Any) -> None:
             row.cell((r.message_en if lang == "en" else r.message_zh) + src)
             tsrc = (f"\n[{provenance_label(r.threshold_source, lang)}]"
                     if r.threshold_source and r.threshold_source != "seed" else "")
+            remarks = rule_remarks(r.id, lang, result.rules_hash)  # interpretation reason, what is not checked
+            tsrc += f"\n[{remarks}]" if remarks else ""
             quote = f"\n{r.citation_quote}" if r.citation_quote and lang == "zh" else ""
             row.cell(r.citation + quote + tsrc)
 

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from geo.errors import ParkmapError
+from geo.sources import source_for
 from geo.rules import (
     DEFAULT_RULES_PATH,
     RULE_IDS,
@@ -35,7 +36,9 @@ def test_default_rules_load_with_every_rule():
         assert r.kind in ("spatial", "economic")
         assert r.text_zh.strip() and r.text_en.strip() and r.unit.strip()
         assert r.threshold_source in THRESHOLD_SOURCES
-        assert r.citations and all(c.file.startswith("seeds/") and c.section and c.quote for c in r.citations)
+        assert r.citations and all(c.section and c.quote for c in r.citations)
+        # every cited document is in the source registry: the seeds, or the law quoted by the farmland rule
+        assert all(c.file.startswith("seeds/") or source_for(c.file).key == "land_law" for c in r.citations), r.id
 
 
 def test_every_quote_is_exact_text_from_rules_sources():
@@ -54,11 +57,13 @@ def test_thresholds_and_their_sources():
     for rid in ("land_dev_rate", "contiguity", "adjust_balance", "other_parks"):
         assert rs[rid].threshold_source == "configurable default — not in sources", rid
     assert rs["land_dev_rate"].threshold == 0.85
-    assert rs["revenue_per_mu"].threshold == "average" and rs["revenue_per_mu"].params["compare_within"] == "zone_class"
+    # the seed says 全省平均水平: the province-wide average is the default; within the class is an option
+    assert rs["revenue_per_mu"].threshold == "average" and rs["revenue_per_mu"].params["compare_within"] == "all"
+    assert rs["tax_per_mu"].params["compare_within"] == "all"
     assert rs["farmland"].params["major_project_severity"] == "warn"
     assert rs["river_1km"].params["non_chemical_severity"] == "warn"
     assert rs["top10_priority"].severity == "info"
-    assert "L1752" in rs["river_1km"].citation_ref and "一公里" in rs["river_1km"].citation_quote
+    assert "L1754" in rs["river_1km"].citation_ref and "一公里" in rs["river_1km"].citation_quote
     assert rs["river_1km"].citation == "《四川省开发区发展规划（2023—2027年）》第九章第一节“推进绿色低碳循环发展”（落实长江黄河大保护要求）"
 
 

@@ -138,7 +138,7 @@ def test_eco_redline_pass_fail_and_touching(world, rules):
     assert hit["overlap_m2"] == pytest.approx(500_000, rel=REL)
     assert r.overlaps["eco_redline"] == pytest.approx(500_000, rel=REL)
     assert geodesic_area_m2(r.geometries["eco_redline"]) == pytest.approx(500_000, rel=REL)
-    assert row.unit == "m2" and row.threshold == 0 and "L1674" in row.citation_ref
+    assert row.unit == "m2" and row.threshold == 0 and "L1676" in row.citation_ref
     assert row.citation.startswith("《四川省开发区发展规划（2023—2027年）》第八章第一节")
     assert "seeds/" not in row.citation and ".txt" not in row.citation
     assert row.name_zh == "生态保护红线" and row.name("en") == "Ecological protection red line"
@@ -314,19 +314,24 @@ def test_land_dev_rate(world, rules):
 
 
 def test_revenue_and_tax_against_class_average(world, rules):
+    # The default is the seed's 全省平均水平 (compare_within: all); within the class is a configurable option.
+    raw = rules.to_dict()
+    for r in raw["rules"]:
+        if r["id"] in ("revenue_per_mu", "tax_per_mu"):
+            r["compare_within"] = "zone_class"
+    by_class = rules_from_dict(raw)
     for rid in ("revenue_per_mu", "tax_per_mu"):
-        z4 = run(world, rules, GOOD, zone="Z4").rule(rid)
+        z4 = run(world, by_class, GOOD, zone="Z4").rule(rid)
         assert z4.status == "pass" and z4.threshold == pytest.approx(200 if rid == "revenue_per_mu" else 20)
         assert z4.details["n_zones"] == 3 and z4.details["zone_class"] == "经开区"
-        assert run(world, rules, GOOD, zone="Z3").rule(rid).status == "warn"   # equal is not above
-        assert run(world, rules, GOOD, zone="Z1").rule(rid).status == "warn"
-    assert run(world, rules, GOOD, zone="Z4").rule("revenue_per_mu").value_source == "derived"
-    raw = rules.to_dict()
-    next(r for r in raw["rules"] if r["id"] == "revenue_per_mu")["compare_within"] = "all"
-    row = check_proposal(Proposal(GOOD, "Z4"), world, rules_from_dict(raw)).rule("revenue_per_mu")
+        assert run(world, by_class, GOOD, zone="Z3").rule(rid).status == "warn"   # equal is not above
+        assert run(world, by_class, GOOD, zone="Z1").rule(rid).status == "warn"
+    assert run(world, by_class, GOOD, zone="Z4").rule("revenue_per_mu").value_source == "derived"
+    assert rules["revenue_per_mu"].params["compare_within"] == "all"
+    row = check_proposal(Proposal(GOOD, "Z4"), world, rules).rule("revenue_per_mu")
     assert row.threshold == pytest.approx((100 + 500 + 200 + 300) / 4) and row.status == "pass"  # 300 > 275
     assert row.details["compare_within"] == "all" and row.details["n_zones"] == 4
-    row = check_proposal(Proposal(GOOD, "Z3"), world, rules_from_dict(raw)).rule("revenue_per_mu")
+    row = check_proposal(Proposal(GOOD, "Z3"), world, rules).rule("revenue_per_mu")
     assert row.status == "warn"  # 200 < 275
 
 
