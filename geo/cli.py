@@ -217,7 +217,7 @@ def add_check(sub: Subparsers) -> None:
     p.add_argument("--type", type=_proposal_type, default="expand", dest="ptype",
                    help="expand（扩区，默认）或 adjust（调区/调位） / expand (default) or adjust")
     p.add_argument("--chemical", action="store_true", help="化工园区/化工项目 / chemical zone or project")
-    p.add_argument("--major-project", action="store_true", help="国家重大建设项目 / national major project")
+    p.add_argument("--major-project", action="store_true", help="《土地管理法》第三十五条重点建设项目（能源、交通、水利、军事设施等），占用永久基本农田须经国务院批准 / key project of Land Administration Law Art. 35 (energy, transport, water, military): farmland needs State Council approval")
     p.add_argument("--removed", type=Path, help="调区的调出范围文件 / file with the parts removed (adjust)")
     p.add_argument("--layers", type=Path,
                    help=f"正式管控图层文件夹（{official_file_names()} + .gpkg/.shp/...）/ "
@@ -310,7 +310,7 @@ def format_check_text(doc: dict[str, Any]) -> str:
     lines = [
         f"开发区 Zone: {z['zone_id']} {z.get('name') or ''}（{z.get('zone_class') or '—'}，{z.get('level') or '—'}）",
         f"类型 Type: {TYPE_NAMES[o['type']][0]} {o['type']}   化工 Chemical: {yn[o['chemical']]}   "
-        f"国家重大建设项目 Major project: {yn[o['major_project']]}",
+        f"重点建设项目（土地管理法第三十五条） Key project (Land Administration Law Art. 35): {yn[o['major_project']]}",
         f"规则 Rules: {doc['rules_file']} v{doc['rules_version']} ({doc['rules_hash'][:12]})",
         "图层 Layers: " + "; ".join(f"{k} {'示意 illustrative' if v['illustrative'] else v['source']}"
                                    for k, v in doc["layers"].items()),
@@ -391,7 +391,7 @@ def _add_proposal_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--type", type=_proposal_type, default="expand", dest="ptype",
                    help="expand（扩区，默认）或 adjust（调区/调位） / expand (default) or adjust")
     p.add_argument("--chemical", action="store_true", help="化工园区/化工项目 / chemical zone or project")
-    p.add_argument("--major-project", action="store_true", help="国家重大建设项目 / national major project")
+    p.add_argument("--major-project", action="store_true", help="《土地管理法》第三十五条重点建设项目（能源、交通、水利、军事设施等），占用永久基本农田须经国务院批准 / key project of Land Administration Law Art. 35 (energy, transport, water, military): farmland needs State Council approval")
     p.add_argument("--removed", type=Path, help="调区的调出范围文件 / file with the parts removed (adjust)")
     p.add_argument("--control-layers", type=Path, dest="control_layers",
                    help="正式管控图层文件夹（同 check --layers） / folder of official control layers (as check --layers)")

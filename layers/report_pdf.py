@@ -29,7 +29,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "type": ("类型", "Type"),
     "flags": ("属性", "Flags"),
     "chemical": ("化工园区/项目", "chemical"),
-    "major": ("国家重大建设项目", "national major project"),
+    "major": ("重点建设项目（土地管理法第三十五条）", "key project (Land Administration Law Art. 35)"),
     "none": ("无", "none"),
     "verdict": ("核查结论", "Verdict"),
     "verdict_before": ("人工改判前", "before override"),

@@ -92,8 +92,11 @@ def rule_eco_redline(ctx: CheckContext, rule: Rule) -> RuleResult:
 def rule_farmland(ctx: CheckContext, rule: Rule) -> RuleResult:
     if ctx.p.major_project:
         return overlap_rule(ctx, rule, "farmland", rule.params.get("major_project_severity", WARN),
-                            note=("；已标记为国家重大建设项目（可按程序占用），列为需关注",
-                                  "; flagged as a national major project (may occupy by procedure): attention"),
+                            note=("；已标记为《土地管理法》第三十五条所列国家能源、交通、水利、军事设施等重点建设项目，"
+                                  "确实难以避让的须经国务院批准，列为需关注（不视为符合）",
+                                  "; flagged as a key national energy, transport, water-conservancy or military project "
+                                  "(Land Administration Law, Art. 35): if the site cannot avoid the farmland it needs "
+                                  "State Council approval; attention, not a pass"),
                             overlap_details={"exempt_major_project": True})
     return overlap_rule(ctx, rule, "farmland")
 
