@@ -54,11 +54,47 @@ def _seed_citations() -> list[tuple[str, dict]]:
     return [(r["id"], c) for r in raw["rules"] for c in r["citation"] if str(c["file"]).startswith("seeds/")]
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason=f"needs ../shared/seeds/ ({SEEDS}), the project's seeds, "
-                    "absent in this checkout")
+#: The cited lines of the seeds (each with 3 lines before and 15 after, numbered as in the raw file), so the
+#: line checks run where ../shared/seeds is absent (CI's clean clone); verified against the seeds when present.
+EXCERPTS_PATH = Path(__file__).with_name("seed_cited_lines.json")
+
+
+def write_excerpts() -> None:
+    """Regenerate :data:`EXCERPTS_PATH` from ../shared/seeds after a citation changes
+    (``python -m tests.geo.test_rule_citations``)."""
+    import json
+
+    out: dict[str, dict[str, str]] = {}
+    for _rule, c in _seed_citations():
+        name = Path(c["file"]).name
+        lines = (SEEDS / name).read_text(encoding="utf-8").split("\n")
+        n = int(str(c["line"]).lstrip("L"))
+        for k in range(max(1, n - 3), min(len(lines), n + 15) + 1):
+            out.setdefault(name, {})[str(k)] = lines[k - 1]
+    data = {k: dict(sorted(v.items(), key=lambda kv: int(kv[0]))) for k, v in sorted(out.items())}
+    EXCERPTS_PATH.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _excerpts() -> dict[str, dict[str, str]]:
+    import json
+
+    return json.loads(EXCERPTS_PATH.read_text(encoding="utf-8"))
+
+
+def _seed_text(name: str) -> str:
+    """The seed file, or (without ../shared) the excerpts with every other line empty, numbered as the file."""
+    if SEEDS.is_dir():
+        return (SEEDS / name).read_text(encoding="utf-8")
+    lines = _excerpts()[name]
+    return "\n".join(lines.get(str(i), "") for i in range(1, max(int(k) for k in lines) + 1))
+
+
 @pytest.mark.parametrize("rule_id,citation", _seed_citations(), ids=lambda v: v if isinstance(v, str) else v["line"])
 def test_every_cited_line_is_where_the_quote_begins(rule_id, citation):
-    text = (SEEDS / Path(citation["file"]).name).read_text(encoding="utf-8")
+    name = Path(citation["file"]).name
+    assert str(int(str(citation["line"]).lstrip("L"))) in _excerpts().get(name, {}), \
+        f"{rule_id}: the cited line is not in {EXCERPTS_PATH.name}; run python -m tests.geo.test_rule_citations"
+    text = _seed_text(name)
     number = int(str(citation["line"]).lstrip("L"))
     starts = quote_start_lines(text, citation["quote"])
     assert starts, (rule_id, "quote not in the seed")
@@ -168,3 +204,16 @@ def test_interpretation_label_in_the_rule_table():
     text = rule_basis(row, "zh")
     assert text.startswith("本工具的解读") and "刚性约束" in text
     assert rule_basis(row, "en").startswith("our interpretation")
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason=f"needs ../shared/seeds/ ({SEEDS}), the project's seeds, absent in "
+                    "this checkout; the line checks above ran on the excerpts")
+def test_the_excerpts_are_verbatim_lines_of_the_seeds():
+    for name, lines in _excerpts().items():
+        raw = (SEEDS / name).read_text(encoding="utf-8").split("\n")
+        for number, text in lines.items():
+            assert raw[int(number) - 1] == text, (name, number)
+
+
+if __name__ == "__main__":
+    write_excerpts()
