@@ -81,7 +81,7 @@ def rule_basis(r: Any, lang: str, rules_hash: str = "") -> str:
         label = "our interpretation, not the source's words"
     else:
         label = provenance_label(r.threshold_source, lang) if r.threshold_source else "—"
-    remarks = rule_remarks(r.id, lang, rules_hash)
+    remarks = r.remarks(lang) or rule_remarks(r.id, lang, rules_hash)  # the check's own; older saved checks: the file's
     return f"{label}{'：' if lang != 'en' else ': '}{remarks}" if remarks else label
 
 

@@ -248,7 +248,7 @@ def _rule_table(doc: _Report, result: Any) -> None:
             row.cell((r.message_en if lang == "en" else r.message_zh) + src)
             tsrc = (f"\n[{provenance_label(r.threshold_source, lang)}]"
                     if r.threshold_source and r.threshold_source != "seed" else "")
-            remarks = rule_remarks(r.id, lang, result.rules_hash)  # interpretation reason, what is not checked
+            remarks = r.remarks(lang) or rule_remarks(r.id, lang, result.rules_hash)  # interpretation, what is not checked
             tsrc += f"\n[{remarks}]" if remarks else ""
             quote = f"\n{r.citation_quote}" if r.citation_quote and lang == "zh" else ""
             row.cell(r.citation + quote + tsrc)

@@ -163,7 +163,7 @@ def _row(rule: Rule, status: str, value: float | None, zh: str, en: str, *, valu
         unit=rule.unit, citation=citation, message_zh=zh, message_en=en, value_source=value_source,
         threshold_source=rule.threshold_source, text_zh=rule.text_zh, text_en=rule.text_en, note=rule.note,
         details=details or {}, name_zh=rule.name_zh, name_en=rule.name_en, citation_ref=citation_ref,
-        citation_quote=citation_quote,
+        citation_quote=citation_quote, remarks_zh=rule.remarks("zh"), remarks_en=rule.remarks("en"),
     )
 
 

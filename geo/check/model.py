@@ -224,6 +224,8 @@ class RuleResult:
     name_en: str = ""
     citation_ref: str = ""
     citation_quote: str = ""
+    remarks_zh: str = ""
+    remarks_en: str = ""
 
     @property
     def applicable(self) -> bool:
@@ -260,7 +262,13 @@ class RuleResult:
             "original_status": self.original_status,
             "override_reason": self.override_reason,
             "overridden_at": self.overridden_at,
+            **({"remarks_zh": self.remarks_zh, "remarks_en": self.remarks_en} if self.remarks_zh or self.remarks_en else {}),
         }
+
+    def remarks(self, lang: str = "zh") -> str:
+        """Why the rule is our reading of its source, and what it does not cover, in ``lang`` (from the rules file
+        the check ran with; '' for rules without either)."""
+        return self.remarks_en if str(lang).lower().startswith("en") else self.remarks_zh
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RuleResult:

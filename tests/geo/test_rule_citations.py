@@ -186,21 +186,42 @@ def test_lakes_not_covered_is_said_on_the_rule_row_and_in_the_report():
     assert "重要湖泊未纳入核查" in rule.text_zh
     row = SimpleNamespace(id="river_1km", threshold_source="seed", name_zh="长江", name_en="Yangtze", status="pass",
                           value=1500.0, threshold=1000.0, unit="m", details={}, message_zh="", message_en="",
-                          citation=rule.citation, value_source="", original_status=None, override_reason=None)
+                          citation=rule.citation, value_source="", original_status=None, override_reason=None,
+                          remarks=lambda lang: "")  # a check saved before results carried their remarks
     assert "湖泊" in rule_basis(row, "zh") and "lakes" in rule_basis(row, "en")
     result = SimpleNamespace(rules=[row], rules_hash=load_rules().hash)
     table = rule_table(result, "zh")
     assert table["规则依据"].str.contains("湖泊").all()
     # a result checked with another rules file gets no remarks from the shipped one
     assert rule_remarks("river_1km", "zh", "0" * 64) == ""
-    report = (REPO / "layers" / "report.py").read_text(encoding="utf-8")
-    assert "rule_remarks(r.id, lang, result.rules_hash)" in report
+    # the PDF report says it too (the result carries its rules' remarks)
+    import shutil
+    import subprocess
+
+    from geo.check import default_index, Proposal, check_proposal
+    from geo.dataset import load_layer
+    from layers.report import build_report
+
+    if shutil.which("pdftotext") is None:
+        pytest.fail("pdftotext is needed (poppler-utils; scripts/install-system.sh installs it)")
+    park = load_layer("parks").geometry.iloc[0]
+    res = check_proposal(Proposal(park.buffer(0.005).difference(park), str(load_layer("parks")["zone_id"].iloc[0]),
+                                  chemical=True), default_index())
+    assert "湖泊" in res.rule("river_1km").remarks("zh")
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        pdf = Path(tmp) / "r.pdf"
+        pdf.write_bytes(build_report(res))
+        text = "".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                                      check=True).stdout.split())
+    assert "重要湖泊" in text and "未纳入" in text
 
 
 def test_interpretation_label_in_the_rule_table():
     from layers.present import rule_basis
 
-    row = SimpleNamespace(id="eco_redline", threshold_source="interpretation")
+    row = SimpleNamespace(id="eco_redline", threshold_source="interpretation", remarks=lambda lang: "")
     text = rule_basis(row, "zh")
     assert text.startswith("本工具的解读") and "刚性约束" in text
     assert rule_basis(row, "en").startswith("our interpretation")
@@ -217,3 +238,31 @@ def test_the_excerpts_are_verbatim_lines_of_the_seeds():
 
 if __name__ == "__main__":
     write_excerpts()
+
+
+def test_a_check_carries_the_remarks_of_the_rules_it_ran_with(tmp_path):
+    """A custom rules file's interpretation reason reaches the result (and so the table and the report)."""
+    import geopandas as gpd
+    import pandas as pd
+    from shapely.geometry import box
+
+    from geo.check import ControlIndex, Proposal, check_proposal
+    from geo.check.model import CheckResult
+
+    raw = yaml.safe_load(DEFAULT_RULES_PATH.read_text(encoding="utf-8"))
+    for r in raw["rules"]:
+        if r["id"] == "eco_redline":
+            r["interpretation_zh"], r["interpretation_en"] = "本局的解读（测试）", "this bureau's reading (test)"
+    rules = rules_from_dict(raw)
+    zones = pd.DataFrame([{"zone_id": "Z1", "catalogue_code": "S999001", "name": "甲", "zone_class": "经开区",
+                           "level": "省级"}])
+    eco = gpd.GeoDataFrame({"eco_id": ["E1"]}, geometry=[box(104.0, 30.0, 104.01, 30.01)], crs=4490)
+    result = check_proposal(Proposal(box(104.005, 30.0, 104.02, 30.01), "Z1"), ControlIndex.from_frames(zones=zones,
+                                                                                                     eco_redline=eco), rules)
+    row = result.rule("eco_redline")
+    assert "本局的解读（测试）" in row.remarks("zh") and "this bureau's reading" in row.remarks("en")
+    back = CheckResult.from_dict(result.to_dict()).rule("eco_redline")  # saved and reopened
+    assert back.remarks("zh") == row.remarks("zh")
+    from layers.present import rule_table
+
+    assert any("本局的解读（测试）" in str(v) for v in rule_table(result, "zh").to_numpy().ravel())
