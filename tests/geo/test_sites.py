@@ -1,0 +1,131 @@
+"""Where can a zone grow (geo/sites.py): known answers on synthetic layers, hard-rule compliance, bad input."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+from shapely.geometry import LineString
+
+from geo.area import geodesic_area_m2
+from geo.check import ControlIndex, default_index
+from geo.errors import ParkmapError
+from geo.sites import HARD_RULES, SiteOptions, find_sites, parse_area, parse_length
+from tests.geo.geo_builders import chengdu_gk_center, gk_to_lonlat, square
+
+ZONES = pd.DataFrame([{"zone_id": z, "catalogue_code": c, "name": n, "zone_class": "经开区", "level": "省级"}
+                      for z, c, n in (("Z1", "S999001", "甲经开区"), ("Z2", "S999002", "乙经开区"),
+                                      ("Z3", "S999003", "丙经开区"))])
+
+
+def _frame(key: str, geoms, **cols) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({f"{key}_id": [f"{key}{i}" for i in range(len(geoms))], **cols}, geometry=geoms, crs=4490)
+
+
+def _index(*, eco=None, farmland=None, urban=None, parks=None, rivers=None) -> ControlIndex:
+    """Synthetic layers around the Chengdu reference point (metres east/north of it)."""
+    eco = eco if eco is not None else [square(0, 0, 1000, 1000), square(2000, 0, 3000, 1000)]
+    # The strip as the union of its three squares: its edges through the same corners as the blocks'.
+    urban = urban if urban is not None else [shapely.union_all([square(i * 1000, 0, i * 1000 + 1000, 1000)
+                                                               for i in range(3)])]
+    parks = parks if parks is not None else [("Z1", square(-1000, 0, 0, 1000)), ("Z2", square(9000, 9000, 10000, 10000))]
+    frames = {"eco_redline": _frame("eco", eco), "urban_boundary": _frame("ub", urban),
+              "farmland": _frame("farm", farmland or [square(50000, 50000, 50100, 50100)]),
+              "parks": gpd.GeoDataFrame({"park_id": [f"P{i}" for i in range(len(parks))], "zone_id": [z for z, _ in parks]},
+                                        geometry=[g for _, g in parks], crs=4490),
+              "province": _frame("prov", [square(-60000, -60000, 60000, 60000)])}
+    if rivers is not None:
+        frames["rivers"] = gpd.GeoDataFrame({"river_id": ["R1"], "name_zh": ["岷江"], "river_class": ["主要支流"]},
+                                            geometry=rivers, crs=4490)
+    return ControlIndex.from_frames(zones=ZONES, **frames)
+
+
+def _hard_ok(search, chemical: bool) -> None:
+    for c in search.candidates:
+        hard = c.hard_rules(chemical)
+        assert set(hard) >= set(HARD_RULES) | ({"river_1km"} if chemical else set())
+        assert all(s == "pass" for s in hard.values()), (c.rank, hard)
+
+
+def test_square_between_two_red_line_blocks_is_exactly_that_square():
+    free_square = square(1000, 0, 2000, 1000)
+    s = find_sites(_index(), "Z1", SiteOptions(area_m2=parse_area("100ha")))
+    assert len(s.candidates) == 1 and s.patches == 1
+    c = s.candidates[0]
+    assert c.rank == 1 and c.proposal.equals(c.patch)  # asked ≥ the patch: the whole patch
+    assert shapely.symmetric_difference(c.patch, free_square).area < 1e-12 * free_square.area
+    assert c.patch_m2 == pytest.approx(geodesic_area_m2(free_square), rel=1e-9)
+    assert c.distance_m == pytest.approx(1000, abs=0.5)  # the west red-line block lies between it and the park
+    assert not c.contiguous  # 1 km > the contiguity rule's 500 m
+    _hard_ok(s, False)
+    assert s.notes[0][1].startswith("Slope not checked")
+
+
+def test_cut_is_a_connected_subset_of_the_asked_area_nearest_the_parks():
+    free_square = square(1000, 0, 2000, 1000)
+    s = find_sites(_index(), "Z1", SiteOptions(area_m2=parse_area("40ha")))
+    c = s.candidates[0]
+    assert c.proposal.geom_type == "Polygon"
+    assert c.proposal_m2 == pytest.approx(400_000, rel=0.01)
+    assert shapely.difference(c.proposal, free_square).area < 1e-12 * free_square.area
+    assert c.distance_m == pytest.approx(1000, abs=0.5)  # grown from the west edge, nearest the park
+    _hard_ok(s, False)
+
+
+def test_every_layer_is_taken_out():
+    # Urban strip 0..6000 m; farmland, another zone's park and the own park inside it; a river for the chemical case.
+    ox, oy = chengdu_gk_center()
+    river = gk_to_lonlat(LineString([(ox + 4500, oy - 3000), (ox + 4500, oy + 4000)]))
+    idx = _index(eco=[square(0, 0, 500, 1000)], urban=[square(-1000, 0, 7000, 1000)],
+                 farmland=[square(1000, 0, 1500, 1000)],
+                 parks=[("Z1", square(-1000, 0, 0, 1000)), ("Z2", square(2000, 0, 2500, 1000))], rivers=[river])
+    for chemical in (False, True):
+        s = find_sites(idx, "Z1", SiteOptions(area_m2=parse_area("20ha"), chemical=chemical, within_m=8000, top=10))
+        _hard_ok(s, chemical)
+        for layer in ("eco_redline", "farmland", "parks"):
+            pieces = idx.layers[layer].frame.geometry
+            assert shapely.intersection(s.free, shapely.union_all(pieces.values)).area < 1e-14
+        if chemical:
+            assert all(c.result.rule("river_1km").value > 1000 for c in s.candidates)
+    assert s.candidates and max(c.distance_m for c in s.candidates) < 8000
+
+
+@pytest.mark.parametrize("chemical", [False, True])
+def test_every_candidate_on_the_embedded_data_passes_every_hard_rule(chemical):
+    index = default_index()
+    zones = index.zones["zone_id"].astype(str).tolist()  # every zone
+    seen = 0
+    for z in zones:
+        try:
+            s = find_sites(index, z, SiteOptions(area_m2=parse_area("30ha"), chemical=chemical, top=5))
+        except ParkmapError as err:
+            assert err.code in ("no-land", "no-parks")
+            continue
+        _hard_ok(s, chemical)
+        seen += len(s.candidates)
+        for c in s.candidates:
+            assert c.result is not None and c.result.zone["zone_id"] == s.zone["zone_id"]
+            assert c.proposal_m2 <= c.patch_m2 * (1 + 1e-9)
+    assert seen >= 50
+
+
+def test_bad_input_is_answered_in_both_languages():
+    idx = _index()
+    with pytest.raises(ParkmapError) as e:
+        find_sites(idx, "Z1", SiteOptions(area_m2=parse_area("500ha")))
+    assert e.value.code == "no-land"
+    assert "在 3 公里内仅找到 99.98 公顷可用地" in str(e.value) and "only 99.98 ha" in str(e.value) and "within 3 km" in str(e.value)
+    with pytest.raises(ParkmapError) as e:
+        find_sites(idx, "Z3", SiteOptions(area_m2=parse_area("10ha")))
+    assert e.value.code == "no-parks" and "没有园区" in str(e.value)
+    with pytest.raises(ParkmapError) as e:
+        find_sites(default_index(), "G51104", SiteOptions(area_m2=parse_area("10ha")))
+    assert e.value.code == "unknown-zone" and "G511040" in str(e.value)
+    with pytest.raises(ParkmapError) as e:
+        find_sites(idx, "Z1", SiteOptions(area_m2=parse_area("10ha"), max_slope=25))
+    assert "坡度" in str(e.value) and "slope" in str(e.value)
+    for bad in ("abc", "-3ha", "10 acres"):
+        with pytest.raises(ParkmapError):
+            parse_area(bad)
+    assert parse_length("3公里") == 3000 and parse_area("1500亩") == pytest.approx(1e6, rel=1e-5)
