@@ -29,6 +29,7 @@ from geo.cli_admin import add_audit, add_backup, add_user_option, add_users
 from geo.cli_db import add_db
 from geo.cli_layers import add_layers
 from geo.cli_scan import add_scan
+from geo.cli_sites import add_sites
 from geo.area import centroid_lonlat, count_parts_holes, geodesic_area_m2, to_mu
 from geo.controls import official_file_names
 from geo.errors import ParkmapError, bilingual
@@ -523,7 +524,7 @@ def _captured_library_warnings() -> Iterator[list[str]]:
 #: name → registration function.
 COMMANDS: dict[str, Callable[[Subparsers], None]] = {
     "inspect": add_inspect, "check": add_check, "users": add_users, "audit": add_audit, "backup": add_backup,
-    "db": add_db, "layers": add_layers, "scan": add_scan,
+    "db": add_db, "layers": add_layers, "scan": add_scan, "sites": add_sites,
 }
 
 
