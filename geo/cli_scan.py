@@ -64,9 +64,12 @@ def run_scan(args: argparse.Namespace) -> int:
         actor = cli_actor(ws, args)
         actor.require("check")
     if args.zone:
+        from geo.dataset import load_layer
+        from geo.scan import resolve_scan_zone
         from geo.zones import resolve_zone
 
-        resolve_zone(args.zone)  # an unknown zone is refused before any index is built
+        # an unknown zone is refused (closest ids and names) before any index is built
+        resolve_scan_zone(args.zone, load_layer("zones"), resolve_zone)
     index = control_index(args.layers, workspace=ws, actor=actor)
     result = scan_parks(index, zone=args.zone, prefecture=args.prefecture)
     if args.out is not None:

@@ -39,7 +39,7 @@ from __future__ import annotations
 import difflib
 import io
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -277,6 +277,37 @@ def resolve_prefecture(ref: str, prefectures: pd.DataFrame) -> tuple[str, str]:
     raise ParkmapError(f"未知的市州：{text}", f"Unknown prefecture: {text}", hint, code="unknown-prefecture")
 
 
+def resolve_scan_zone(ref: str, zones: pd.DataFrame, resolve: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
+    """``resolve(ref)`` (a zone lookup); an unknown zone's error names the closest zones by id *and* name.
+
+    Examples
+    --------
+    >>> from geo.zones import ZoneLookup
+    >>> z = pd.DataFrame({"zone_id": ["S517077"], "name": ["四川射洪经济开发区"], "short_name": ["射洪经开区"]})
+    >>> try:
+    ...     resolve_scan_zone("射洪开发区", z, ZoneLookup(z).resolve)
+    ... except ParkmapError as e:
+    ...     print(e.hint)
+    相近的开发区 / close matches: S517077 射洪经开区
+    """
+    try:
+        return resolve(ref)
+    except ParkmapError as exc:
+        if exc.code != "unknown-zone" or not str(ref or "").strip():
+            raise
+        text = str(ref).strip()
+        label = dict(zip(zones["zone_id"].astype(str), zones.get("short_name", zones["zone_id"]).astype(str)))
+        keys: dict[str, str] = {}
+        for col in ("zone_id", "catalogue_code", "short_name", "name"):
+            if col in zones.columns:
+                for zid, v in zip(zones["zone_id"].astype(str), zones[col].astype(str)):
+                    keys.setdefault(v.upper() if col in ("zone_id", "catalogue_code") else v, zid)
+        hits = difflib.get_close_matches(text.upper() if text.isascii() else text, list(keys), n=8, cutoff=0.4)
+        ids = list(dict.fromkeys(keys[h] for h in hits))[:5]
+        hint = ("相近的开发区 / close matches: " + "、".join(f"{z} {label.get(z, '')}".strip() for z in ids)) if ids else exc.hint
+        raise ParkmapError(exc.zh, exc.en, hint, code=exc.code) from None
+
+
 # --------------------------------------------------------------------------- measuring
 def _river_piece(rivers: Any, geom: BaseGeometry, classes: tuple[str, ...], dist: float) -> BaseGeometry:
     """The part of ``geom`` (lon/lat) within ``dist`` m of a regulated river, measured in its GK zone."""
@@ -350,7 +381,7 @@ def scan_parks(index: Any, *, zone: str | None = None, prefecture: str | None = 
     park_pref = (frame["host_prefecture_adcode"].astype(str).to_numpy() if "host_prefecture_adcode" in frame.columns
                  else np.array([zone_pref.get(z, "") for z in park_zone], dtype=object))
     if zone:
-        rec = index.resolve_zone(zone)
+        rec = resolve_scan_zone(zone, index.zones, index.resolve_zone)
         rows = np.flatnonzero(park_zone == str(rec["zone_id"]))
         scope = {"kind": "zone", "value": str(rec["zone_id"]), "label": f"{rec.get('short_name') or rec['name']}（{rec['zone_id']}）"}
         if not len(rows):
@@ -425,4 +456,4 @@ def record_scan(workspace: Any, result: ScanResult, actor: Any = None) -> int:
 
 
 __all__ = ["CHEMICAL_WORD", "MEASURES", "PIECE_STYLE", "SCAN_LAYERS", "ScanResult", "chemical_industry_ids",
-           "chemical_zones", "record_scan", "resolve_prefecture", "scan_parks"]
+           "chemical_zones", "record_scan", "resolve_prefecture", "resolve_scan_zone", "scan_parks"]
