@@ -102,6 +102,7 @@ class MapView:
     hosts: dict[str, str] = field(default_factory=dict)
     proposal: BaseGeometry | None = None
     overlaps: dict[str, BaseGeometry] = field(default_factory=dict)
+    sites: tuple[tuple[int, BaseGeometry], ...] = ()  # (rank, geometry) of 可扩区 candidates (layers.sites_panel)
     lang: str = "zh"
     level: str | None = None
     prefecture: str = ""
@@ -370,7 +371,21 @@ def plan_proposal_layers(view: MapView) -> list[DrawLayer]:
     for key in styles:
         if key in ov and key != "removed":
             out.append(_overlap_layer(view, key, ov[key]))
+    for rank, geom in view.sites:
+        name = f"可扩区候选 {rank}" if view.lang == "zh" else f"Candidate site {rank}"
+        out.append(DrawLayer(f"site:{rank}", name, "polygon", _geom_frame(geom, name=name), _fixed(SITE_STYLE), ("name",)))
     return out
+
+
+#: 可扩区 candidates on the map (dashed purple, numbered by rank).
+SITE_STYLE = {"color": "#6a1b9a", "weight": 3, "dashArray": "6 4", "fillColor": "#ba68c8", "fillOpacity": 0.35}
+
+
+def site_labels(view: MapView) -> list[Label]:
+    """The rank of every 可扩区 candidate, at a point inside it."""
+    pts = [(rank, geom.representative_point()) for rank, geom in view.sites if not geom.is_empty]
+    return [Label(float(p.y), float(p.x), f"候选{rank}" if view.lang == "zh" else f"#{rank}", "pm-site-label", 14)
+            for rank, p in pts]
 
 
 def _overlap_layer(view: MapView, key: str, geom: BaseGeometry) -> DrawLayer:
@@ -474,6 +489,8 @@ def plan_legend(view: MapView, frames: Mapping[str, pd.DataFrame]) -> list[tuple
     for layer in plan_proposal_layers(view):
         if layer.key == "proposal":
             rows.append(("line", PROPOSAL_STYLE["color"], layer.title))
+        elif layer.key.startswith("site:"):
+            rows.append(("fill", SITE_STYLE["fillColor"], layer.title))
         else:
             info = overlap_styles()[layer.key.split(":", 1)[1]]
             colour = info["style"].get("fillColor") or info["style"]["color"]
@@ -539,7 +556,7 @@ def compose_map(view: MapView, frames: Mapping[str, pd.DataFrame], *, clip: bool
     m = render.new_map(view.basemap, bounds, view.tianditu_key, view.lang)
     for layer in plan_layers(view, frames, clip=clip):
         add_layer(m, layer, view.lang, gcj)
-    labels = plan_labels(view, frames)
+    labels = plan_labels(view, frames) + site_labels(view)
     for css, size in {(lb.css_class, lb.size_px) for lb in labels}:
         pts = [(*_shift(lb.lat, lb.lon, gcj), lb.text) for lb in labels if lb.css_class == css]
         render.add_labels(m, pts, css, size)
@@ -558,6 +575,6 @@ def compose_map(view: MapView, frames: Mapping[str, pd.DataFrame], *, clip: bool
 __all__ = [
     "DEFAULT_ACTIVE", "MAP_LAYERS", "OVERLAP_STYLES", "PROPOSAL_STYLE", "DrawLayer", "Label", "Link", "MapView",
     "add_layer", "compose_map", "geometry_bounds", "load_frames", "plan_labels",
-    "plan_layers", "plan_legend", "plan_links", "plan_proposal_layers", "plan_spec_layer", "region_rows",
+    "plan_layers", "plan_legend", "plan_links", "plan_proposal_layers", "plan_spec_layer", "region_rows", "site_labels", "SITE_STYLE",
     "shows_illustrative", "view_bounds", "view_level", "zone_bounds",
 ]

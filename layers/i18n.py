@@ -299,6 +299,38 @@ TEXT: dict[str, tuple[str, str]] = {
     "saved_new": ("已另存为新方案 #{pid}（名称或条件与原记录不同）", "Saved as new proposal #{pid} (name or options differ from the record)"),
     "zone_label": ("{short}（{pref}）", "{short} ({pref})"),
     "distance": ("距离", "Distance"),
+    # 可扩区用地 (layers/sites_panel.py)
+    "tab_sites": ("可扩区用地", "Where to grow"),
+    "sites_intro": ("在开发区现有园区周边、城镇开发边界内查找可扩区用地：扣除生态保护红线、永久基本农田、所有园区（化工园区再扣除长江"
+                    "干支流岸线 1 公里），按评分排序；每处给出所需面积的方案，并按扩区规则逐条核查。",
+                    "Find where the zone can grow: land near its parks inside the urban development boundary, minus the "
+                    "red line, permanent farmland, every park (and 1 km of the Yangtze rivers for a chemical zone), "
+                    "ranked; each candidate is a proposal of the asked area, checked rule by rule."),
+    "sites_zone": ("开发区", "Zone"),
+    "sites_area": ("所需面积（公顷）", "Area wanted (ha)"),
+    "sites_within": ("园区周边搜索距离（公里）", "Search distance around the parks (km)"),
+    "sites_within_help": ("本工具默认 3 公里，可配置（政策文件未规定）", "Our default 3 km, configurable (not in the sources)"),
+    "sites_chemical": ("化工园区（扣除长江干支流岸线 1 公里）", "Chemical zone (minus 1 km of the Yangtze rivers)"),
+    "sites_find": ("查找可扩区用地", "Find candidate land"),
+    "sites_free": ("可用地 {ha}（{mu}），{n} 片；坡度未核查（没有足够精度的 DEM）",
+                   "Free land {ha} ({mu}), {n} patch(es); slope not checked (no DEM fine enough)"),
+    "sites_compare": ("候选比较", "Candidates side by side"),
+    "sites_candidate": ("候选 {rank}", "Candidate {rank}"),
+    "sites_row_ha": ("面积（公顷）", "Area (ha)"),
+    "sites_row_mu": ("面积（亩）", "Area (mu)"),
+    "sites_row_patch": ("所在图斑（公顷）", "Whole patch (ha)"),
+    "sites_row_dist": ("距现有园区", "Distance to the parks"),
+    "sites_row_contig": ("集中连片", "Contiguous"),
+    "sites_row_compact": ("紧凑度", "Compactness"),
+    "sites_row_score": ("评分", "Score"),
+    "sites_row_verdict": ("结论", "Verdict"),
+    "sites_score_help": ("评分 = 0.4×面积满足度 + 0.2×紧凑度 + 0.2×邻近度 + 0.2×集中连片（本工具的权重，可配置）",
+                         "Score = 0.4×usable area + 0.2×compactness + 0.2×nearness + 0.2×contiguity (our weights, "
+                         "configurable)"),
+    "sites_use": ("用作方案", "Use as proposal"),
+    "sites_used": ("已载入扩区核查：{name}", "Loaded into the check tab: {name}"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
 }
 
 LANGS = ("zh", "en")

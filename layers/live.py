@@ -45,6 +45,7 @@ from layers.compose import (
     MapView,
     add_layer,
     plan_labels,
+    site_labels,
     plan_links,
     plan_proposal_layers,
     plan_spec_layer,
@@ -441,7 +442,7 @@ def layer_groups(view: MapView, frames: Mapping[str, pd.DataFrame], level: str,
                            tuple(c for c in ("park_id", "name", "zone_id") if c in sel.columns))
             groups.append(_cached_group((token, "highlight", view.highlighted, lang, gcj), hl.title,
                                         lambda m: add_layer(m, hl, lang, gcj)))
-    labels = plan_labels(replace(view, level=level, bounds=bounds), frames)
+    labels = plan_labels(replace(view, level=level, bounds=bounds), frames) + site_labels(view)
     links = plan_links(view, frames)
     if labels or links:
         lkey = (token, "labels", gcj, lang, tuple((lb.text, lb.css_class) for lb in labels),

@@ -76,6 +76,7 @@ def current_view(data: dict, ui: dict, *, for_export: bool = False) -> MapView:
         highlighted=ss.get("selected_zone", ""), industry=ui["industry"],
         hosts=dict(zip(ui["hosts"]["zone_id"], ui["hosts"]["role"])), proposal=w.geometry,
         overlaps=dict(result.geometries) if result is not None else {}, lang=ui["lang"], prefecture=ui["view"],
+        sites=tuple(ss.get("site_shapes", ())),  # 可扩区 candidates (layers.sites_panel)
         tianditu_key=tianditu_key(),
     )
 

@@ -129,3 +129,48 @@ def test_bad_input_is_answered_in_both_languages():
         with pytest.raises(ParkmapError):
             parse_area(bad)
     assert parse_length("3公里") == 3000 and parse_area("1500亩") == pytest.approx(1e6, rel=1e-5)
+
+
+class _FetchedLayer:
+    """A polygon layer that only answers ``overlap`` (clipped pieces), as the PostGIS layer does."""
+
+    def __init__(self, inner):
+        self.inner, self.key, self.source = inner, inner.key, inner.source
+
+    def __len__(self):
+        return len(self.inner)
+
+    @property
+    def hash(self):
+        return self.inner.hash
+
+    def candidates(self, geom):
+        return self.inner.candidates(geom)
+
+    def overlap(self, geom, idx=None):
+        return self.inner.overlap(geom, idx)
+
+    def outside(self, geom, idx=None):
+        return self.inner.outside(geom, idx)
+
+    def feature_info(self, row, *, attributes=True):
+        return self.inner.feature_info(row, attributes=attributes)
+
+    def features_info(self, rows, *, attributes=True):
+        return self.inner.features_info(rows, attributes=attributes)
+
+    def feature_geometry(self, row):
+        return self.inner.feature_geometry(row)
+
+
+def test_a_layer_fetched_per_query_gives_the_same_candidates():
+    """Layers held in PostGIS (geo.db.layer_query.PgPolygonLayer) are read through ``overlap`` within the search area."""
+    index = default_index()
+    fetched = ControlIndex({k: (_FetchedLayer(v) if k in ("eco_redline", "farmland", "urban_boundary") else v)
+                            for k, v in index.layers.items()}, index.zones, index.indicators)
+    opts = SiteOptions(area_m2=parse_area("30ha"), chemical=True)
+    a, b = find_sites(index, "S517077", opts), find_sites(fetched, "S517077", opts)
+    assert [round(c.proposal_m2) for c in a.candidates] == [round(c.proposal_m2) for c in b.candidates]
+    assert shapely.symmetric_difference(a.free, b.free).area < 1e-12
+    _hard_ok(b, True)
+
