@@ -30,6 +30,7 @@ from layers.present import md_escape
 from layers.saved_panel import saved_panel
 from layers.session import identity, workspace
 from layers.sidebar import sidebar
+from layers.sites_panel import sites_panel
 from layers.specs import SPEC_BY_ID
 from layers.zone_list import list_panel
 from layers.zone_panel import zone_panel
@@ -51,7 +52,7 @@ def init_state() -> None:
 
 # --------------------------------------------------------------------------- page
 
-TABS = ("zone", "check", "saved", "list")
+TABS = ("zone", "check", "sites", "saved", "list")
 
 
 @st.cache_resource(show_spinner=False)
@@ -96,6 +97,8 @@ def main() -> None:
             zone_panel(data, ss.get("selected_zone", ""), lang)
         with tabs["check"]:
             check_panel(data, ui, below, workflow())
+        with tabs["sites"]:
+            sites_panel(data, lang, workflow())
         with tabs["saved"]:
             saved_panel(data, lang, workflow())
         with tabs["list"]:
