@@ -28,6 +28,7 @@ from layers.page_data import frames, tianditu_key, zone_lookup
 from layers.page_state import guarded, select_zone, workflow
 from layers.present import md_escape
 from layers.saved_panel import saved_panel
+from layers.scan_panel import scan_panel
 from layers.session import identity, workspace
 from layers.sidebar import sidebar
 from layers.sites_panel import sites_panel
@@ -52,7 +53,7 @@ def init_state() -> None:
 
 # --------------------------------------------------------------------------- page
 
-TABS = ("zone", "check", "sites", "saved", "list")
+TABS = ("zone", "check", "sites", "saved", "list", "scan")
 
 
 @st.cache_resource(show_spinner=False)
@@ -103,6 +104,8 @@ def main() -> None:
             saved_panel(data, lang, workflow())
         with tabs["list"]:
             list_panel(data, ui)
+        with tabs["scan"]:
+            scan_panel(data, ui)
 
 
 guarded(main)()  # never a traceback on the page
