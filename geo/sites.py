@@ -27,7 +27,7 @@ Slope
     parcel's slope.  ``max_slope`` is therefore refused with a bilingual
     message, and every result says slope was not checked (坡度未核查).
 
-Score (0–1, higher is better; documented weights, configurable)
+Score (0–1, higher is better; our weights, :data:`SCORE_WEIGHTS`, not from the sources)
     ``0.4·usable + 0.2·compact + 0.2·near + 0.2·contiguous`` where *usable* is
     the proposal's area over the asked area (≤ 1), *compact* is the
     Polsby–Popper ratio 4πA/P² of the proposal, *near* is

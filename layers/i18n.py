@@ -324,9 +324,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "sites_row_compact": ("紧凑度", "Compactness"),
     "sites_row_score": ("评分", "Score"),
     "sites_row_verdict": ("结论", "Verdict"),
-    "sites_score_help": ("评分 = 0.4×面积满足度 + 0.2×紧凑度 + 0.2×邻近度 + 0.2×集中连片（本工具的权重，可配置）",
+    "sites_score_help": ("评分 = 0.4×面积满足度 + 0.2×紧凑度 + 0.2×邻近度 + 0.2×集中连片（本工具设定的权重，政策文件未规定）",
                          "Score = 0.4×usable area + 0.2×compactness + 0.2×nearness + 0.2×contiguity (our weights, "
-                         "configurable)"),
+                         "not from the sources)"),
     "sites_use": ("用作方案", "Use as proposal"),
     "sites_used": ("已载入扩区核查：{name}", "Loaded into the check tab: {name}"),
     "yes": ("是", "yes"),

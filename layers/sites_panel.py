@@ -84,6 +84,9 @@ def sites_panel(data: dict, lang: str, w: Workflow) -> None:
     if st.button(t("sites_find", lang), type="primary", key="sites_find"):
         with st.spinner(t("sites_find", lang)):
             _find(ss["sites_zone"], w)
+        if ss.get("sites_search") is not None and ss.get("selected_zone") != ss["sites_zone"]:
+            ss["pending_zone"] = ss["sites_zone"]  # the map zooms to the zone and outlines its parks
+        st.rerun()  # the map (drawn above this tab) shows the candidates
     if ss.get("sites_used"):
         st.success(md_escape(t("sites_used", lang).format(name=ss.pop("sites_used"))))
     if ss.get("sites_error"):

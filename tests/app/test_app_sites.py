@@ -13,6 +13,7 @@ def test_find_compare_use_and_check(at):
     at.button(key="sites_find").click().run()
     search = at.session_state["sites_search"]
     assert search.zone["zone_id"] == ZONE and search.candidates
+    assert at.session_state["selected_zone"] == ZONE  # the map zooms to the zone
     shapes = at.session_state["site_shapes"]
     assert [r for r, _ in shapes] == [c.rank for c in search.candidates]  # what the map draws, with the rank
     compare = next(df.value for df in at.dataframe if "候选 1" in df.value.columns)
