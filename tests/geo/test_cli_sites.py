@@ -48,3 +48,22 @@ def test_sites_bad_input_exit_2(args, needle, capsys):
 def test_sites_console_script():
     r = run_cli("sites", "--zone", "S517077", "--area", "30ha", "--top", "1")
     assert r.returncode in (0, 1) and "候选 1 Candidate 1" in r.stdout, r.stderr
+
+
+def test_sites_with_official_layers_folder(tmp_path, capsys):
+    """--layers DIR: an official farmland file replaces the embedded one and the candidates avoid it."""
+    import shapely
+    from shapely import wkt
+
+    from geo.check import default_index
+    from geo.sites import SiteOptions, find_sites, parse_area
+
+    block = find_sites(default_index(), "S517077", SiteOptions(area_m2=parse_area("30ha"))).candidates[0].proposal
+    (tmp_path / "layers").mkdir()
+    gpd.GeoDataFrame({"farm_id": [1]}, geometry=[block], crs=4490).to_file(tmp_path / "layers" / "永久基本农田.gpkg")
+    main(["sites", "--zone", "S517077", "--area", "30ha", "--layers", str(tmp_path / "layers"), "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["layers"]["farmland"]["source"].startswith("file:")
+    for c in doc["candidates"]:
+        assert shapely.intersection(wkt.loads(c["proposal_wkt"]), block).area < 1e-12 * block.area
+        assert {r["rule_id"]: r["status"] for r in c["rules"]}["farmland"] == "pass"
