@@ -14,6 +14,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from geo.auth import role_label
 from geo.dataset import gpkg_path
 from geo.errors import ParkmapError
 from geo.units import fmt_ha, fmt_length, fmt_mu, fmt_number
@@ -22,6 +23,7 @@ from layers.i18n import t
 from layers.page_data import check_index, zone_label, zone_lookup
 from layers.page_state import bind
 from layers.present import md_escape, rule_table, style_rule_table, verdict_html
+from layers.session import actor
 
 ss = st.session_state
 
@@ -73,15 +75,18 @@ def sites_panel(data: dict, lang: str, w: Workflow) -> None:
     _, ids, _ = zone_lookup()
     st.caption(t("sites_intro", lang))
     current = ss.get("selected_zone") or w.zone_id or ""
-    if ss.get("sites_zone") not in ids:
-        bind("sites_zone", current if current in ids else (ids[0] if ids else ""))
+    if ss.get("sites_zone") not in ids or (current in ids and current != ss.get("sites_zone_seen")):
+        bind("sites_zone", current if current in ids else (ids[0] if ids else ""))  # follows the current zone
+    ss["sites_zone_seen"] = current
     st.selectbox(t("sites_zone", lang), ids, key="sites_zone", format_func=lambda z: zone_label(z, lang))
     c1, c2 = st.columns(2)
     c1.number_input(t("sites_area", lang), min_value=1.0, max_value=10_000.0, value=50.0, step=10.0, key="sites_area")
     c2.number_input(t("sites_within", lang), min_value=0.5, max_value=20.0, value=3.0, step=0.5, key="sites_within",
                     help=t("sites_within_help", lang))
     st.checkbox(t("sites_chemical", lang), key="sites_chemical", value=bool(w.chemical))
-    if st.button(t("sites_find", lang), type="primary", key="sites_find"):
+    if not actor().may("check"):  # every candidate is checked: the check permission, as in the check tab
+        st.info(t("need_check_role", lang).format(role=role_label(actor().role, lang)))
+    if st.button(t("sites_find", lang), type="primary", key="sites_find", disabled=not actor().may("check")):
         with st.spinner(t("sites_find", lang)):
             _find(ss["sites_zone"], w)
         if ss.get("sites_search") is not None and ss.get("selected_zone") != ss["sites_zone"]:

@@ -6,7 +6,9 @@ in a real Chromium; these cover the branches faster.
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 import sqlite3
 import time
 from pathlib import Path
@@ -21,6 +23,8 @@ from geo.workspace import Workspace
 from tests.app.test_app_check import ZONE, _proposal_txt, _upload
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
+#: The page's tabs (app.py's TABS): each issue may add one (issue #13 added 可扩区用地 and 存量体检).
+N_TABS = len(ast.literal_eval(re.search(r"^TABS = (\(.*?\))$", Path(APP).read_text(), re.M).group(1)))
 
 PASSWORDS = {"admin": "admin-pass-1", "li": "planner-pass-1", "wang": "viewer-pass-1", "zhao": "review-pass-1",
              "chen": "planner-pass-2"}
@@ -91,7 +95,7 @@ def test_wrong_password_is_refused_and_logged_then_locked(home, monkeypatch):
 
 def test_viewer_sees_the_map_but_cannot_check_or_save(home):
     app = _login(_app(), "wang")
-    assert len(app.tabs) == 4
+    assert len(app.tabs) == N_TABS
     assert any("查看" in c.value for c in app.sidebar.caption)  # 当前用户：wang（查看）
     _upload(app, "shehong.txt", _proposal_txt(400))
     app.selectbox(key="check_zone").set_value(ZONE).run()
@@ -153,7 +157,7 @@ def test_planner_cannot_delete_someone_elses_proposal(home):
 def test_idle_session_times_out(home, monkeypatch):
     monkeypatch.setenv("PARKMAP_SESSION_IDLE_MINUTES", "1")
     app = _login(_app(), "li")
-    assert len(app.tabs) == 4
+    assert len(app.tabs) == N_TABS
     app.session_state["last_seen"] = time.time() - 120
     app.run()
     assert "actor" not in app.session_state and len(app.tabs) == 0
@@ -220,7 +224,7 @@ def test_old_row_edit_is_found_at_start_and_people_can_still_log_in_to_look(home
     assert Workspace(home).tamper is None  # the quick check on open looks at the newest rows only
     n_events = len(ws.events())
     app = _login(_app(), "li")
-    assert len(app.tabs) == 4  # logged in, read-only
+    assert len(app.tabs) == N_TABS  # logged in, read-only
     assert any("审计记录校验失败" in e.value and "proposals" in e.value for e in app.error)
     app.sidebar.button(key="logout").click().run()
     assert len(Workspace(home).events()) == n_events  # nothing written to a frozen workspace
@@ -276,7 +280,7 @@ def test_a_damaged_or_newer_workspace_is_named_in_the_app(tmp_path, monkeypatch,
 
 def test_a_password_reset_by_the_admin_ends_the_open_session(home):
     app = _login(_app(), "li")
-    assert len(app.tabs) == 4
+    assert len(app.tabs) == N_TABS
     accounts.set_password(Workspace(home), "li", "new-pass-77", actor=Actor("admin", "admin"))
     app.run()
     assert len(app.tabs) == 0 and "actor" not in app.session_state
@@ -296,7 +300,7 @@ def test_changing_ones_own_password(home):
     app.sidebar.button[1].click().run()
     assert len(app.tabs) == 0 and any("密码已修改" in s.value for s in app.success)
     _login(app, "li", "planner-pass-9")
-    assert len(app.tabs) == 4
+    assert len(app.tabs) == N_TABS
     ev = Workspace(home).events()
     assert ev[ev["action"] == "user_passwd"]["user"].tolist() == ["li"]
 
