@@ -43,3 +43,11 @@ def test_bad_input_is_one_bilingual_message(at):
     msgs = [e.value for e in at.error]
     assert any("仅找到" in m and "only" in m for m in msgs), msgs
     assert "sites_search" not in at.session_state
+
+
+def test_the_tab_follows_the_current_zone(at):
+    at.selectbox(key="zone_pick").set_value("G512045").run()  # 成都高新区, picked in the sidebar
+    assert at.selectbox(key="sites_zone").value == "G512045"
+    at.selectbox(key="sites_zone").set_value(ZONE).run()  # the planner's own pick stays
+    at.run()
+    assert at.selectbox(key="sites_zone").value == ZONE
