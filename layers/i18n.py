@@ -252,6 +252,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "src_label_drawn": ("地图绘制", "drawn on the map"),
     "src_label_upload": ("上传文件", "uploaded file"),
     "src_label_saved": ("方案记录", "saved proposal"),
+    "src_label_sites": ("可扩区用地候选", "candidate site"),
     "parcels": ("地块", "Parcels"),
     "parcel_all": ("全部 {n} 个地块（合并为一个方案）", "All {n} parcels (one proposal)"),
     "parcel_number": ("地块序号（0 = 全部 {n} 个地块作为一个方案）", "Parcel number (0 = all {n} parcels as one proposal)"),
