@@ -28,7 +28,7 @@ def test_find_compare_use_and_check(at):
     assert wf.geometry.equals(first.proposal) and wf.zone_id == ZONE and wf.chemical and wf.type == "expand"
     assert wf.source == f"sites:{ZONE}#1" and "可扩区候选1" in wf.display_name({ZONE: "射洪经开区"})
     assert at.session_state["panel_tab"] == "扩区核查"  # the check tab is open
-    assert any("可扩区用地候选 " + ZONE + "#1" in m.value for m in at.markdown)  # where the proposal came from
+    assert any(f"可扩区用地候选 {ZONE}\\#1" in m.value for m in at.markdown)  # where it came from (# escaped)
     at.button(key="run_check").click().run()
     result = at.session_state["wf"].result
     assert result is not None and result.zone["zone_id"] == ZONE
