@@ -6,7 +6,7 @@ embedded, then the database's official layers).  Running it records the audit
 event ``scan`` (who, when, the layer versions and hashes, the totals), so it
 needs the ``check`` permission.  The result (kept in the session) is shown as
 tables per prefecture, per zone and per park (pinyin order; 平方米, 亩, 公顷),
-the conflicting pieces on a map of their own, and an Excel download (one
+the conflicting pieces on a map of their own (self-contained HTML: assets inlined, no CDN), and an Excel download (one
 sheet per layer).
 """
 
@@ -19,7 +19,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 import streamlit as st
-from streamlit_folium import st_folium
+import streamlit.components.v1 as components
 
 from geo import zones as zq
 from geo.area import M2_PER_MU
@@ -27,7 +27,7 @@ from geo.controls import overlap_styles
 from geo.dataset import gpkg_path
 from geo.errors import ParkmapError
 from geo.scan import MEASURES, PIECE_STYLE, SCAN_LAYERS, ScanResult, record_scan, scan_parks
-from layers.assets import use_local_assets
+from layers.assets import inline_assets
 from layers.compose import DrawLayer, MapView, add_layer, compose_map, geometry_bounds
 from layers.i18n import t
 from layers.page_data import check_index, zone_lookup
@@ -67,10 +67,11 @@ def scan_map(result: ScanResult, data: dict, lang: str) -> folium.Map:
     """The parks of the scope with the conflicting pieces, one layer group per scanned layer."""
     pieces = result.pieces
     scope_parks = data["parks"][data["parks"]["park_id"].astype(str).isin(set(result.parks["park_id"]))]
-    extent = pieces.geometry if len(pieces) else scope_parks.geometry
-    bounds = geometry_bounds(shapely.union_all(extent.values)) if len(extent) else None
-    view = MapView(bounds=bounds, active=("prefectures", "parks"), lang=lang, level="zone" if len(extent) else None)
-    m = compose_map(view, data)
+    hit = scope_parks[scope_parks["park_id"].astype(str).isin(set(pieces["park_id"]))] if len(pieces) else scope_parks
+    extent = list(pieces.geometry.values) + list(hit.geometry.values)
+    bounds = geometry_bounds(shapely.union_all(extent), pad=0.6) if extent else None
+    view = MapView(bounds=bounds, active=("prefectures", "rivers", "parks"), lang=lang, level="zone" if len(extent) else None)
+    m = compose_map(view, data, layer_control=False)  # the control goes last, after the pieces' groups
     styles = overlap_styles()
     for key in SCAN_LAYERS:
         part = pieces[pieces["layer"] == key]
@@ -82,6 +83,7 @@ def scan_map(result: ScanResult, data: dict, lang: str) -> folium.Map:
                                  geometry=part.geometry.values, crs=part.crs)
         add_layer(m, DrawLayer(f"scan:{key}", title, "polygon", frame, lambda _f, s=style: dict(s), ("name",)),
                   lang, False)
+    folium.LayerControl(collapsed=True).add_to(m)
     return m
 
 
@@ -135,8 +137,8 @@ def show_result(result: ScanResult, data: dict, lang: str) -> None:
     cols = st.columns(len(SCAN_LAYERS))
     for col, key in zip(cols, SCAN_LAYERS):
         tot = totals[key]
-        col.metric(_layer_title(key, lang), f"{tot['conflict_m2'] / M2_PER_MU:,.1f} {t('scan_mu', lang)}",
-                   f"{tot['parks_in_conflict']}/{tot['parks']} {t('scan_parks', lang)}", delta_color="off")
+        col.metric(_layer_title(key, lang), f"{tot['conflict_m2'] / M2_PER_MU:,.1f} {t('scan_mu', lang)}")
+        col.caption(f"{t('scan_parks_hit', lang)} {tot['parks_in_conflict']}/{tot['parks']}")
     chem = "、".join(sorted(result.chemical)) or "—"
     st.caption(f"{t('scan_chemical', lang)}: {md_escape(chem)} ({', '.join(result.chemical_industries)})")
     versions = "; ".join(f"{k} {v.get('source', '')}{' v' + str(v['version']) if v.get('version') else ''} "
@@ -162,8 +164,7 @@ def show_result(result: ScanResult, data: dict, lang: str) -> None:
     st.dataframe(table, hide_index=True, key="scan_table_park")
     if len(result.pieces):
         st.markdown(f"**{t('scan_map', lang)}**")
-        st_folium(use_local_assets(scan_map(result, data, lang)), key="scan_map", height=420,
-                  use_container_width=True, returned_objects=[])
+        components.html(inline_assets(scan_map(result, data, lang).get_root().render()), height=440)
     else:
         st.success(t("scan_no_conflict", lang))
     st.download_button(t("scan_download", lang), result.excel_bytes(), file_name=f"存量体检_{result.scope['value']}.xlsx",
