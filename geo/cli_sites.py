@@ -19,6 +19,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from geo.area import M2_PER_HECTARE, M2_PER_MU
+from geo.errors import ParkmapError
 from geo.units import fmt_ha, fmt_length, fmt_mu, fmt_number
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -62,14 +64,13 @@ def write_sites(s: SiteSearch, path: Path) -> Path:
     """Write the candidates (and, in a GeoPackage, the patches) to ``path`` atomically."""
     import geopandas as gpd
 
-    from geo.errors import ParkmapError
     from geo.io.atomic import atomic_output
 
     suffix = path.suffix.lower()
     if suffix not in (".gpkg", ".geojson"):
         raise ParkmapError("--out 只支持 .gpkg 或 .geojson", "--out must end in .gpkg or .geojson", code="usage")
     rows = [{"rank": c.rank, "zone_id": s.zone["zone_id"], "area_m2": round(c.proposal_m2, 2),
-             "area_ha": round(c.proposal_m2 / 1e4, 4), "area_mu": round(c.proposal_m2 * 0.0015, 4),
+             "area_ha": round(c.proposal_m2 / M2_PER_HECTARE, 4), "area_mu": round(c.proposal_m2 / M2_PER_MU, 4),
              "distance_m": round(c.distance_m, 1), "score": round(c.score, 4), "verdict": c.verdict}
             for c in s.candidates]
     cand = gpd.GeoDataFrame(rows, geometry=[c.proposal for c in s.candidates], crs=4490)
@@ -96,6 +97,8 @@ def run_sites(args: argparse.Namespace) -> int:
     options = SiteOptions(area_m2=parse_area(args.area), within_m=parse_length(args.within), chemical=bool(args.chemical),
                           min_patch_m2=parse_area(args.min_patch), top=int(args.top))
     options.validate()
+    if args.out and Path(args.out).suffix.lower() not in (".gpkg", ".geojson"):  # before the search, not after
+        raise ParkmapError("--out 只支持 .gpkg 或 .geojson", "--out must end in .gpkg or .geojson", code="usage")
     resolve_zone(args.zone)  # an unknown zone is refused before any index is built
     index = control_index(args.layers)
     rules = load_rules(args.rules) if args.rules else None

@@ -158,7 +158,8 @@ class SiteOptions:
         """Refuse impossible values (bilingual ``ParkmapError``, code ``usage``)."""
         if self.max_slope is not None:
             raise SLOPE_REFUSED
-        for value, zh, en in ((self.area_m2, "面积", "area"), (self.within_m, "搜索距离", "search distance")):
+        for value, zh, en in ((self.area_m2, "面积", "area"), (self.within_m, "搜索距离", "search distance"),
+                              (self.min_patch_m2, "最小图斑", "minimum patch")):
             if not (value > 0 and math.isfinite(value)):
                 raise ParkmapError(f"{zh}应为正数", f"The {en} must be positive", code="usage")
         if self.within_m > 20_000:
@@ -221,6 +222,8 @@ class SiteSearch:
     candidates: list[Candidate] = field(default_factory=list)
     notes: list[tuple[str, str]] = field(default_factory=list)
     layers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Patches whose cut failed a hard spatial rule (rule ids each), dropped from the candidates: should be none.
+    dropped: list[list[str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         o = self.options
@@ -398,6 +401,36 @@ def _patches(free: BaseGeometry, parks_gk: BaseGeometry, epsg: int, options: Sit
     return out
 
 
+def zone_has_chemical_industry(zone_id: str) -> bool:
+    """Is ``zone_id`` linked to a 化工 industry in the embedded tables (the selection of :mod:`geo.scan`)?"""
+    from geo.dataset import load_layer
+    from geo.scan import chemical_industry_ids, chemical_zones
+
+    try:
+        ids = chemical_industry_ids(load_layer("industries"))
+        return zone_id in chemical_zones(load_layer("zone_industries"), ids)
+    except (KeyError, ValueError, OSError):  # tables without the columns: no links to go by
+        return False
+
+
+def size_notes(candidates: list[Any], asked_m2: float) -> list[tuple[str, str]]:
+    """(中文, English) notes on candidates whose proposal is not the asked area (±1 %): whole patches smaller than
+    asked, and cuts that overshoot (the disc cut jumps when it reaches two arms of a patch at once)."""
+    out = []
+    small = [c.rank for c in candidates if c.proposal_m2 < asked_m2 * (1 - AREA_TOLERANCE)]
+    if small:
+        out.append((f"候选 {'、'.join(map(str, small))} 整片小于所需面积", f"Candidate(s) {', '.join(map(str, small))}"
+                    " are whole patches smaller than the asked area"))
+    for c in candidates:
+        over = c.proposal_m2 / asked_m2 - 1
+        if over > AREA_TOLERANCE:
+            ha = fmt_number(c.proposal_m2 / M2_PER_HECTARE, 2)
+            out.append((f"候选 {c.rank} 的方案为 {ha} 公顷，超出所需 {over:.0%}（图斑形状使圆形切分无法更接近）",
+                        f"candidate {c.rank}'s proposal is {ha} ha, {over:.0%} more than asked (the patch's shape "
+                        "keeps the disc cut from getting closer)"))
+    return out
+
+
 def not_enough(found_m2: float, options: SiteOptions) -> ParkmapError:
     """The bilingual answer when less land is free than asked ("在 3 公里内仅找到 42 公顷可用地")."""
     kzh, ken = fmt_km(options.within_m)
@@ -451,9 +484,18 @@ def find_sites(index: ControlIndex, zone_ref: str, options: SiteOptions, rules: 
     patches = _patches(free, parks_gk, epsg, options, contiguity_m)
     usable_m2 = sum(c.patch_m2 for c in patches)
     if usable_m2 < options.area_m2 * (1 - AREA_TOLERANCE):
+        free_m2 = geodesic_area_m2(free) if not free.is_empty else 0.0
+        if free_m2 >= options.area_m2 * (1 - AREA_TOLERANCE):  # the land is there, in patches below --min-patch
+            largest = max((geodesic_area_m2(p) for p in polygon_parts(free)), default=0.0)
+            f_ha, l_ha, m_ha = (fmt_number(x / M2_PER_HECTARE, 2) for x in (free_m2, largest, options.min_patch_m2))
+            raise ParkmapError(f"可用地 {f_ha} 公顷，但最大图斑 {l_ha} 公顷小于最小图斑 {m_ha} 公顷",
+                               f"{f_ha} ha of usable land, but the largest patch ({l_ha} ha) is smaller "
+                               f"than the minimum patch ({m_ha} ha)",
+                               "减小最小图斑（--min-patch） / ask a smaller --min-patch", code="no-land")
         raise not_enough(usable_m2, options)
     name = str(zone.get("short_name") or zone.get("name") or zone["zone_id"])
     kept: list[Candidate] = []
+    dropped: list[list[str]] = []
     for c in patches:
         if len(kept) >= options.top:
             break
@@ -463,19 +505,21 @@ def find_sites(index: ControlIndex, zone_ref: str, options: SiteOptions, rules: 
         bad = [rid for rid, st in c.hard_rules(options.chemical).items() if st not in ("pass", "not_applicable")]
         if bad:
             notes.append((f"一处图斑未通过 {'、'.join(bad)}，已剔除", f"A patch failed {', '.join(bad)} and was dropped"))
+            dropped.append(bad)
             continue
         c.rank = len(kept) + 1
         kept.append(c)
-    small = [c.rank for c in kept if c.proposal_m2 < options.area_m2 * (1 - AREA_TOLERANCE)]
-    if small:
-        notes.append((f"候选 {'、'.join(map(str, small))} 整片小于所需面积", f"Candidate(s) {', '.join(map(str, small))}"
-                      " are whole patches smaller than the asked area"))
+    notes.extend(size_notes(kept, options.area_m2))
+    if not options.chemical and zone_has_chemical_industry(str(zone["zone_id"])):
+        notes.append(("本开发区有化工产业（产业链接），但未按化工园区扣除长江干支流岸线 1 公里：如为化工项目请勾选化工园区重新查找",
+                      "this zone has chemical industry links, but the 1 km Yangtze band was not removed: for a "
+                      "chemical project search again with --chemical"))
     return SiteSearch(zone=zone, options=options, gk_epsg=epsg, free=free, free_m2=geodesic_area_m2(free),
-                      patches=len(patches), candidates=kept, notes=notes,
+                      patches=len(patches), candidates=kept, notes=notes, dropped=dropped,
                       layers={k: v for k, v in index.layer_sources().items() if k in (*REMOVED_LAYERS, "urban_boundary",
                                                                                           "rivers")})
 
 
-__all__ = ["DEFAULT_MIN_PATCH_M2", "DEFAULT_WITHIN_M", "HARD_RULES", "SCORE_WEIGHTS", "Candidate", "SiteOptions",
+__all__ = ["size_notes", "zone_has_chemical_industry", "DEFAULT_MIN_PATCH_M2", "DEFAULT_WITHIN_M", "HARD_RULES", "SCORE_WEIGHTS", "Candidate", "SiteOptions",
            "SiteSearch", "compactness", "cut_proposal", "find_sites", "fmt_km", "free_land", "layer_pieces",
            "not_enough", "parse_area", "parse_length", "score"]

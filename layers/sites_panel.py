@@ -14,9 +14,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from geo.area import M2_PER_HECTARE, M2_PER_MU
 from geo.auth import role_label
 from geo.dataset import gpkg_path
 from geo.errors import ParkmapError
+from geo.sites import SLOPE_NOTE
 from geo.units import fmt_ha, fmt_length, fmt_mu, fmt_number
 from geo.workflow import Workflow
 from layers.i18n import t
@@ -33,7 +35,8 @@ def compare_frame(search, lang: str) -> pd.DataFrame:
     cols = {}
     for c in search.candidates[:3]:
         cols[t("sites_candidate", lang).format(rank=c.rank)] = [
-            fmt_number(c.proposal_m2 / 1e4, 2), fmt_number(c.proposal_m2 / (1e4 / 15), 2), fmt_number(c.patch_m2 / 1e4, 2),
+            fmt_number(c.proposal_m2 / M2_PER_HECTARE, 2), fmt_number(c.proposal_m2 / M2_PER_MU, 2),
+            fmt_number(c.patch_m2 / M2_PER_HECTARE, 2),
             fmt_length(c.distance_m, lang), t("yes" if c.contiguous else "no", lang), fmt_number(c.compactness, 3),
             fmt_number(c.score, 3), t(f"verdict_{c.verdict}", lang)]
     rows = [t(k, lang) for k in ("sites_row_ha", "sites_row_mu", "sites_row_patch", "sites_row_dist", "sites_row_contig",
@@ -46,12 +49,13 @@ def _find(zone_id: str, w: Workflow) -> None:
 
     ss.pop("sites_search", None)
     ss["site_shapes"] = ()
-    opts = SiteOptions(area_m2=float(ss["sites_area"]) * 1e4, within_m=float(ss["sites_within"]) * 1000,
+    opts = SiteOptions(area_m2=float(ss["sites_area"]) * M2_PER_HECTARE, within_m=float(ss["sites_within"]) * 1000,
                        chemical=bool(ss["sites_chemical"]))
     try:
         search = find_sites(check_index(str(gpkg_path()), w.official_dir), zone_id, opts)
     except ParkmapError as exc:
         ss["sites_error"] = str(exc)
+        ss["sites_error_zone"] = zone_id
         return
     ss.pop("sites_error", None)
     ss["sites_search"] = search
@@ -79,6 +83,12 @@ def sites_panel(data: dict, lang: str, w: Workflow) -> None:
         bind("sites_zone", current if current in ids else (ids[0] if ids else ""))  # follows the current zone
     ss["sites_zone_seen"] = current
     st.selectbox(t("sites_zone", lang), ids, key="sites_zone", format_func=lambda z: zone_label(z, lang))
+    searched = ss.get("sites_search")
+    if (searched is not None and str(searched.zone["zone_id"]) != ss["sites_zone"]) or \
+            (ss.get("sites_error") and ss.get("sites_error_zone") != ss["sites_zone"]):
+        ss.pop("sites_search", None)  # another zone: the old candidates and message are not this zone's
+        ss.pop("sites_error", None)
+        ss["site_shapes"] = ()
     c1, c2 = st.columns(2)
     c1.number_input(t("sites_area", lang), min_value=1.0, max_value=10_000.0, value=50.0, step=10.0, key="sites_area")
     c2.number_input(t("sites_within", lang), min_value=0.5, max_value=20.0, value=3.0, step=0.5, key="sites_within",
@@ -102,7 +112,7 @@ def sites_panel(data: dict, lang: str, w: Workflow) -> None:
         return
     st.caption(md_escape(t("sites_free", lang).format(ha=fmt_ha(search.free_m2, lang), mu=fmt_mu(search.free_m2, lang),
                                                       n=search.patches)))
-    for zh, en in search.notes[1:]:
+    for zh, en in (n for n in search.notes if n != SLOPE_NOTE):  # the slope note is in the line above
         st.caption(md_escape(en if lang == "en" else zh))
     st.markdown(f"**{t('sites_compare', lang)}**")
     st.dataframe(compare_frame(search, lang), width="stretch")

@@ -100,7 +100,8 @@ def test_viewer_sees_the_map_but_cannot_check_or_save(home):
     _upload(app, "shehong.txt", _proposal_txt(400))
     app.selectbox(key="check_zone").set_value(ZONE).run()
     assert app.button(key="run_check").disabled
-    assert any("只能查看和导出" in i.value for i in app.info)
+    assert sum("只能查看和导出" in i.value for i in app.info) == 2  # the check tab and the 可扩区用地 tab
+    assert not [b for b in app.button if b.key == "sites_find"] or app.button(key="sites_find").disabled
     assert not [b for b in app.button if b.key == "save_check"]
 
 

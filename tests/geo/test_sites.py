@@ -42,6 +42,7 @@ def _index(*, eco=None, farmland=None, urban=None, parks=None, rivers=None) -> C
 
 
 def _hard_ok(search, chemical: bool) -> None:
+    assert search.dropped == []  # find_sites drops a rule-breaking patch: none may have been
     for c in search.candidates:
         hard = c.hard_rules(chemical)
         assert set(hard) >= set(HARD_RULES) | ({"river_1km"} if chemical else set())
@@ -174,3 +175,44 @@ def test_a_layer_fetched_per_query_gives_the_same_candidates():
     assert shapely.symmetric_difference(a.free, b.free).area < 1e-12
     _hard_ok(b, True)
 
+
+
+def test_a_cut_that_overshoots_says_so():
+    """A U-shaped patch: the disc grows over both arms at once, so the cut jumps past the asked area; it is said."""
+    from types import SimpleNamespace
+
+    from geo.crs import EPSG_CGCS2000, epsg_for_gk_zone, gk_zone_for_lon, project_geometry
+    from geo.sites import cut_proposal, size_notes
+
+    u = shapely.union_all([square(0, 0, 100, 1500), square(0, 0, 1500, 100), square(1400, 0, 1500, 1500)])
+    epsg = epsg_for_gk_zone(gk_zone_for_lon(u.centroid.x), False)
+    seed = project_geometry(square(700, 1600, 800, 1700), EPSG_CGCS2000, epsg)  # the park, above the U's opening
+    asked = 0.7 * geodesic_area_m2(u)
+    cut = cut_proposal(u, seed, epsg, asked)
+    assert cut.difference(u).area < 1e-12  # always a subset of the patch
+    got = geodesic_area_m2(cut)
+    assert got > asked * 1.2  # the disc reached the base and both arms' rest at once: a jump, not ±1 %
+    notes = size_notes([SimpleNamespace(rank=1, proposal_m2=got)], asked)
+    assert notes and "超出所需" in notes[0][0] and "more than asked" in notes[0][1]
+    below = cut_proposal(u, seed, epsg, 0.3 * geodesic_area_m2(u))  # where the growth is continuous: ±1 %
+    assert abs(geodesic_area_m2(below) / (0.3 * geodesic_area_m2(u)) - 1) <= 0.01
+    assert size_notes([SimpleNamespace(rank=2, proposal_m2=asked * 1.33)], asked)[0][0].startswith("候选 2 的方案为")
+    assert size_notes([SimpleNamespace(rank=3, proposal_m2=asked * 1.005)], asked) == []
+
+
+def test_land_in_patches_below_min_patch_is_said_as_such():
+    with pytest.raises(ParkmapError) as e:
+        find_sites(default_index(), "S517077", SiteOptions(area_m2=parse_area("50ha"), min_patch_m2=parse_area("5000ha")))
+    assert e.value.code == "no-land" and "最大图斑" in str(e.value) and "仅找到 0" not in str(e.value)
+    with pytest.raises(ParkmapError):
+        SiteOptions(area_m2=parse_area("50ha"), min_patch_m2=float("inf")).validate()
+
+
+def test_a_zone_with_chemical_industry_is_told_when_the_river_band_was_not_removed():
+    from geo.sites import zone_has_chemical_industry
+
+    chem = next(z for z in default_index().zones["zone_id"].astype(str) if zone_has_chemical_industry(z))
+    plain = find_sites(default_index(), chem, SiteOptions(area_m2=parse_area("20ha")))
+    assert any("化工产业" in zh and "chemical industry" in en for zh, en in plain.notes)
+    chemical = find_sites(default_index(), chem, SiteOptions(area_m2=parse_area("20ha"), chemical=True))
+    assert not any("化工产业" in zh for zh, _ in chemical.notes)
