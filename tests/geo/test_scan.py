@@ -297,3 +297,24 @@ def test_cli_records_the_scan(capsys, open_ws):
     detail = json.loads(ev.iloc[0]["detail_json"])
     assert detail["scope"]["value"] == "S519056" and detail["layers"]["rivers"]["hash"]
     assert detail["via"] == "os" and ev.iloc[0]["user"] and ev.iloc[0]["at"].endswith("+08:00")  # no accounts: the OS user
+
+
+def test_cli_layers_folder(capsys, tmp_path, monkeypatch):
+    """--layers DIR: an official farmland file covering part of a park is what the scan measures and records."""
+    import shapely
+
+    monkeypatch.setenv("PARKMAP_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("PARKMAP_DATABASE_URL", raising=False)
+    park = load_layer("parks").query("zone_id == 'S517077'").iloc[0]
+    x0, y0, x1, y1 = park.geometry.bounds
+    block = shapely.box(x0 - 0.01, y0 - 0.01, (x0 + x1) / 2, (y0 + y1) / 2)
+    folder = tmp_path / "official"
+    folder.mkdir()
+    gpd.GeoDataFrame({"farm_id": [1]}, geometry=[block], crs=4490).to_file(folder / "farmland.gpkg", engine="pyogrio")
+    code, out, _ = run(capsys, "--zone", "S517077", "--layers", folder, "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["layers"]["farmland"]["source"].startswith("file:") and doc["layers"]["farmland"]["features"] == 1
+    expect = geodesic_area_m2(shapely.intersection(park.geometry, block))
+    assert doc["totals"]["farmland"]["conflict_m2"] == pytest.approx(expect, rel=1e-9)
+    assert doc["rows"] and all(r["layer_source"].startswith("file:") for r in doc["rows"] if r["layer"] == "farmland")
