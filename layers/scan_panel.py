@@ -2,12 +2,13 @@
 
 The planner picks a scope (the province, a prefecture or a zone) and runs the
 scan on the same control index as a check (:func:`layers.page_data.check_index`:
-embedded, then the database's official layers).  Running it records the audit
-event ``scan`` (who, when, the layer versions and hashes, the totals), so it
-needs the ``check`` permission.  The result (kept in the session) is shown as
-tables per prefecture, per zone and per park (pinyin order; 平方米, 亩, 公顷),
-the conflicting pieces on a map of their own (self-contained HTML: assets inlined, no CDN), and an Excel download (one
-sheet per layer).
+embedded, then the database's official layers, then the imported layer set
+chosen in the check tab).  Running it records the audit event ``scan`` (who,
+when, the layer versions and hashes, the totals), so it needs the ``check``
+permission.  The result (kept in the session) is shown as tables per
+prefecture, per zone and per park (pinyin order; 平方米, 亩, 公顷), the
+conflicting pieces on a map of their own (self-contained HTML, assets inlined,
+no CDN) and an Excel download (one sheet per layer).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from layers.assets import inline_assets
 from layers.compose import DrawLayer, MapView, add_layer, compose_map, geometry_bounds
 from layers.i18n import t
 from layers.page_data import check_index, zone_lookup
+from layers.page_state import workflow
 from layers.present import md_escape
 from layers.session import actor, workspace
 
@@ -90,7 +92,7 @@ def scan_map(result: ScanResult, data: dict, lang: str) -> folium.Map:
 def _run(data: dict, scope: str, pref: str, zone: str) -> None:
     who = actor()
     who.require("check")
-    index = check_index(str(gpkg_path()))
+    index = check_index(str(gpkg_path()), workflow().official_dir)  # the layer set chosen in the check tab
     result = scan_parks(index, zone=zone if scope == "zone" else None,
                         prefecture=pref if scope == "prefecture" else None, prefectures=data["prefectures"],
                         industries=data["industries"], links=data["zone_industries"])
