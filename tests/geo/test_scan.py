@@ -318,3 +318,21 @@ def test_cli_layers_folder(capsys, tmp_path, monkeypatch):
     expect = geodesic_area_m2(shapely.intersection(park.geometry, block))
     assert doc["totals"]["farmland"]["conflict_m2"] == pytest.approx(expect, rel=1e-9)
     assert doc["rows"] and all(r["layer_source"].startswith("file:") for r in doc["rows"] if r["layer"] == "farmland")
+
+
+def test_cli_scan_roles(capsys, monkeypatch, open_ws):
+    """With accounts: name yourself; a viewer may not scan (it is recorded like a check); a planner's scan names them."""
+    from tests.geo.test_cli_admin import _accounts
+
+    ws = open_ws()
+    _accounts(capsys, monkeypatch)
+    code, _, err = run(capsys, "--zone", "S519056")
+    assert code == 2 and "--user" in err
+    code, _, err = run(capsys, "--zone", "S519056", "--user", "wang")
+    assert code == 2 and "无权" in err
+    code, _, _ = run(capsys, "--zone", "S519056", "--user", "li")
+    assert code == 0
+    ev = ws.events()
+    ev = ev[ev["action"] == "scan"]
+    assert list(ev["user"]) == ["li"] and list(ev["role"]) == ["planner"]
+    assert json.loads(ev.iloc[0]["detail_json"])["via"] == "cli"
