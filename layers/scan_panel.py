@@ -29,7 +29,8 @@ from geo.dataset import gpkg_path
 from geo.errors import ParkmapError
 from geo.scan import MEASURES, PIECE_STYLE, SCAN_LAYERS, ScanResult, record_scan, scan_parks
 from layers.assets import inline_assets
-from layers.compose import DrawLayer, MapView, add_layer, compose_map, geometry_bounds
+from layers import render
+from layers.compose import DrawLayer, MapView, add_layer, compose_map, geometry_bounds, plan_legend
 from layers.i18n import t
 from layers.page_data import check_index, zone_lookup
 from layers.page_state import workflow
@@ -73,7 +74,8 @@ def scan_map(result: ScanResult, data: dict, lang: str) -> folium.Map:
     extent = list(pieces.geometry.values) + list(hit.geometry.values)
     bounds = geometry_bounds(shapely.union_all(extent), pad=0.6) if extent else None
     view = MapView(bounds=bounds, active=("prefectures", "rivers", "parks"), lang=lang, level="zone" if len(extent) else None)
-    m = compose_map(view, data, layer_control=False)  # the control goes last, after the pieces' groups
+    m = compose_map(view, data, layer_control=False, overlays=False)  # control and legend last, with the pieces
+    legend = plan_legend(view, data)
     styles = overlap_styles()
     for key in SCAN_LAYERS:
         part = pieces[pieces["layer"] == key]
@@ -85,6 +87,9 @@ def scan_map(result: ScanResult, data: dict, lang: str) -> folium.Map:
                                  geometry=part.geometry.values, crs=part.crs)
         add_layer(m, DrawLayer(f"scan:{key}", title, "polygon", frame, lambda _f, s=style: dict(s), ("name",)),
                   lang, False)
+        legend.append(("fill", str(style.get("fillColor") or style["color"]), title))
+    render.add_notice(m, lang)  # the parks and control lines drawn are illustrative
+    render.add_legend(m, legend, lang)
     folium.LayerControl(collapsed=True).add_to(m)
     return m
 
