@@ -1,6 +1,6 @@
 """parkmap — 四川开发区规划地图 (Streamlit front).
 
-A thin page: page setup, the sidebar, the map column and the four tabs.
+A thin page: page setup, the sidebar, the map column and the six tabs.
 Data come from ``geo.dataset`` (cached in :mod:`layers.page_data`); the
 proposal being worked on lives in one :class:`geo.workflow.Workflow`
 (``st.session_state["wf"]``, :func:`layers.page_state.workflow`) that every
