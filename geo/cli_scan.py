@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from geo.errors import ParkmapError
 from geo.units import fmt_area, fmt_pct
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,7 +34,11 @@ def format_scan_text(result: ScanResult) -> str:
              f"{result.parks['park_id'].nunique()} 个园区 parks, {result.at}"]
     for k, v in result.layer_record().items():
         ver = f" v{v['version']}" if v.get("version") else ""
-        lines.append(f"  图层 layer {k}{ver}: {v.get('source', '')}, hash {str(v.get('hash', ''))[:16]}…")
+        flag = " 示意 illustrative" if v.get("illustrative") else ""
+        lines.append(f"  图层 layer {k}{ver}{flag}: {v.get('source', '')}, hash {str(v.get('hash', ''))[:16]}…")
+    shown = result.illustrative_layers()
+    if shown:
+        lines.append(f"  ⚠ 示意图层（非官方数据，不得作为审批依据）/ illustrative layers (not official data): {', '.join(shown)}")
     lines.append(f"  化工开发区 chemical zones (industry links {', '.join(result.chemical_industries)}): "
                  f"{', '.join(sorted(result.chemical)) or '—'}")
     totals = result.totals()
@@ -63,6 +68,12 @@ def run_scan(args: argparse.Namespace) -> int:
         ws = open_workspace()
         actor = cli_actor(ws, args)
         actor.require("check")
+    for flag, value in (("--zone", args.zone), ("--prefecture", args.prefecture)):
+        if value is not None and not str(value).strip():  # an empty scope is a mistake, not "the whole province"
+            raise ParkmapError(f"{flag} 不能为空", f"{flag} must not be empty", "不加此项即体检全省 / leave it out to scan "
+                               "the whole province", code="usage")
+    if args.out is not None and Path(args.out).suffix.lower() not in (".xlsx", ".gpkg"):  # before the scan runs
+        raise ParkmapError("--out 只支持 .xlsx 或 .gpkg", "--out must end in .xlsx or .gpkg", code="usage")
     if args.zone:
         from geo.dataset import load_layer
         from geo.scan import resolve_scan_zone

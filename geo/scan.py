@@ -160,8 +160,13 @@ class ScanResult:
     def layer_record(self) -> dict[str, dict[str, Any]]:
         """Per control layer used: source, version (database layers), hash and feature count."""
         keys = ("eco_redline", "farmland", "urban_boundary", "rivers", "parks")
-        return {k: {f: v for f, v in self.layers[k].items() if f in ("source", "version", "hash", "features", "sha256")}
+        return {k: {f: v for f, v in self.layers[k].items()
+                    if f in ("source", "version", "hash", "features", "sha256", "illustrative")}
                 for k in keys if k in self.layers}
+
+    def illustrative_layers(self) -> list[str]:
+        """The control layers of the scan that are illustrative (generated), not official."""
+        return [k for k, v in self.layer_record().items() if k != "parks" and v.get("illustrative")]
 
     def audit_detail(self) -> dict[str, Any]:
         """The detail of the ``scan`` audit event: scope, when, layers (versions, hashes) and totals."""
@@ -244,8 +249,8 @@ def _totals(parks: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     out["conflict_mu"] = out["conflict_m2"] / M2_PER_MU
     out["share"] = np.where(out["park_m2"] > 0, out["conflict_m2"] / out["park_m2"].where(out["park_m2"] > 0, 1.0), 0.0)
     order = {k: i for i, k in enumerate(SCAN_LAYERS)}
-    name_col = by[-1] if by[-1] == "prefecture" else "zone_name"
-    keys = [(order.get(r["layer"], 99), pinyin_key(str(r[name_col]))) for r in out.to_dict("records")]
+    names = [c for c in ("prefecture", "zone_name") if c in by]  # prefecture, then zone: each in pinyin order
+    keys = [(order.get(r["layer"], 99), *(pinyin_key(str(r[c])) for c in names)) for r in out.to_dict("records")]
     return out.iloc[sorted(range(len(out)), key=lambda i: keys[i])].reset_index(drop=True)
 
 
@@ -390,6 +395,8 @@ def scan_parks(index: Any, *, zone: str | None = None, prefecture: str | None = 
         adcode, name = resolve_prefecture(prefecture, prefectures)
         rows = np.flatnonzero(park_pref == adcode)
         scope = {"kind": "prefecture", "value": adcode, "label": name}
+        if not len(rows):  # not "no conflicts": there is nothing to scan
+            raise ParkmapError(f"{name} 没有园区图斑，无可体检", f"{name} has no park polygon to scan", code="empty")
     else:
         rows = np.arange(len(frame))
         scope = {"kind": "province", "value": "510000", "label": "四川省"}
@@ -434,7 +441,11 @@ def scan_parks(index: Any, *, zone: str | None = None, prefecture: str | None = 
     parks = pd.DataFrame(records, columns=[c for c in _PARK_COLUMNS if c not in ("conflict_mu", "share")])
     parks["conflict_mu"] = parks["conflict_m2"] / M2_PER_MU
     parks["share"] = np.where(parks["park_m2"] > 0, parks["conflict_m2"] / parks["park_m2"].where(parks["park_m2"] > 0, 1.0), 0.0)
-    parks["share"] = parks["share"].clip(upper=1.0)
+    over = parks["share"] > 1 + 1e-9
+    if over.any():  # a conflict larger than its park is double counting: a bug to report, never a capped number
+        bad = parks.loc[over].iloc[0]
+        raise ValueError(f"scan: {bad['layer']} conflict {bad['conflict_m2']:.1f} m2 exceeds park {bad['park_id']} "
+                         f"({bad['park_m2']:.1f} m2)")
     cite = {key: (rules[key].name("zh"), rules[key].citation) for key in SCAN_LAYERS}
     parks["rule_name"] = parks["rule_id"].map(lambda k: cite[k][0])
     parks["citation"] = parks["rule_id"].map(lambda k: cite[k][1])

@@ -23,7 +23,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from geo import zones as zq
-from geo.area import M2_PER_MU
+from geo.area import M2_PER_HECTARE, M2_PER_MU
 from geo.controls import overlap_styles
 from geo.dataset import gpkg_path
 from geo.errors import ParkmapError
@@ -52,7 +52,7 @@ def _area_columns(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     out = pd.DataFrame(index=frame.index)
     out[t("scan_m2", lang)] = frame["conflict_m2"].map(lambda v: f"{v:,.1f}")
     out[t("scan_mu", lang)] = (frame["conflict_m2"] / M2_PER_MU).map(lambda v: f"{v:,.2f}")
-    out[t("scan_ha", lang)] = (frame["conflict_m2"] / 10_000.0).map(lambda v: f"{v:,.2f}")
+    out[t("scan_ha", lang)] = (frame["conflict_m2"] / M2_PER_HECTARE).map(lambda v: f"{v:,.2f}")
     out[t("scan_share", lang)] = frame["share"].map(lambda v: f"{100 * v:.1f}%")
     return out
 
@@ -147,7 +147,7 @@ def show_result(result: ScanResult, data: dict, lang: str) -> None:
         col.metric(_layer_title(key, lang), f"{tot['conflict_m2'] / M2_PER_MU:,.1f} {t('scan_mu', lang)}")
         col.caption(f"{t('scan_parks_hit', lang)} {tot['parks_in_conflict']}/{tot['parks']}")
     chem = "、".join(sorted(result.chemical)) or "—"
-    st.caption(f"{t('scan_chemical', lang)}: {md_escape(chem)} ({', '.join(result.chemical_industries)})")
+    st.caption(f"{t('scan_chemical', lang)}: {md_escape(chem)} ({md_escape(', '.join(result.chemical_industries))})")
     versions = "; ".join(f"{k} {v.get('source', '')}{' v' + str(v['version']) if v.get('version') else ''} "
                          f"{str(v.get('hash', ''))[:12]}…" for k, v in result.layer_record().items())
     st.caption(f"{t('scan_layers', lang)}: {md_escape(versions)}")
@@ -174,6 +174,8 @@ def show_result(result: ScanResult, data: dict, lang: str) -> None:
         components.html(inline_assets(scan_map(result, data, lang).get_root().render()), height=440)
     else:
         st.success(t("scan_no_conflict", lang))
+    if result.illustrative_layers():  # a clean result on generated layers says nothing about the real lines
+        st.warning(t("illustrative_notice", lang))
     st.download_button(t("scan_download", lang), result.excel_bytes(), file_name=f"存量体检_{result.scope['value']}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="scan_xlsx")
 

@@ -336,3 +336,59 @@ def test_cli_scan_roles(capsys, monkeypatch, open_ws):
     ev = ev[ev["action"] == "scan"]
     assert list(ev["user"]) == ["li"] and list(ev["role"]) == ["planner"]
     assert json.loads(ev.iloc[0]["detail_json"])["via"] == "cli"
+
+
+def _small_world(zone_rows, park_rows, eco_geoms):
+    zones = pd.DataFrame([{"zone_id": z, "catalogue_code": z, "name": n, "short_name": n, "zone_class": "经开区",
+                           "level": "省级", "host_prefecture_adcode": a} for z, n, a in zone_rows])
+    parks = gpd.GeoDataFrame({"park_id": [p for p, _, _, _ in park_rows], "zone_id": [z for _, z, _, _ in park_rows],
+                              "name": [p for p, _, _, _ in park_rows],
+                              "host_prefecture_adcode": [a for _, _, a, _ in park_rows]},
+                             geometry=[g for _, _, _, g in park_rows], crs=4490)
+    eco = gpd.GeoDataFrame({"eco_id": [f"E{i}" for i in range(len(eco_geoms))]}, geometry=eco_geoms, crs=4490)
+    return ControlIndex.from_frames(zones=zones, parks=parks, eco_redline=eco), parks, eco
+
+
+def test_zones_are_in_pinyin_order_within_each_prefecture():
+    # data order 中 (zhong), 安 (an), 北 (bei) in 泸州 (lu), and 阿坝 (a) after it: the tables must reorder both
+    zone_rows = [("ZZ", "中园", "510500"), ("ZA", "安园", "510500"), ("ZB", "北园", "510500"), ("ZX", "小园", "513200")]
+    park_rows = [(f"P{z}", z, a, sq(i * 3000, 0, i * 3000 + 1000, 1000)) for i, (z, _, a) in enumerate(zone_rows)]
+    index, _, _ = _small_world(zone_rows, park_rows, [sq(0, 0, 20000, 500)])
+    prefs = pd.DataFrame({"adcode": ["510500", "513200"], "name": ["泸州市", "阿坝州"], "short_name": ["泸州", "阿坝"]})
+    result = scan_parks(index, prefectures=prefs, industries=INDUSTRIES, links=LINKS)
+    eco = result.zones()[result.zones()["layer"] == "eco_redline"]
+    assert list(eco["zone_name"]) == ["小园", "安园", "北园", "中园"]  # 阿坝 before 泸州; an < bei < zhong
+    assert list(result.prefectures()[result.prefectures()["layer"] == "eco_redline"]["prefecture"]) == ["阿坝州", "泸州市"]
+
+
+def test_overlapping_control_polygons_are_counted_once():
+    park = sq(0, 0, 1000, 1000)
+    # two red-line polygons overlapping each other over the park's west half: 600 + 600 - 200 = 1000 × 500 m²
+    index, parks, eco = _small_world([("Z1", "甲园", "510100")], [("P1", "Z1", "510100", park)],
+                                     [sq(-100, 0, 600, 1000), sq(400, 0, 1100, 500)])
+    got = scan(index).parks.set_index("layer").loc["eco_redline", "conflict_m2"]
+    dissolved = gpd.GeoDataFrame(geometry=[eco.union_all()], crs=4490)
+    ref = sum(geodesic_area_m2(g) for g in gpd.overlay(parks, dissolved, how="intersection").geometry)
+    summed = sum(geodesic_area_m2(g) for g in gpd.overlay(parks, eco, how="intersection").geometry)
+    assert got == pytest.approx(ref, rel=1e-7) and summed > ref * 1.05  # the naive sum would double count
+
+
+def test_a_prefecture_without_parks_is_not_reported_clean(synthetic):
+    from geo.errors import ParkmapError
+
+    index, _ = synthetic
+    prefs = pd.concat([PREFS, pd.DataFrame({"adcode": ["513300"], "name": ["甘孜州"], "short_name": ["甘孜"]})])
+    with pytest.raises(ParkmapError) as e:
+        scan_parks(index, prefecture="甘孜", prefectures=prefs, industries=INDUSTRIES, links=LINKS)
+    assert e.value.code == "empty" and "没有园区图斑" in str(e.value)
+
+
+def test_illustrative_layers_are_said(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("PARKMAP_HOME", str(tmp_path / "h"))
+    monkeypatch.delenv("PARKMAP_DATABASE_URL", raising=False)
+    result = scan_parks(default_index(), zone="S517077")
+    assert set(result.illustrative_layers()) >= {"eco_redline", "farmland", "urban_boundary"}
+    assert result.layer_record()["farmland"]["illustrative"] is True
+    assert cli.main(["scan", "--zone", "S517077"]) == 0
+    assert "示意 illustrative" in capsys.readouterr().out
+    assert cli.main(["scan", "--zone", " "]) == 2 and "不能为空" in capsys.readouterr().err
