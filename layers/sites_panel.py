@@ -18,7 +18,6 @@ from geo.area import M2_PER_HECTARE, M2_PER_MU
 from geo.auth import role_label
 from geo.dataset import gpkg_path
 from geo.errors import ParkmapError
-from geo.sites import SLOPE_NOTE
 from geo.units import fmt_ha, fmt_length, fmt_mu, fmt_number
 from geo.workflow import Workflow
 from layers.i18n import t
@@ -112,7 +111,7 @@ def sites_panel(data: dict, lang: str, w: Workflow) -> None:
         return
     st.caption(md_escape(t("sites_free", lang).format(ha=fmt_ha(search.free_m2, lang), mu=fmt_mu(search.free_m2, lang),
                                                       n=search.patches)))
-    for zh, en in (n for n in search.notes if n != SLOPE_NOTE):  # the slope note is in the line above
+    for zh, en in search.notes:  # the slope (not checked, in the app), dropped patches, overshoots, chemical links
         st.caption(md_escape(en if lang == "en" else zh))
     st.markdown(f"**{t('sites_compare', lang)}**")
     st.dataframe(compare_frame(search, lang), width="stretch")

