@@ -103,6 +103,11 @@ def test_viewer_sees_the_map_but_cannot_check_or_save(home):
     assert sum("只能查看和导出" in i.value for i in app.info) == 2  # the check tab and the 可扩区用地 tab
     assert not [b for b in app.button if b.key == "sites_find"] or app.button(key="sites_find").disabled
     assert not [b for b in app.button if b.key == "save_check"]
+    # 存量体检: a scan is recorded like a check, so a viewer gets the notice instead of the button
+    from layers.i18n import t
+
+    assert not [b for b in app.button if b.key == "scan_run"]
+    assert any(t("scan_needs_planner", "zh") in i.value for i in app.info)
 
 
 def test_planner_saves_with_their_name_and_cannot_override(home):
