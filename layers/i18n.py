@@ -225,6 +225,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "scan_zone_id": ("编号", "Id"),
     "scan_run": ("运行体检", "Run the health check"),
     "scan_running": ("正在体检…", "Scanning…"),
+    "scan_illustrative": ("示意", "illustrative"),
+    "scan_official": ("正式", "official"),
     "scan_needs_planner": ("体检需要编制及以上角色（会记入审计日志）",
                            "The health check needs the planner role or above (it is recorded in the audit log)"),
     "scan_parks": ("个园区", "parks"),

@@ -24,7 +24,7 @@ import streamlit.components.v1 as components
 
 from geo import zones as zq
 from geo.area import M2_PER_HECTARE, M2_PER_MU
-from geo.controls import overlap_styles
+from geo.controls import layer_name, overlap_styles
 from geo.dataset import gpkg_path
 from geo.errors import ParkmapError
 from geo.scan import MEASURES, PIECE_STYLE, SCAN_LAYERS, ScanResult, record_scan, scan_parks
@@ -139,17 +139,20 @@ def scan_panel(data: dict, ui: dict) -> None:
 def show_result(result: ScanResult, data: dict, lang: str) -> None:
     """The scan's totals, tables, map and download."""
     n_parks = result.parks["park_id"].nunique()
-    st.markdown(f"**{md_escape(result.scope['label'])}** · {n_parks} {t('scan_parks', lang)} · {result.at}")
+    when = str(result.at)[:16].replace("T", " ") + ("（北京时间）" if lang != "en" else " (Beijing time)")
+    st.markdown(f"**{md_escape(result.scope['label'])}** · {n_parks} {t('scan_parks', lang)} · {when}")
     totals = result.totals()
     cols = st.columns(len(SCAN_LAYERS))
     for col, key in zip(cols, SCAN_LAYERS):
         tot = totals[key]
         col.metric(_layer_title(key, lang), f"{tot['conflict_m2'] / M2_PER_MU:,.1f} {t('scan_mu', lang)}")
         col.caption(f"{t('scan_parks_hit', lang)} {tot['parks_in_conflict']}/{tot['parks']}")
-    chem = "、".join(sorted(result.chemical)) or "—"
-    st.caption(f"{t('scan_chemical', lang)}: {md_escape(chem)} ({md_escape(', '.join(result.chemical_industries))})")
-    versions = "; ".join(f"{k} {v.get('source', '')}{' v' + str(v['version']) if v.get('version') else ''} "
-                         f"{str(v.get('hash', ''))[:12]}…" for k, v in result.layer_record().items())
+    short = zone_lookup()[0]
+    chem = "、".join(sorted((short.get(z, z) for z in result.chemical), key=zq.pinyin_key)) or "—"
+    st.caption(f"{t('scan_chemical', lang)}: {md_escape(chem)}")
+    versions = "；".join(  # planners read names and whether a layer is official (the hashes are in the Excel/audit)
+        f"{layer_name(k, lang)}（{t('scan_illustrative', lang) if v.get('illustrative') else t('scan_official', lang)}"
+        f"{' v' + str(v['version']) if v.get('version') else ''}）" for k, v in result.layer_record().items())
     st.caption(f"{t('scan_layers', lang)}: {md_escape(versions)}")
     st.markdown(f"**{t('scan_by_prefecture', lang)}**")
     st.dataframe(_table(result.prefectures(), [("prefecture", "scan_prefecture")], lang), hide_index=True,

@@ -26,7 +26,7 @@ ss = st.session_state
 #: Widgets whose option labels change with the language (their values never do).
 RELABELLED = ("basemap", "view", "regions_pick", "color_by", "industry_mode", "industry", "chain", "zone_pick",
               "check_zone", "check_type", "ovr_rule", "ovr_status", "list_pref", "list_level", "list_class",
-              "exp_renderer", "panel_tab")
+              "exp_renderer", "panel_tab", "sites_zone", "scan_scope", "scan_pref", "scan_zone")
 
 
 def relabel_on_language_switch(lang: str) -> None:

@@ -88,6 +88,7 @@ def sites_panel(data: dict, lang: str, w: Workflow) -> None:
         ss.pop("sites_search", None)  # another zone: the old candidates and message are not this zone's
         ss.pop("sites_error", None)
         ss["site_shapes"] = ()
+        st.rerun()  # the map, drawn above this tab, must drop the old zone's candidates now
     c1, c2 = st.columns(2)
     c1.number_input(t("sites_area", lang), min_value=1.0, max_value=10_000.0, value=50.0, step=10.0, key="sites_area")
     c2.number_input(t("sites_within", lang), min_value=0.5, max_value=20.0, value=3.0, step=0.5, key="sites_within",
