@@ -149,6 +149,16 @@ class WorkspaceRecords:
 
         def _write(self) -> _GeneratorContextManager[Any]: ...
 
+    def head(self) -> tuple[int, str]:
+        """The audit chain head ``(event id, hash)`` (:func:`geo.audit.chain_head`)."""
+        with self._connect() as con:
+            return audit.chain_head(con)
+
+    def check_head(self, event_id: int, digest: str) -> audit.Finding | None:
+        """Does event ``event_id`` still carry ``digest`` (as printed on a report)?"""
+        with self._connect() as con:
+            return audit.check_head(con, event_id, digest)
+
     def has_accounts(self) -> bool:
         """Does any account exist (then every write needs a logged-in actor)?"""
         with self._connect() as con:

@@ -396,16 +396,6 @@ class WorkspaceFile:
             self.verify(full=True)
         return self.tamper
 
-    def head(self) -> tuple[int, str]:
-        """The audit chain head ``(event id, hash)`` (:func:`geo.audit.chain_head`)."""
-        with self._connect() as con:
-            return audit.chain_head(con)
-
-    def check_head(self, event_id: int, digest: str) -> audit.Finding | None:
-        """Does event ``event_id`` still carry ``digest`` (as printed on a report)?"""
-        with self._connect() as con:
-            return audit.check_head(con, event_id, digest)
-
     def integrity_check(self) -> str:
         """SQLite ``PRAGMA integrity_check`` (``"ok"`` when healthy)."""
         with self._connect() as con:

@@ -326,16 +326,6 @@ class PgStore:
                     con.execute("ROLLBACK")
         return self.tamper
 
-    def head(self) -> tuple[int, str]:
-        """The audit chain head ``(event id, hash)`` (:func:`geo.audit.chain_head`)."""
-        with self._connect() as con:
-            return audit.chain_head(con)
-
-    def check_head(self, event_id: int, digest: str) -> audit.Finding | None:
-        """Does event ``event_id`` still carry ``digest`` (as printed on a report)?"""
-        with self._connect() as con:
-            return audit.check_head(con, event_id, digest)
-
     def integrity_check(self) -> str:
         """``"ok"`` when the server answers; page-level checks are the server's (``amcheck``, ``pg_checksums``)."""
         with self._connect() as con:

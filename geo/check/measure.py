@@ -128,13 +128,8 @@ def other_parks(ctx: CheckContext) -> Overlap:
     ctx.geoms["other_parks"] = other
     ctx.overlaps["other_parks"] = other.total_m2
     m2 = other.total_m2 if other.total_m2 > ctx.tol else 0.0
-    hits: list[dict[str, Any]] = []
-    if m2:
-        feats = other.per_feature()[: ctx.max_hits]
-        for (_row, a), info in zip(feats, layer.features_info([r for r, _ in feats])):
-            info.update(overlap_m2=_r(a), overlap_mu=_r(a / M2_PER_MU, 4))
-            hits.append(info)
-    return Overlap(m2, _share(ctx, m2), hits, len(other.per_feature()), ctx.by_parcel(other, m2), layer.source.value_source)
+    hits, n_hits = _hits(ctx, "parks", other) if m2 else ([], len(other.per_feature()))
+    return Overlap(m2, _share(ctx, m2), hits, n_hits, ctx.by_parcel(other, m2), layer.source.value_source)
 
 
 @dataclass
